@@ -1,0 +1,65 @@
+// The whole build: generators (build/gen-*.mjs: validators, the plan's op
+// codes), the C parts (native/Makefile), then one esbuild bundle per entry
+// into dist/. Run by `npm install` (prepare) and `npm run build`.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
+
+function need(tool, pkg) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0) {
+    console.error(`build: '${tool}' is missing: apt-get install ${pkg}`);
+    process.exit(1);
+  }
+}
+need('cc', 'gcc');
+need('make', 'make');
+
+for (const f of readdirSync('build').filter((f) => /^gen-.*\.mjs$/.test(f)).sort()) {
+  const mod = await import(join(root, 'build', f));
+  await mod.default({ root });
+}
+
+const make = spawnSync('make', ['-s', '-C', 'native', `NODE_BIN=${process.execPath}`], { stdio: 'inherit' });
+if (make.status !== 0) process.exit(make.status ?? 1);
+
+let commit = 'unknown';
+try {
+  commit = execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+} catch {
+  /* not a checkout */
+}
+const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
+
+// Modules of src/cli/ that are shared code, not subcommands.
+const shared = new Set(['table', 'argv', 'command', 'output', 'load']);
+const entryPoints = { tsrun: 'src/main.ts' };
+for (const f of readdirSync('src/cli')) {
+  const name = f.replace(/\.ts$/, '');
+  if (f.endsWith('.ts') && !shared.has(name)) entryPoints[`cli-${name}`] = `src/cli/${f}`;
+}
+
+const esbuild = await import('esbuild');
+mkdirSync('dist', { recursive: true });
+await esbuild.build({
+  entryPoints,
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minifySyntax: true,
+  legalComments: 'none',
+  // koffi's native module is found relative to its own package.
+  external: ['koffi'],
+  define: {
+    TSRUN_VERSION: JSON.stringify(version),
+    TSRUN_COMMIT: JSON.stringify(commit),
+    SPEC_VERSION: JSON.stringify('1.3.0'),
+  },
+  logLevel: 'warning',
+});

@@ -1,0 +1,63 @@
+// Logging to --log, as runc does it (logrus): text or one JSON object per line.
+// Nothing here touches process.stdout/stderr stream objects: during create and
+// exec our stderr is the container's, and libuv could switch it to O_NONBLOCK.
+import { openSync, writeSync, closeSync } from 'node:fs';
+
+export type LogFormat = 'text' | 'json';
+export type Level = 'debug' | 'info' | 'warning' | 'error';
+
+export interface LogTarget {
+  path?: string;
+  format: LogFormat;
+  debug: boolean;
+}
+
+let target: LogTarget = { format: 'text', debug: false };
+let fd = -1;
+
+export function configureLog(t: LogTarget): void {
+  target = t;
+}
+
+function logFd(): number {
+  if (fd >= 0) return fd;
+  if (!target.path) return (fd = 2);
+  try {
+    // O_APPEND|O_SYNC|O_CLOEXEC like runc; created 0644.
+    fd = openSync(target.path, 'as', 0o644);
+  } catch {
+    fd = 2;
+  }
+  return fd;
+}
+
+export function logLine(level: Level, msg: string): void {
+  if (level === 'debug' && !target.debug) return;
+  const time = new Date().toISOString();
+  const line =
+    target.format === 'json'
+      ? JSON.stringify({ level, msg, time }) + '\n'
+      : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
+  try {
+    writeSync(logFd(), line);
+  } catch {
+    /* a log we cannot write must not turn success into failure */
+  }
+}
+
+export const log = {
+  debug: (msg: string) => logLine('debug', msg),
+  info: (msg: string) => logLine('info', msg),
+  warn: (msg: string) => logLine('warning', msg),
+  error: (msg: string) => logLine('error', msg),
+};
+
+/** True when errors already reach stderr through the log itself. */
+export function logIsStderr(): boolean {
+  return logFd() === 2;
+}
+
+export function closeLog(): void {
+  if (fd > 2) closeSync(fd);
+  fd = -1;
+}
