@@ -41,6 +41,8 @@ for (const f of readdirSync('src/cli')) {
   const name = f.replace(/\.ts$/, '');
   if (f.endsWith('.ts') && !shared.has(name)) entryPoints[`cli-${name}`] = `src/cli/${f}`;
 }
+// The busybox bundle maker (bundles/), for `npm run bundle:busybox` and the demo.
+entryPoints['bundle-busybox'] = 'bundles/busybox-cli.ts';
 
 const esbuild = await import('esbuild');
 mkdirSync('dist', { recursive: true });
