@@ -1,0 +1,103 @@
+// Load a bundle the way create and run need it: <bundle>/config.json read,
+// parsed, validated, and root.path resolved to an existing directory. Nothing
+// here writes anywhere, so a bad bundle fails before --root is touched.
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { TsrunError } from '../errors.js';
+import type { Process, Spec } from './types.js';
+import { validateConfig, validateProcess } from './validate.js';
+
+export { validateProcess };
+
+export interface LoadedBundle {
+  /** Absolute path of the bundle directory. */
+  bundle: string;
+  /** Absolute path of its config.json. */
+  configPath: string;
+  config: Spec;
+  /** root.path resolved against the bundle, symlinks followed: an existing directory. */
+  rootfs: string;
+}
+
+export interface LoadOptions {
+  forCreate: boolean;
+  /** --systemd-cgroup: cgroupsPath must be "slice:prefix:name". */
+  systemdCgroup?: boolean;
+}
+
+function errnoText(err: unknown): { code?: string; text: string } {
+  const e = err as NodeJS.ErrnoException;
+  const text: Record<string, string> = {
+    ENOENT: 'no such file or directory',
+    EACCES: 'permission denied',
+    ENOTDIR: 'not a directory',
+    EISDIR: 'is a directory',
+    ELOOP: 'too many levels of symbolic links',
+  };
+  return { code: e?.code, text: (e?.code && text[e.code]) ?? e?.message ?? String(err) };
+}
+
+/** JSON.parse with the line and column of a syntax error, which Node reports only as an offset. */
+export function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const msg = (err as Error).message;
+    const m = /at position (\d+)/.exec(msg);
+    const pos = m ? Number(m[1]) : text.length;
+    const before = text.slice(0, pos);
+    const line = before.split('\n').length;
+    const column = pos - before.lastIndexOf('\n');
+    const what = msg.replace(/ in JSON at position \d+.*$/, '').replace(/ of JSON input$/, ' of input');
+    throw new TsrunError(`invalid JSON at line ${line}, column ${column}: ${what}`, { file });
+  }
+}
+
+function readText(path: string, missing: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const { code, text } = errnoText(err);
+    if (code === 'ENOENT') throw new TsrunError(missing, { errno: code });
+    throw new TsrunError(`open ${path}: ${text}`, { errno: code });
+  }
+}
+
+export function loadBundle(bundleDir: string, opts: LoadOptions): LoadedBundle {
+  const bundle = resolve(bundleDir);
+  try {
+    if (!statSync(bundle).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+  } catch (err) {
+    const { code, text } = errnoText(err);
+    // runc's wording: it chdirs into the bundle first.
+    throw new TsrunError(`chdir ${bundle}: ${text}`, { errno: code });
+  }
+  const configPath = join(bundle, 'config.json');
+  const text = readText(configPath, `JSON specification file config.json not found (open ${configPath}: no such file or directory)`);
+  const config = validateConfig(parseJson(text, 'config.json'), {
+    forCreate: opts.forCreate,
+    systemdCgroup: opts.systemdCgroup,
+    file: 'config.json',
+  });
+
+  const rootPath = config.root?.path ?? '';
+  const abs = isAbsolute(rootPath) ? rootPath : resolve(bundle, rootPath);
+  let rootfs = abs;
+  if (config.root || opts.forCreate) {
+    try {
+      rootfs = realpathSync(abs);
+      if (!statSync(rootfs).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+    } catch (err) {
+      const { code, text } = errnoText(err);
+      throw new TsrunError(`invalid rootfs: stat ${abs}: ${text}`, { file: 'config.json', field: '/root/path', errno: code });
+    }
+  }
+  return { bundle, configPath, config, rootfs };
+}
+
+/** Read and validate an `exec --process` file. */
+export function loadProcessFile(path: string): Process {
+  const abs = resolve(path);
+  const text = readText(abs, `open ${abs}: no such file or directory`);
+  return validateProcess(parseJson(text, abs), abs);
+}
