@@ -1,0 +1,92 @@
+// Directory and process chores both managers share: creating a cgroup path
+// while remembering which levels were new (so a failed create removes only
+// those), removing a subtree deepest first while its last processes exit,
+// and signalling every pid.
+import { mkdirSync, rmdirSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { TsrunError } from '../errors.js';
+import { errnoOf, readProcs, walkCgroups, writeCg } from './fsio.js';
+import { sleepMs } from './manager.js';
+
+/** mkdir -p that returns the directories it made, parents first. */
+export function mkdirTracked(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d, 0o755);
+    } catch (err) {
+      if (errnoOf(err) !== 'EEXIST') {
+        throw new TsrunError(`cannot create cgroup ${d}: ${(err as Error).message}`, { field: '/linux/cgroupsPath', cause: err });
+      }
+    }
+  }
+  return missing;
+}
+
+/** Remove dirs (deepest first); missing ones are fine. Used to undo a failed create. */
+export function removeDirs(dirs: string[]): void {
+  for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      /* best effort: the caller is already failing */
+    }
+  }
+}
+
+/**
+ * Remove `dir` and every cgroup below it, deepest first. A cgroup still
+ * holding an exiting process answers EBUSY: retry until `deadline`.
+ */
+export function removeTree(dir: string, deadline: number): void {
+  const all = walkCgroups(dir).reverse();
+  for (const d of all) {
+    for (;;) {
+      try {
+        rmdirSync(d);
+        break;
+      } catch (err) {
+        const code = errnoOf(err);
+        if (code === 'ENOENT') break;
+        if (code === 'EBUSY' && Date.now() < deadline) {
+          sleepMs(10);
+          continue;
+        }
+        const left = readProcs(d);
+        throw new TsrunError(
+          `unable to remove cgroup ${d}: ${code === 'EBUSY' ? `still in use${left.length ? ` by pids ${left.join(' ')}` : ''}` : (err as Error).message}`,
+          { errno: code, cause: err },
+        );
+      }
+    }
+  }
+}
+
+/** Send `signal` to each pid; processes that are already gone are fine. */
+export function signalPids(pids: number[], signal: number): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch (err) {
+      if (errnoOf(err) !== 'ESRCH') throw err;
+    }
+  }
+}
+
+/** Write a pid into dir/cgroup.procs, with an error that says which cgroup refused it. */
+export function joinCgroup(dir: string, pid: number): void {
+  try {
+    writeCg(dir, 'cgroup.procs', String(pid));
+  } catch (err) {
+    throw new TsrunError(`cannot join cgroup ${dir} with pid ${pid}: ${(err as Error).message.replace(/^.*: /, '')}`, {
+      errno: err instanceof TsrunError ? err.errno : undefined,
+      cause: err,
+    });
+  }
+}
+
+export const SIGKILL = 9;

@@ -1,0 +1,70 @@
+/**
+ * Control groups for tsrun: one CgroupManager interface (manager.ts), with a
+ * v1 implementation (v1/, one module per controller; also used on hybrid
+ * hosts, where the container is created in the cgroup2 tree too) and a v2
+ * implementation (v2/, devices through an eBPF program).
+ *
+ * How the lifecycle uses it:
+ *
+ *   // create
+ *   const cg = openCgroup({ id, cgroupsPath: config.linux?.cgroupsPath, systemd: globals.systemdCgroup });
+ *   cg.create({ ...config.linux?.resources,
+ *               deviceRules: containerDeviceRules(config.linux?.resources?.devices, config.linux?.devices) });
+ *   cg.addPid(initPid);                       // before the init is released
+ *   record.cgroupPaths = cg.paths();          // into state.json
+ *
+ *   // every later command (never re-reads the bundle)
+ *   const cg = fromPaths(record.cgroupPaths);
+ *   cg.freeze(); cg.thaw(); cg.freezerState();   // pause / resume / status "paused"
+ *   cg.killAll(9);                               // kill --all, delete --force
+ *   cg.pids(); cg.stats(); cg.oomKillCount();    // ps, events
+ *   cg.set(resources);                           // update
+ *   cg.destroy();                                // delete (after the processes are gone)
+ *
+ * Every failure is a TsrunError; one caused by a config value carries the
+ * JSON pointer in `field` (/linux/resources/cpu/cpus) and names the cgroup
+ * file in its text. Nothing here loads koffi except v2 device filters.
+ */
+import type { CgroupManager, CgroupPaths } from './manager.js';
+import { type HostOptions, probeHost } from './layout.js';
+import { cgroupDir, refuseSystemd, resolveCgroupsPath } from './path.js';
+import { V1Manager } from './v1/manager.js';
+import { V2Manager } from './v2/manager.js';
+
+export type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from './manager.js';
+export type { CgroupStats } from './stats.js';
+export { eventData, emptyStats } from './stats.js';
+export { detectLayout, parseProcCgroup, probeHost, type HostOptions, type Layout, type LayoutKind } from './layout.js';
+export { resolveCgroupsPath, parseSystemdPath } from './path.js';
+export { containerDeviceRules, defaultDeviceRules, normalizeRules, type DeviceRule } from './devices/rules.js';
+
+export interface OpenOptions {
+  /** Container id: the default cgroupsPath is relative "<id>". */
+  id: string;
+  /** linux.cgroupsPath from the config. */
+  cgroupsPath?: string;
+  /** --systemd-cgroup */
+  systemd?: boolean;
+  /** Injected host (tests): fake cgroupfs root, mountinfo, /proc/self/cgroup. */
+  host?: HostOptions;
+}
+
+/** The manager for a container's cgroup; nothing is created until create(). */
+export function openCgroup(opts: OpenOptions): CgroupManager {
+  if (opts.systemd) refuseSystemd(opts.cgroupsPath, opts.id);
+  const host = probeHost(opts.host);
+  const inner = resolveCgroupsPath(opts.cgroupsPath, opts.id);
+  const { layout } = host;
+  if (layout.kind === 'v2') return new V2Manager(cgroupDir(host, layout.unified!, '', inner));
+  const dirs: CgroupPaths = {};
+  for (const [subsystem, mount] of layout.v1) dirs[subsystem] = cgroupDir(host, mount, subsystem, inner);
+  if (layout.kind === 'hybrid') dirs[''] = cgroupDir(host, layout.unified!, '', inner);
+  return new V1Manager(dirs);
+}
+
+/** Reopen a cgroup from the paths() a previous command stored. */
+export function fromPaths(paths: CgroupPaths): CgroupManager {
+  const keys = Object.keys(paths);
+  if (keys.length === 1 && keys[0] === '') return new V2Manager(paths['']!);
+  return new V1Manager(paths);
+}
