@@ -1,0 +1,120 @@
+// The measuring side of `npm run bench`: the context steps get, the timed
+// interleaved runs, peak RSS through /usr/bin/time, and the statistics.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync, lstatSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export function which(cmd) {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+/** The environment tsrun's launcher gives node: no NODE_OPTIONS, no NODE_EXTRA_CA_CERTS (+50 ms here). */
+export function cleanEnv() {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+function rmdirTree(dir) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.isDirectory()) rmdirTree(join(dir, e.name));
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* busy or gone */
+  }
+}
+
+export function makeContext(repoRoot) {
+  const tmp = mkdtempSync(join(tmpdir(), 'tsrun-bench-'));
+  const cgroupParent = `tsrun-bench-${process.pid}`;
+  const env = cleanEnv();
+  const ctx = {
+    repoRoot,
+    tmp,
+    env,
+    node: process.execPath,
+    tsrun: join(repoRoot, 'bin', 'tsrun'),
+    runc: which('runc'),
+    crun: which('crun'),
+    root: join(tmp, 'tsrun-root'),
+    runcRoot: join(tmp, 'runc-root'),
+    crunRoot: join(tmp, 'crun-root'),
+    cgroupParent,
+    run(argv, opts = {}) {
+      const r = spawnSync(argv[0], argv.slice(1), { env, encoding: 'utf8', timeout: 120_000, ...opts });
+      return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+    },
+    /**
+     * A busybox bundle at <tmp>/bundles/<name> with an absolute cgroupsPath
+     * under this run's own parent (/tsrun-bench-<pid>/<name>). `args` is a
+     * command line ("sleep 100"); `patch(config)` edits the config.
+     */
+    bundle(name, { args = 'sh', terminal = false, patch } = {}) {
+      const dir = join(tmp, 'bundles', name);
+      const argv = [join(repoRoot, 'dist', 'bundle-busybox.cjs'), dir, '--args', args];
+      if (terminal) argv.push('--terminal');
+      execFileSync(process.execPath, argv, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+      const file = join(dir, 'config.json');
+      const config = JSON.parse(readFileSync(file, 'utf8'));
+      config.linux = { ...config.linux, cgroupsPath: `/${cgroupParent}/${name}` };
+      patch?.(config);
+      writeFileSync(file, JSON.stringify(config, null, '\t'));
+      return dir;
+    },
+    /** Remove the temp dir and every cgroup left under this run's parent (rmdir only). */
+    dispose() {
+      rmSync(tmp, { recursive: true, force: true });
+      let hierarchies = [];
+      try {
+        hierarchies = existsSync(join(CGROUP_ROOT, 'cgroup.controllers'))
+          ? [CGROUP_ROOT]
+          : readdirSync(CGROUP_ROOT).map((n) => join(CGROUP_ROOT, n)).filter((p) => lstatSync(p).isDirectory());
+      } catch {
+        /* no cgroupfs */
+      }
+      for (const h of hierarchies) rmdirTree(join(h, cgroupParent));
+    },
+  };
+  return ctx;
+}
+
+/** Wall time of one call, in ms, from the parent's side (spawn to reaped). */
+export function timeOnce(argv, env) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { env, stdio: 'ignore', timeout: 120_000 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  return { ms, status: r.status };
+}
+
+/** Peak RSS of one call in KiB (wait4's ru_maxrss, as GNU time reports it). */
+export function rssOnce(argv, env, tmp) {
+  const out = join(tmp, 'time.out');
+  spawnSync('/usr/bin/time', ['-f', '%M', '-o', out, ...argv], { env, stdio: 'ignore', timeout: 120_000 });
+  const kib = Number(readFileSync(out, 'utf8').trim().split('\n').pop());
+  return Number.isFinite(kib) ? kib : null;
+}
+
+export function stats(values) {
+  const v = [...values].sort((a, b) => a - b);
+  const n = v.length;
+  if (n === 0) return null;
+  const median = n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  return { n, min: v[0], median, max: v[n - 1], mean: v.reduce((a, b) => a + b, 0) / n };
+}
+
+/** The order of iteration i: the list rotated by i, so every step takes every position. */
+export function rotation(list, i) {
+  const k = i % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}

@@ -1,0 +1,76 @@
+// The named steps `npm run bench` measures, and the ratios it reports.
+//
+// A step is one command line, timed from spawn to exit, many times, in an
+// order that rotates with every iteration so that no step always runs first
+// or after the same neighbour. To add a lifecycle step (create, start, kill,
+// delete, the create+start+wait+delete cycle, run, list of 100 containers),
+// append an object here:
+//
+//   {
+//     id: 'tsrun-create',               // used by `ratios` and --only
+//     name: 'tsrun create',             // the row title in RESULTS.md
+//     group: 'lifecycle',               // RESULTS.md section
+//     available: (ctx) => true | 'why not',   // checked once; a string skips the step, with the reason
+//     prepare: (ctx) => {},             // once, untimed (make a bundle: ctx.bundle())
+//     argv: (ctx, i) => [ctx.tsrun, '--root', ctx.root, 'create', ...], // per iteration
+//     before: (ctx, i) => {},           // untimed, before each timed call
+//     after: (ctx, i) => {},            // untimed, after each timed call (delete what it made)
+//     cleanup: (ctx) => {},             // once at the end, also after a failure
+//     expect: 0,                        // exit status every timed call must have
+//     iterations: 10,                   // fewer for heavy steps (default: --iterations)
+//   }
+//
+// Values that are not a command's duration (the init's VmRSS, say) are
+// `metrics`: { id, name, available, collect: (ctx) => ({ value, unit, note }) }.
+//
+// ctx: { node, tsrun, runc, crun, root (a temp --root for tsrun), runcRoot,
+// crunRoot, tmp (a temp dir), env (NODE_OPTIONS/NODE_EXTRA_CA_CERTS removed),
+// run(argv) (spawnSync with ctx.env, returns {status, stdout, stderr}),
+// bundle(opts) (a busybox bundle in ctx.tmp, see bundles/busybox.ts) }.
+
+const has = (key) => (ctx) => (ctx[key] ? true : `${key} is not installed`);
+
+export const steps = [
+  { id: 'spawn', name: '/bin/true (spawn cost of the harness)', group: 'baseline', argv: () => ['/bin/true'] },
+  { id: 'floor', name: 'node -e 0 (the Node floor)', group: 'baseline', argv: (ctx) => [ctx.node, '-e', '0'] },
+
+  { id: 'tsrun-version', name: 'tsrun --version', group: 'version', argv: (ctx) => [ctx.tsrun, '--version'] },
+  { id: 'runc-version', name: 'runc --version', group: 'version', available: has('runc'), argv: (ctx) => [ctx.runc, '--version'] },
+  { id: 'crun-version', name: 'crun --version', group: 'version', available: has('crun'), argv: (ctx) => [ctx.crun, '--version'] },
+
+  {
+    id: 'tsrun-state-missing',
+    name: 'tsrun state <missing>',
+    group: 'state',
+    expect: 1,
+    argv: (ctx) => [ctx.tsrun, '--root', ctx.root, 'state', 'missing'],
+  },
+  {
+    id: 'runc-state-missing',
+    name: 'runc state <missing>',
+    group: 'state',
+    expect: 1,
+    available: has('runc'),
+    argv: (ctx) => [ctx.runc, '--root', ctx.runcRoot, 'state', 'missing'],
+  },
+  {
+    id: 'crun-state-missing',
+    name: 'crun state <missing>',
+    group: 'state',
+    expect: 1,
+    available: has('crun'),
+    argv: (ctx) => [ctx.crun, '--root', ctx.crunRoot, 'state', 'missing'],
+  },
+];
+
+export const metrics = [];
+
+/** [numerator, denominator, target]: ratio of medians; a target makes it pass/fail. */
+export const ratios = [
+  ['tsrun-version', 'floor', 1.2],
+  ['tsrun-state-missing', 'floor', 1.2],
+  ['tsrun-version', 'runc-version'],
+  ['tsrun-state-missing', 'runc-state-missing'],
+  ['tsrun-version', 'crun-version'],
+  ['tsrun-state-missing', 'crun-state-missing'],
+];
