@@ -4,6 +4,7 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { TsrunError } from '../errors.js';
+import { jsonFault } from './json-error.js';
 import type { Process, Spec } from './types.js';
 import { validateConfig, validateProcess } from './validate.js';
 
@@ -37,19 +38,14 @@ function errnoText(err: unknown): { code?: string; text: string } {
   return { code: e?.code, text: (e?.code && text[e.code]) ?? e?.message ?? String(err) };
 }
 
-/** JSON.parse with the line and column of a syntax error, which Node reports only as an offset. */
+/** JSON.parse, with the line and column of a syntax error (V8 does not always give one). */
 export function parseJson(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    const msg = (err as Error).message;
-    const m = /at position (\d+)/.exec(msg);
-    const pos = m ? Number(m[1]) : text.length;
-    const before = text.slice(0, pos);
-    const line = before.split('\n').length;
-    const column = pos - before.lastIndexOf('\n');
-    const what = msg.replace(/ in JSON at position \d+.*$/, '').replace(/ of JSON input$/, ' of input');
-    throw new TsrunError(`invalid JSON at line ${line}, column ${column}: ${what}`, { file });
+    const fault = jsonFault(text);
+    if (!fault) throw new TsrunError(`invalid JSON: ${(err as Error).message}`, { file });
+    throw new TsrunError(`invalid JSON at line ${fault.line}, column ${fault.column}: ${fault.what}`, { file });
   }
 }
 

@@ -1,0 +1,50 @@
+// Every malformed config of test/fixtures/malformed-configs.ts is refused by
+// loadBundle with an error naming the field; the base they derive from loads.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../../helpers/tsrun.js';
+import { baseConfig, configText, malformedCases } from '../../fixtures/malformed-configs.js';
+import { loadBundle } from '../../../src/spec/bundle.js';
+import { TsrunError } from '../../../src/errors.js';
+
+let dir: { path: string; remove: () => void };
+before(() => {
+  dir = tempDir('tsrun-malformed-');
+  mkdirSync(join(dir.path, 'rootfs'));
+});
+after(() => dir.remove());
+
+test('the base config of the malformed cases loads, with and without --systemd-cgroup', () => {
+  writeFileSync(join(dir.path, 'config.json'), JSON.stringify(baseConfig()));
+  const loaded = loadBundle(dir.path, { forCreate: true });
+  assert.equal(loaded.rootfs, join(dir.path, 'rootfs'));
+  assert.equal(loaded.configPath, join(dir.path, 'config.json'));
+  assert.equal(loaded.config.hostname, 'box');
+  loadBundle(dir.path, { forCreate: true, systemdCgroup: true });
+});
+
+test('there are at least 40 malformed cases, with distinct names', () => {
+  assert.ok(malformedCases.length >= 40, `only ${malformedCases.length} cases`);
+  assert.equal(new Set(malformedCases.map((c) => c.name)).size, malformedCases.length);
+});
+
+for (const c of malformedCases) {
+  test(`malformed config refused: ${c.name}`, () => {
+    writeFileSync(join(dir.path, 'config.json'), configText(c));
+    let caught: unknown;
+    try {
+      loadBundle(dir.path, { forCreate: true, systemdCgroup: c.systemdCgroup });
+    } catch (err) {
+      caught = err;
+    }
+    assert.ok(caught instanceof TsrunError, `expected a TsrunError, got ${String(caught)}`);
+    const text = caught.toString();
+    assert.ok(text.includes(c.expect), `error ${JSON.stringify(text)} lacks ${JSON.stringify(c.expect)}`);
+    assert.equal(text.split('\n').length, 1, 'one line');
+    // A message that names a JSON pointer carries it as the error's field too.
+    const pointer = /^\/[^:]*/.exec(c.expect)?.[0];
+    if (pointer) assert.equal(caught.field, pointer);
+  });
+}
