@@ -1,0 +1,322 @@
+/* tsrun-exec entry. Reads top to bottom in the order a container is born:
+ * seal ourselves into a memfd, read the plan, run stage-0 ops in the
+ * runtime's namespaces, clone the child, act on it from outside (id maps,
+ * rlimits, cgroups), report its pid; the child waits for the runtime's GO
+ * and runs its ops up to execve. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "exec.h"
+
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+extern char **environ;
+
+/* CVE-2019-5736: run from a sealed, anonymous copy so the container can never
+ * write to the host binary through /proc/self/exe. */
+static void reexec_sealed(char **argv) {
+  int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (self < 0) {
+    dprintf(2, "tsrun-exec: open /proc/self/exe: %s\n", strerror(errno));
+    exit(1);
+  }
+  int seals = fcntl(self, F_GET_SEALS);
+  if (seals >= 0 && (seals & SEALS) == SEALS) {
+    close(self);
+    return;
+  }
+  int mfd = memfd_create("tsrun-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (mfd < 0 && errno == EINVAL) mfd = memfd_create("tsrun-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  struct stat st;
+  if (mfd < 0 || fstat(self, &st) < 0) goto bad;
+  for (off_t off = 0; off < st.st_size;) {
+    ssize_t n = sendfile(mfd, self, NULL, (size_t)(st.st_size - off));
+    if (n <= 0) goto bad;
+    off += n;
+  }
+  if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0) goto bad;
+  fcntl(mfd, F_ADD_SEALS, F_SEAL_EXEC); /* not on every kernel */
+  close(self);
+  fexecve(mfd, argv, environ);
+bad:
+  dprintf(2, "tsrun-exec: cannot seal a copy of itself: %s\n", strerror(errno));
+  exit(1);
+}
+
+static int write_file(const char *path, const char *data) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t len = strlen(data);
+  ssize_t n = write(fd, data, len);
+  int e = errno;
+  close(fd);
+  if (n != (ssize_t)len) {
+    errno = n < 0 ? e : EIO;
+    return -1;
+  }
+  return 0;
+}
+
+static int unix_connect(struct ctx *c, const char *path) {
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof sa.sun_path) return fail(c, ENAMETOOLONG, "socket path %s", path);
+  strcpy(sa.sun_path, path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail(c, errno, "socket");
+  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+    int e = errno;
+    close(fd);
+    return fail(c, e, "connect %s", path);
+  }
+  return fd;
+}
+
+int run_pre_op(struct ctx *c, const struct op *op) {
+  switch (op->code) {
+  case OP_EXEC_FIFO: {
+    const char *p = op->u.exec_fifo.path;
+    if (mkfifo(p, 0622) < 0) return fail(c, errno, "mkfifo %s", p);
+    chmod(p, 0622); /* umask */
+    /* non-blocking open of a read end never waits for a writer */
+    c->fifo_fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (c->fifo_fd < 0) return fail(c, errno, "open %s", p);
+    return 0;
+  }
+  case OP_CONSOLE_SOCKET:
+    c->console_fd = unix_connect(c, op->u.console_socket.path);
+    return c->console_fd < 0 ? -1 : 0;
+  case OP_PIDFD_SOCKET:
+    c->pidfd_sock = unix_connect(c, op->u.pidfd_socket.path);
+    return c->pidfd_sock < 0 ? -1 : 0;
+  case OP_JOIN_NS: {
+    int fd = open(op->u.join_ns.path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fail(c, errno, "open %s", op->u.join_ns.path);
+    int r = setns(fd, (int)op->u.join_ns.nstype);
+    int e = errno;
+    close(fd);
+    return r < 0 ? fail(c, e, "setns %s", op->u.join_ns.path) : 0;
+  }
+  case OP_TIME_OFFSETS:
+    /* the caller stays outside; its children are born inside */
+    if (unshare(CLONE_NEWTIME) < 0) return fail(c, errno, "unshare time namespace");
+    if (write_file("/proc/self/timens_offsets", op->u.time_offsets.offsets) < 0)
+      return fail(c, errno, "write timens_offsets");
+    return 0;
+  }
+  return fail(c, EINVAL, "op %s cannot run before the clone", op_descs[op->code].name);
+}
+
+int run_parent_op(struct ctx *c, const struct op *op) {
+  char path[64];
+  switch (op->code) {
+  case OP_ID_MAP: {
+    const struct op_id_map *o = &op->u.id_map;
+    if (*o->setgroups) {
+      snprintf(path, sizeof path, "/proc/%d/setgroups", c->child);
+      if (write_file(path, o->setgroups) < 0) return fail(c, errno, "write %s", path);
+    }
+    if (*o->uid_map) {
+      snprintf(path, sizeof path, "/proc/%d/uid_map", c->child);
+      if (write_file(path, o->uid_map) < 0) return fail(c, errno, "write uid_map");
+    }
+    if (*o->gid_map) {
+      snprintf(path, sizeof path, "/proc/%d/gid_map", c->child);
+      if (write_file(path, o->gid_map) < 0) return fail(c, errno, "write gid_map");
+    }
+    return 0;
+  }
+  case OP_PRLIMIT: {
+    struct rlimit rl = {op->u.prlimit.soft, op->u.prlimit.hard};
+    if (prlimit(c->child, (int)op->u.prlimit.resource, &rl, NULL) < 0) return fail(c, errno, "prlimit");
+    return 0;
+  }
+  case OP_CGROUP_JOIN: {
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", c->child);
+    if (write_file(op->u.cgroup_join.path, pid) < 0) return fail(c, errno, "write %s", op->u.cgroup_join.path);
+    return 0;
+  }
+  }
+  return fail(c, EINVAL, "op %s cannot run in stage 0", op_descs[op->code].name);
+}
+
+/* The child: wait for the runtime's GO, then every child op in order. */
+static void child_main(struct ctx *c, struct plan *p, uint32_t from) {
+  c->stage = STAGE_CHILD;
+  c->child = getpid();
+  umask(0);
+  setsid(); /* a session of its own: the pty, if any, becomes its controlling terminal */
+  uint16_t type;
+  uint8_t *body;
+  uint32_t len;
+  if (sync_recv(c->sync_fd, &type, &body, &len, MAX_MSG_SIZE) < 0) _exit(1); /* runtime gone */
+  if (type != MSG_GO) {
+    c->err_op = -1;
+    fail(c, EPROTO, "expected GO, got message %u", type);
+    report_error(c);
+    _exit(1);
+  }
+  c->state_json = (char *)body;
+  c->state_len = len;
+  for (uint32_t i = from; i < p->nops; i++) {
+    if (p->ops[i].stage != STAGE_CHILD) continue;
+    c->err_op = (int)i;
+    if (run_child_op(c, &p->ops[i]) < 0) {
+      report_error(c);
+      _exit(1);
+    }
+  }
+  c->err_op = -1;
+  fail(c, EINVAL, "plan has no exec op");
+  report_error(c);
+  _exit(1);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    dprintf(2, "tsrun-exec: started by tsrun only\n");
+    return 1;
+  }
+  reexec_sealed(argv);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* we hold host fds: no ptrace from the container */
+
+  struct ctx c = {.stage = STAGE_PRE, .sync_fd = atoi(argv[1]), .fifo_fd = -1, .console_fd = -1,
+                  .pidfd_sock = -1, .root_fd = -1, .err_op = -1};
+  int fl = fcntl(c.sync_fd, F_GETFL);
+  if (fl < 0) return 1;
+  fcntl(c.sync_fd, F_SETFL, fl & ~O_NONBLOCK);
+  fcntl(c.sync_fd, F_SETFD, FD_CLOEXEC);
+
+  uint16_t type;
+  uint8_t *buf;
+  uint32_t len;
+  if (sync_recv(c.sync_fd, &type, &buf, &len, MAX_PLAN_SIZE) < 0 || type != MSG_PLAN) {
+    fail(&c, errno, "reading the plan");
+    report_error(&c);
+    return 1;
+  }
+  struct plan p;
+  char err[256];
+  if (plan_decode(buf, len, &p, err, sizeof err) < 0) {
+    fail(&c, 0, "%s", err);
+    report_error(&c);
+    return 1;
+  }
+
+  uint32_t i = 0;
+  uint64_t clone_flags = 0;
+  int have_clone = 0;
+  for (; i < p.nops; i++) {
+    c.err_op = (int)i;
+    if (p.ops[i].code == OP_CLONE) {
+      clone_flags = p.ops[i].u.clone.flags;
+      have_clone = 1;
+      i++;
+      break;
+    }
+    if (run_pre_op(&c, &p.ops[i]) < 0) {
+      report_error(&c);
+      return 1;
+    }
+  }
+  if (!have_clone) {
+    c.err_op = -1;
+    fail(&c, EINVAL, "plan has no clone op");
+    report_error(&c);
+    return 1;
+  }
+
+  if (p.flags & PLAN_FLAG_MONITOR) {
+    /* foreground: the runtime forwards signals to the child; we only watch */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    signal(SIGTSTP, SIG_IGN);
+  }
+
+  c.err_op = (int)i - 1;
+  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(clone_flags | SIGCHLD), NULL, NULL, NULL, NULL);
+  if (pid < 0) {
+    fail(&c, errno, "clone");
+    report_error(&c);
+    return 1;
+  }
+  if (pid == 0) {
+    if (p.flags & PLAN_FLAG_MONITOR) {
+      signal(SIGINT, SIG_DFL);
+      signal(SIGTERM, SIG_DFL);
+      signal(SIGHUP, SIG_DFL);
+      signal(SIGQUIT, SIG_DFL);
+      signal(SIGTSTP, SIG_DFL);
+    }
+    child_main(&c, &p, i);
+  }
+
+  c.stage = STAGE_PARENT;
+  c.child = pid;
+  for (uint32_t k = i; k < p.nops; k++) {
+    if (p.ops[k].stage != STAGE_PARENT) continue;
+    c.err_op = (int)k;
+    if (run_parent_op(&c, &p.ops[k]) < 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      report_error(&c);
+      return 1;
+    }
+  }
+  if (c.pidfd_sock >= 0) {
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pfd < 0 || send_fd(c.pidfd_sock, pfd, "pidfd") < 0) {
+      c.err_op = -1;
+      fail(&c, errno, "sending the pidfd");
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      report_error(&c);
+      return 1;
+    }
+    close(pfd);
+  }
+  uint32_t pids[2] = {(uint32_t)pid, (uint32_t)getpid()};
+  if (sync_send(c.sync_fd, MSG_PID, pids, sizeof pids) < 0) {
+    kill(pid, SIGKILL);
+    return 1;
+  }
+  if (!(p.flags & PLAN_FLAG_MONITOR)) return 0;
+
+  /* Don't keep the container's stdio open: the runtime has its own copies. */
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull >= 0) {
+    dup2(devnull, 0);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    close(devnull);
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return 1;
+  }
+  int32_t st = status;
+  sync_send(c.sync_fd, MSG_EXIT, &st, sizeof st);
+  return 0;
+}

@@ -1,0 +1,465 @@
+/* The container's filesystem: every target is resolved inside the root with
+ * openat2(RESOLVE_IN_ROOT), missing components are made with *at() calls
+ * relative to fds, and mounts go onto /proc/self/fd/N of the resolved fd, so a
+ * symlink planted in the rootfs can never redirect a mount to the host. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/mount.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
+#include <unistd.h>
+#include "exec.h"
+
+#define MKDIR_DIR 0
+#define MKDIR_FILE 1
+#define MKDIR_AUTO 2
+#define MKDIR_NONE 3
+
+static int openat2_in_root(int root, const char *path, int flags) {
+  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  while (*path == '/') path++;
+  if (!*path) path = ".";
+  int fd;
+  do fd = (int)syscall(SYS_openat2, root, path, &how, sizeof how);
+  while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+  return fd;
+}
+
+static int root_fd(struct ctx *c) {
+  if (c->root_fd < 0) c->root_fd = open("/", O_PATH | O_CLOEXEC | O_DIRECTORY);
+  return c->root_fd;
+}
+
+/* Split "a/b/c" into parent "a/b" and name "c" (in place copies). */
+static int split(const char *path, char *parent, size_t plen, const char **name) {
+  size_t n = strlen(path);
+  while (n > 1 && path[n - 1] == '/') n--;
+  if (n >= plen) return -1;
+  memcpy(parent, path, n);
+  parent[n] = 0;
+  char *slash = strrchr(parent, '/');
+  if (!slash) {
+    *name = path;
+    strcpy(parent, "/");
+    return 0;
+  }
+  *name = path + (slash - parent) + 1;
+  if (slash == parent) slash[1] = 0;
+  else *slash = 0;
+  return 0;
+}
+
+/* mkdir -p inside the root; returns an O_PATH fd of the directory. */
+static int mkdir_in_root(struct ctx *c, const char *path, mode_t mode) {
+  int fd = openat2_in_root(root_fd(c), path, O_PATH | O_DIRECTORY);
+  if (fd >= 0 || errno != ENOENT) return fd;
+  char parent[4096];
+  const char *name;
+  if (split(path, parent, sizeof parent, &name) < 0 || !*name) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  int pfd = mkdir_in_root(c, parent, 0755);
+  if (pfd < 0) return -1;
+  /* an O_PATH fd is enough for *at() calls */
+  if (mkdirat(pfd, name, mode) < 0 && errno != EEXIST) {
+    int e = errno;
+    close(pfd);
+    errno = e;
+    return -1;
+  }
+  close(pfd);
+  return openat2_in_root(root_fd(c), path, O_PATH | O_DIRECTORY);
+}
+
+/* Resolve a target inside the root, making it (a directory or an empty file)
+ * when missing; returns an O_PATH fd. */
+static int resolve_target(struct ctx *c, const char *path, int kind) {
+  int fd = openat2_in_root(root_fd(c), path, O_PATH);
+  if (fd >= 0 || errno != ENOENT || kind == MKDIR_NONE) return fd;
+  if (kind == MKDIR_DIR) return mkdir_in_root(c, path, 0755);
+  char parent[4096];
+  const char *name;
+  if (split(path, parent, sizeof parent, &name) < 0) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  int pfd = mkdir_in_root(c, parent, 0755);
+  if (pfd < 0) return -1;
+  char pp[64];
+  snprintf(pp, sizeof pp, "/proc/self/fd/%d", pfd);
+  int dfd = open(pp, O_DIRECTORY | O_RDONLY | O_CLOEXEC); /* mknodat needs a real dir fd */
+  close(pfd);
+  if (dfd < 0) return -1;
+  int r = mknodat(dfd, name, S_IFREG | 0644, 0);
+  int e = errno;
+  close(dfd);
+  if (r < 0 && e != EEXIST) {
+    errno = e;
+    return -1;
+  }
+  return openat2_in_root(root_fd(c), path, O_PATH);
+}
+
+/* A real directory fd for the parent of path (made if missing), and the name. */
+static int parent_dir(struct ctx *c, const char *path, const char **name, char *buf, size_t len) {
+  if (split(path, buf, len, name) < 0 || !**name) {
+    errno = EINVAL;
+    return -1;
+  }
+  int pfd = mkdir_in_root(c, buf, 0755);
+  if (pfd < 0) return -1;
+  char pp[64];
+  snprintf(pp, sizeof pp, "/proc/self/fd/%d", pfd);
+  int dfd = open(pp, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (dfd < 0 && errno == ENOENT) {
+    /* no /proc (after pivot into a root without one): the path is ours already */
+    dfd = openat(root_fd(c), buf[0] == '/' ? buf + 1 : buf, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (dfd < 0 && !buf[1]) dfd = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  }
+  close(pfd);
+  return dfd;
+}
+
+static const char *fdpath(int fd, char *buf, size_t len) {
+  snprintf(buf, len, "/proc/self/fd/%d", fd);
+  return buf;
+}
+
+/* Flags a remount must keep: those locked by a user namespace, and the rest we see now. */
+static unsigned long current_flags(const char *path) {
+  struct statvfs sv;
+  if (statvfs(path, &sv) < 0) return 0;
+  unsigned long f = 0;
+  if (sv.f_flag & ST_RDONLY) f |= MS_RDONLY;
+  if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
+  return f;
+}
+
+static int remount_bind(const char *target, unsigned long flags) {
+  unsigned long keep = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY | MS_NOATIME | MS_NODIRATIME | MS_RELATIME |
+                       MS_STRICTATIME | MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_LAZYTIME;
+  flags &= keep;
+  if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL) == 0) return 0;
+  if (errno != EPERM) return -1;
+  /* a user namespace cannot clear locked flags: keep what is there */
+  return mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags | current_flags(target), NULL);
+}
+
+int op_propagation(struct ctx *c, const struct op_propagation *o) {
+  if (mount(NULL, o->target, NULL, o->flags, NULL) < 0) return fail(c, errno, "set propagation of %s", o->target);
+  return 0;
+}
+
+int op_rootfs(struct ctx *c, const struct op_rootfs *o) {
+  /* a bind of the rootfs onto itself makes it a mount point, as pivot_root needs */
+  if (mount(o->path, o->path, NULL, MS_BIND | MS_REC, NULL) < 0) return fail(c, errno, "bind rootfs %s", o->path);
+  if (c->root_fd >= 0) close(c->root_fd);
+  c->root_fd = open(o->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (c->root_fd < 0) return fail(c, errno, "open rootfs %s", o->path);
+  return 0;
+}
+
+#define MOUNT_OPT_BIND 1u
+
+int op_mount(struct ctx *c, const struct op_mount *o) {
+  int kind = (int)o->mkdir;
+  int bind = (o->options & MOUNT_OPT_BIND) != 0;
+  if (kind == MKDIR_AUTO) {
+    struct stat st;
+    kind = (bind && stat(o->source, &st) == 0 && !S_ISDIR(st.st_mode)) ? MKDIR_FILE : MKDIR_DIR;
+  }
+  int fd = resolve_target(c, o->target, kind);
+  if (fd < 0) return fail(c, errno, "mount %s: resolve target inside the rootfs", o->target);
+  char p[64];
+  fdpath(fd, p, sizeof p);
+  const char *data = *o->data ? o->data : NULL;
+  int r;
+  if (bind) {
+    r = mount(o->source, p, NULL, MS_BIND | (o->flags & MS_REC), NULL);
+  } else {
+    r = mount(o->source, p, o->fstype, o->flags & ~(unsigned long)(MS_BIND | MS_REC), data);
+    if (r < 0 && errno == EPERM && strcmp(o->fstype, "sysfs") == 0) {
+      /* sysfs needs the network namespace's owner; in a user namespace bind the host's */
+      r = mount("/sys", p, NULL, MS_BIND | MS_REC, NULL);
+      bind = 1;
+    }
+  }
+  int e = errno;
+  close(fd);
+  if (r < 0) return fail(c, e, "mount %s (%s) on %s", o->source, bind ? "bind" : o->fstype, o->target);
+  /* the fd names the mount point under the new mount: open the new one */
+  if (bind && (o->flags & ~(unsigned long)(MS_BIND | MS_REC))) {
+    fd = resolve_target(c, o->target, MKDIR_NONE);
+    if (fd < 0) return fail(c, errno, "reopen %s", o->target);
+    r = remount_bind(fdpath(fd, p, sizeof p), o->flags);
+    e = errno;
+    close(fd);
+    if (r < 0) return fail(c, e, "remount %s with its options", o->target);
+  }
+  if (o->propagation) {
+    fd = resolve_target(c, o->target, MKDIR_NONE);
+    if (fd < 0) return fail(c, errno, "reopen %s", o->target);
+    r = mount(NULL, fdpath(fd, p, sizeof p), NULL, o->propagation, NULL);
+    e = errno;
+    close(fd);
+    if (r < 0) return fail(c, e, "set propagation of %s", o->target);
+  }
+  return 0;
+}
+
+int op_cgroup_v1_binds(struct ctx *c, const struct op_cgroup_v1_binds *o) {
+  char p[64], sub[4200];
+  unsigned long base = o->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  int fd = resolve_target(c, o->target, MKDIR_DIR);
+  if (fd < 0) return fail(c, errno, "mount cgroup on %s: resolve target", o->target);
+  int r = mount("tmpfs", fdpath(fd, p, sizeof p), "tmpfs", base, "mode=755");
+  int e = errno;
+  close(fd);
+  if (r < 0) return fail(c, e, "mount tmpfs for cgroups on %s", o->target);
+  if (o->sources.n != o->names.n) return fail(c, EINVAL, "cgroup binds: %u sources, %u names", o->sources.n, o->names.n);
+  for (uint32_t i = 0; i < o->sources.n; i++) {
+    snprintf(sub, sizeof sub, "%s/%s", o->target, o->names.v[i]);
+    struct op_mount m = {.source = o->sources.v[i], .target = sub, .fstype = "", .flags = MS_BIND | MS_REC | o->flags,
+                         .data = "", .propagation = 0, .mkdir = MKDIR_DIR, .options = MOUNT_OPT_BIND};
+    if (op_mount(c, &m) < 0) return -1;
+  }
+  if (o->flags & MS_RDONLY) {
+    fd = resolve_target(c, o->target, MKDIR_NONE);
+    if (fd < 0) return fail(c, errno, "reopen %s", o->target);
+    r = mount(NULL, fdpath(fd, p, sizeof p), NULL, MS_REMOUNT | MS_RDONLY | base, "mode=755");
+    e = errno;
+    close(fd);
+    if (r < 0) return fail(c, e, "remount %s read-only", o->target);
+  }
+  return 0;
+}
+
+int op_mknod(struct ctx *c, const struct op_mknod *o) {
+  char buf[4096];
+  const char *name;
+  int dfd = parent_dir(c, o->path, &name, buf, sizeof buf);
+  if (dfd < 0) return fail(c, errno, "mknod %s: parent directory", o->path);
+  int r = mknodat(dfd, name, o->type | (o->mode & 07777), makedev(o->major, o->minor));
+  if (r < 0 && errno == EEXIST) {
+    unlinkat(dfd, name, 0);
+    r = mknodat(dfd, name, o->type | (o->mode & 07777), makedev(o->major, o->minor));
+  }
+  if (r < 0 && errno == EPERM && o->bind_fallback) {
+    /* no mknod in a user namespace: bind the host's device over an empty file */
+    int f = openat(dfd, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (f < 0) {
+      int e = errno;
+      close(dfd);
+      return fail(c, e, "create %s", o->path);
+    }
+    close(f);
+    int t = openat2_in_root(root_fd(c), o->path, O_PATH);
+    if (t < 0) {
+      int e = errno;
+      close(dfd);
+      return fail(c, e, "reopen %s", o->path);
+    }
+    char p[64];
+    r = mount(o->path, fdpath(t, p, sizeof p), NULL, MS_BIND, NULL);
+    int e = errno;
+    close(t);
+    close(dfd);
+    return r < 0 ? fail(c, e, "bind host device %s", o->path) : 0;
+  }
+  if (r < 0) {
+    int e = errno;
+    close(dfd);
+    return fail(c, e, "mknod %s", o->path);
+  }
+  if (fchownat(dfd, name, o->uid, o->gid, AT_SYMLINK_NOFOLLOW) < 0) {
+    int e = errno;
+    close(dfd);
+    return fail(c, e, "chown %s", o->path);
+  }
+  close(dfd);
+  return 0;
+}
+
+int op_symlink(struct ctx *c, const struct op_symlink *o) {
+  char buf[4096];
+  const char *name;
+  int dfd = parent_dir(c, o->path, &name, buf, sizeof buf);
+  if (dfd < 0) return fail(c, errno, "symlink %s: parent directory", o->path);
+  int r = symlinkat(o->target, dfd, name);
+  int e = errno;
+  close(dfd);
+  if (r < 0 && e != EEXIST) return fail(c, e, "symlink %s -> %s", o->path, o->target);
+  return 0;
+}
+
+int op_mkdir(struct ctx *c, const struct op_mkdir *o) {
+  int fd = mkdir_in_root(c, o->path, o->mode);
+  if (fd < 0) return fail(c, errno, "mkdir %s", o->path);
+  close(fd);
+  return 0;
+}
+
+int op_pivot_root(struct ctx *c, const struct op_pivot_root *o) {
+  char p[64];
+  if (c->root_fd < 0) return fail(c, EINVAL, "pivot_root without a rootfs op");
+  int newroot = open(fdpath(c->root_fd, p, sizeof p), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (newroot < 0) return fail(c, errno, "open rootfs");
+  if (fchdir(newroot) < 0) return fail(c, errno, "chdir rootfs");
+  if (o->no_pivot) {
+    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) return fail(c, errno, "move rootfs onto /");
+    if (chroot(".") < 0) return fail(c, errno, "chroot");
+  } else {
+    int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (oldroot < 0) return fail(c, errno, "open /");
+    /* pivot_root(".", ".") stacks the old root under the new one; then detach it */
+    if (syscall(SYS_pivot_root, ".", ".") < 0) return fail(c, errno, "pivot_root");
+    if (fchdir(oldroot) < 0) return fail(c, errno, "chdir old root");
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) return fail(c, errno, "make old root slave");
+    if (umount2(".", MNT_DETACH) < 0) return fail(c, errno, "detach old root");
+    close(oldroot);
+  }
+  close(newroot);
+  if (chdir("/") < 0) return fail(c, errno, "chdir /");
+  if (o->propagation && mount(NULL, "/", NULL, o->propagation, NULL) < 0)
+    return fail(c, errno, "set rootfs propagation");
+  close(c->root_fd);
+  c->root_fd = -1;
+  c->pivoted = 1;
+  return 0;
+}
+
+int op_remount_ro(struct ctx *c, const struct op_remount_ro *o) {
+  char p[64];
+  int fd = resolve_target(c, o->path, MKDIR_NONE);
+  if (fd < 0) return fail(c, errno, "remount %s read-only: resolve", o->path);
+  unsigned long flags = current_flags(fdpath(fd, p, sizeof p)) | MS_RDONLY;
+  int r = mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
+  int e = errno;
+  close(fd);
+  return r < 0 ? fail(c, e, "remount %s read-only", o->path) : 0;
+}
+
+int op_mask_path(struct ctx *c, const struct op_mask_path *o) {
+  char p[64], q[64];
+  int fd = openat2_in_root(root_fd(c), o->path, O_PATH | O_NOFOLLOW);
+  if (fd < 0) return errno == ENOENT ? 0 : fail(c, errno, "mask %s", o->path);
+  struct stat st;
+  int r;
+  if (fstat(fd, &st) < 0) {
+    close(fd);
+    return fail(c, errno, "stat %s", o->path);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    r = mount("tmpfs", fdpath(fd, p, sizeof p), "tmpfs", MS_RDONLY, NULL);
+  } else {
+    /* only the real /dev/null may cover it (CVE-2025-31133) */
+    int null = open("/dev/null", O_PATH | O_CLOEXEC | O_NOFOLLOW);
+    struct stat ns;
+    if (null < 0 || fstat(null, &ns) < 0 || !S_ISCHR(ns.st_mode) || ns.st_rdev != makedev(1, 3)) {
+      close(fd);
+      return fail(c, EINVAL, "mask %s: /dev/null is not the null device", o->path);
+    }
+    r = mount(fdpath(null, q, sizeof q), fdpath(fd, p, sizeof p), NULL, MS_BIND, NULL);
+    close(null);
+  }
+  int e = errno;
+  close(fd);
+  return r < 0 ? fail(c, e, "mask %s", o->path) : 0;
+}
+
+int op_readonly_path(struct ctx *c, const struct op_readonly_path *o) {
+  char p[64];
+  int fd = openat2_in_root(root_fd(c), o->path, O_PATH | O_NOFOLLOW);
+  if (fd < 0) return errno == ENOENT ? 0 : fail(c, errno, "readonly %s", o->path);
+  fdpath(fd, p, sizeof p);
+  int r = mount(p, p, NULL, MS_BIND | MS_REC, NULL);
+  int e = errno;
+  close(fd);
+  if (r < 0) return fail(c, e, "bind %s", o->path);
+  fd = openat2_in_root(root_fd(c), o->path, O_PATH | O_NOFOLLOW);
+  if (fd < 0) return fail(c, errno, "reopen %s", o->path);
+  r = remount_bind(fdpath(fd, p, sizeof p), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | current_flags(p));
+  e = errno;
+  close(fd);
+  return r < 0 ? fail(c, e, "remount %s read-only", o->path) : 0;
+}
+
+/* Writes under /proc/sys go through a procfs of our own, never a /proc the
+ * container could have replaced (CVE-2025-52881). */
+static int private_procfs(void) {
+  static int mnt = -2;
+  if (mnt != -2) return mnt;
+  int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+  if (fs >= 0) {
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+      mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    close(fs);
+  }
+  if (mnt < 0) mnt = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return mnt;
+}
+
+int op_sysctl(struct ctx *c, const struct op_sysctl *o) {
+  int proc = private_procfs();
+  if (proc < 0) return fail(c, errno, "open a procfs for sysctl %s", o->key);
+  char path[4200];
+  snprintf(path, sizeof path, "sys/%s", o->key);
+  int fd = openat(proc, path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return fail(c, errno, "sysctl %s: open /proc/%s", o->key, path);
+  size_t len = strlen(o->value);
+  ssize_t n = write(fd, o->value, len);
+  int e = errno;
+  close(fd);
+  if (n != (ssize_t)len) return fail(c, n < 0 ? e : EIO, "sysctl %s=%s", o->key, o->value);
+  return 0;
+}
+
+int op_console(struct ctx *c, const struct op_console *o) {
+  char p[64], q[64], name[64];
+  if (c->console_fd < 0) return fail(c, EINVAL, "terminal requested but there is no console socket");
+  int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) return fail(c, errno, "open /dev/pts/ptmx");
+  int unlock = 0;
+  unsigned ptn = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0) return fail(c, errno, "unlockpt");
+  if (ioctl(master, TIOCGPTN, &ptn) < 0) return fail(c, errno, "ptsname");
+  snprintf(name, sizeof name, "/dev/pts/%u", ptn);
+  int peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (peer < 0) return fail(c, errno, "open the pty peer");
+  if (o->rows || o->cols) {
+    struct winsize ws = {.ws_row = (unsigned short)o->rows, .ws_col = (unsigned short)o->cols};
+    if (ioctl(master, TIOCSWINSZ, &ws) < 0) return fail(c, errno, "set the console size");
+  }
+  /* /dev/console is the peer, bound by fd (CVE-2025-52565) */
+  int con = resolve_target(c, "/dev/console", MKDIR_FILE);
+  if (con >= 0) {
+    if (mount(fdpath(peer, q, sizeof q), fdpath(con, p, sizeof p), NULL, MS_BIND, NULL) < 0)
+      report_warning(c, "bind /dev/console: %s", strerror(errno));
+    close(con);
+  }
+  if (send_fd(c->console_fd, master, name) < 0) return fail(c, errno, "send the pty master to the console socket");
+  close(master);
+  close(c->console_fd);
+  c->console_fd = -1;
+  for (int i = 0; i < 3; i++)
+    if (dup2(peer, i) < 0) return fail(c, errno, "dup the pty onto stdio");
+  close(peer);
+  if (ioctl(0, TIOCSCTTY, 0) < 0) return fail(c, errno, "make the pty the controlling terminal");
+  return 0;
+}

@@ -1,0 +1,42 @@
+// `tsrun delete [--force] ID`: remove a stopped (or created) container;
+// --force kills a running one first, and succeeds for an unknown id.
+import { RuncText, TsrunError } from '../errors.js';
+import { destroyContainer, killContainer } from '../lifecycle/destroy.js';
+import { withContainerLock } from '../state/lock.js';
+import { containerDir } from '../state/paths.js';
+import { containerStatus } from '../state/status.js';
+import { readRecord, removeContainerDir } from '../state/store.js';
+import type { ContainerRecord } from '../state/types.js';
+import { commandMain } from './command.js';
+
+export const main = commandMain(async (ctx) => {
+  const id = ctx.args[0]!;
+  const root = ctx.globals.root;
+  const force = ctx.opts.force === true;
+  await withContainerLock(root, id, async () => {
+    let record: ContainerRecord;
+    try {
+      record = readRecord(root, id);
+    } catch (err) {
+      if (force && err instanceof TsrunError && err.message.includes(RuncText.notExist)) {
+        removeContainerDir(root, id);
+        return;
+      }
+      throw err;
+    }
+    const status = containerStatus(record, containerDir(root, id));
+    if (status === 'running' || status === 'paused') {
+      if (!force) throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
+      if (status === 'paused') {
+        const { fromPaths } = await import('../cgroups/index.js');
+        try {
+          fromPaths(record.cgroupPaths).thaw();
+        } catch {
+          /* killing works on frozen tasks too once thawed; best effort */
+        }
+      }
+    }
+    if (status !== 'stopped') await killContainer(record);
+    await destroyContainer(root, record);
+  });
+});

@@ -1,0 +1,142 @@
+// `create`: validate, claim the state dir, make the cgroup, start the
+// executor with the plan, place the init in its cgroup, run prestart and
+// createRuntime hooks, record the state, let the init finish its setup, and
+// return with the init blocked on the exec fifo. Any failure undoes it all.
+import { TsrunError } from '../errors.js';
+import { log } from '../log.js';
+import type { CgroupManager } from '../cgroups/index.js';
+import type { CgroupBind, Plan } from '../plan/index.js';
+import type { Spec } from '../spec/types.js';
+import type { ContainerRecord } from '../state/index.js';
+import { MsgType } from '../plan/generated/ops.js';
+import { Executor } from './executor.js';
+import { runHooks, type HookState } from './hooks.js';
+import { writePidFile } from './pidfile.js';
+
+export interface CreateOptions {
+  root: string;
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  pidfdSocket?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  preserveFds?: number;
+  systemdCgroup?: boolean;
+  rootless?: boolean;
+  /** Keep the executor's stage 0 to report the exit (foreground run). */
+  monitor?: boolean;
+  dryRun?: boolean;
+}
+
+export interface Created {
+  id: string;
+  dir: string;
+  pid: number;
+  record: ContainerRecord;
+  executor: Executor;
+  config: Spec;
+  cgroup: CgroupManager;
+}
+
+export function hookState(record: Pick<ContainerRecord, 'ociVersion' | 'id' | 'pid' | 'bundle' | 'annotations'>, status: string): HookState {
+  const s: HookState = { ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle };
+  if (record.annotations && Object.keys(record.annotations).length > 0) s.annotations = record.annotations;
+  return s;
+}
+
+function cgroupBinds(config: Spec, cg: CgroupManager): CgroupBind[] | undefined {
+  if (!(config.mounts ?? []).some((m) => m.type === 'cgroup')) return undefined;
+  if (cg.kind === 'v2') return undefined;
+  return Object.entries(cg.paths())
+    .filter(([k]) => k !== '' && k !== 'unified')
+    .map(([k, source]) => ({ name: k.replace(/^name=/, ''), source }));
+}
+
+export async function createContainer(o: CreateOptions): Promise<Created | { plan: Plan; text: string }> {
+  const { loadBundle } = await import('../spec/bundle.js');
+  const { config, bundle, rootfs } = loadBundle(o.bundle, { forCreate: true, systemdCgroup: o.systemdCgroup });
+  const state = await import('../state/index.js');
+  state.validateId(o.id);
+  const { compileCreate, explainPlan } = await import('../plan/index.js');
+  const preserveFds = o.preserveFds ?? 0;
+  const ctxBase = {
+    id: o.id, bundle, rootfs, consoleSocket: o.consoleSocket, pidfdSocket: o.pidfdSocket,
+    noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserveFds, monitor: o.monitor, rootless: o.rootless,
+  };
+  if (o.dryRun) {
+    const { plan, warnings } = compileCreate(config, { ...ctxBase, stateDir: state.containerDir(o.root, o.id) });
+    for (const w of warnings) log.warn(w);
+    return { plan, text: explainPlan(plan) };
+  }
+  // Compile once before touching --root: a config the compiler refuses leaves no trace.
+  compileCreate(config, { ...ctxBase, stateDir: state.containerDir(o.root, o.id) });
+
+  const { openCgroup, containerDeviceRules } = await import('../cgroups/index.js');
+  const dir = state.createContainerDir(o.root, o.id);
+  let cg: CgroupManager | undefined;
+  let executor: Executor | undefined;
+  let pid = 0;
+  try {
+    cg = openCgroup({ id: o.id, cgroupsPath: config.linux?.cgroupsPath, systemd: o.systemdCgroup });
+    cg.create({ ...config.linux?.resources, deviceRules: containerDeviceRules(config.linux?.resources?.devices, config.linux?.devices) });
+    const { plan, warnings } = compileCreate(config, { ...ctxBase, stateDir: dir, cgroupBinds: cgroupBinds(config, cg) });
+    for (const w of warnings) log.warn(w);
+    executor = new Executor(plan, preserveFds);
+    // The executor's notes (an ambient capability it could not raise...) are runc's warnings, which runc logs;
+    // without --log they would land in the container's stderr, so they are debug output here.
+    const onWarning = (m: string) => log.debug(m);
+
+    const first = await executor.next(onWarning);
+    if (first.type === 'error') throw executor.errorOf(first);
+    if (first.type !== 'pid') throw new TsrunError('executor exited before reporting the container pid');
+    pid = first.pid;
+    cg.addPid(pid);
+    const record: ContainerRecord = {
+      ociVersion: config.ociVersion,
+      id: o.id,
+      pid,
+      pidStartTime: state.processStartTime(pid) ?? 0,
+      bundle,
+      rootfs,
+      created: state.nowRfc3339Nano(),
+      annotations: config.annotations ?? {},
+      owner: process.getuid?.() ?? 0,
+      config: config as unknown as ContainerRecord['config'],
+      cgroupPaths: cg.paths(),
+    };
+    // State first: a create killed from here on leaves a container `delete --force` can clean.
+    state.writeRecord(dir, record);
+    runHooks('prestart', config.hooks?.prestart, hookState(record, 'creating'));
+    runHooks('createRuntime', config.hooks?.createRuntime, hookState(record, 'creating'));
+    executor.send(MsgType.go, Buffer.from(JSON.stringify(hookState(record, 'creating'))));
+
+    const second = await executor.next(onWarning);
+    if (second.type === 'error') throw executor.errorOf(second);
+    if (second.type !== 'ready') throw new TsrunError('container init exited during setup');
+    if (o.pidFile) writePidFile(o.pidFile, pid);
+    return { id: o.id, dir, pid, record, executor, config, cgroup: cg };
+  } catch (err) {
+    if (pid > 0) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    executor?.close();
+    if (cg) {
+      try {
+        if (pid > 0) cg.killAll(9);
+        cg.destroy();
+      } catch (e) {
+        log.debug(`cleanup: cgroup: ${String(e)}`);
+      }
+    }
+    state.removeContainerDir(o.root, o.id);
+    throw err;
+  }
+}
+
+

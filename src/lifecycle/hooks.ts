@@ -1,0 +1,48 @@
+// Hooks the runtime runs itself, in its own namespaces: prestart,
+// createRuntime (create), poststart (start), poststop (delete). Each gets the
+// state JSON on stdin, its own args and env, and its timeout.
+import { spawnSync } from 'node:child_process';
+import { TsrunError } from '../errors.js';
+import { log } from '../log.js';
+import type { Hook, HookName } from '../spec/types.js';
+
+export interface HookState {
+  ociVersion: string;
+  id: string;
+  status: string;
+  pid?: number;
+  bundle: string;
+  annotations?: Record<string, string>;
+}
+
+/** Run hooks of one kind in order; the first failure throws (unless `warnOnly`). */
+export function runHooks(kind: HookName, hooks: Hook[] | undefined, state: HookState, warnOnly = false): void {
+  (hooks ?? []).forEach((h, i) => {
+    const args = h.args && h.args.length > 0 ? h.args : [h.path];
+    const res = spawnSync(h.path, args.slice(1), {
+      argv0: args[0],
+      input: JSON.stringify(state),
+      env: Object.fromEntries((h.env ?? []).map((e) => {
+        const k = e.indexOf('=');
+        return k < 0 ? [e, ''] : [e.slice(0, k), e.slice(k + 1)];
+      })),
+      timeout: h.timeout ? h.timeout * 1000 : undefined,
+      killSignal: 'SIGKILL',
+      stdio: ['pipe', 'pipe', 'pipe'],
+      maxBuffer: 1 << 20,
+    });
+    let why: string | undefined;
+    if (res.error) {
+      const code = (res.error as NodeJS.ErrnoException).code;
+      why = code === 'ETIMEDOUT' ? `timeout after ${h.timeout} seconds` : `${(res.error as Error).message}`;
+    } else if (res.signal) why = res.signal === 'SIGKILL' && h.timeout ? `timeout after ${h.timeout} seconds` : `signal: ${res.signal}`;
+    else if (res.status !== 0) why = `exit status ${res.status}`;
+    if (!why) return;
+    const text = `error running ${kind} hook #${i}: ${why}, stdout: ${String(res.stdout ?? '').trim()}, stderr: ${String(res.stderr ?? '').trim()}`;
+    if (warnOnly) {
+      log.warn(text);
+      return;
+    }
+    throw new TsrunError(text, { field: `/hooks/${kind}/${i}`, file: 'config.json' });
+  });
+}

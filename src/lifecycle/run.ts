@@ -1,0 +1,65 @@
+// `run`: create with stage 0 kept as a monitor, start, then (foreground)
+// forward signals to the init and wait for the monitor's exit report.
+import { TsrunError } from '../errors.js';
+import { log } from '../log.js';
+import { createContainer, type CreateOptions } from './create.js';
+import { destroyContainer, killContainer } from './destroy.js';
+import { poststart, releaseInit } from './start.js';
+
+export interface RunOptions extends CreateOptions {
+  detach?: boolean;
+  keep?: boolean;
+}
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
+
+/** A wait status as a shell reports it: the exit code, or 128 + the signal. */
+export function exitCodeOf(status: number): number {
+  const sig = status & 0x7f;
+  return sig === 0 ? (status >> 8) & 0xff : 128 + sig;
+}
+
+export async function runContainer(o: RunOptions): Promise<number> {
+  const created = await createContainer({ ...o, monitor: !o.detach });
+  if ('text' in created) return 0;
+  const { executor, record, dir } = created;
+  try {
+    releaseInit(dir);
+  } catch (err) {
+    await killContainer(record);
+    await destroyContainer(o.root, record);
+    executor.close();
+    throw err;
+  }
+  poststart(record);
+  if (o.detach) {
+    executor.close();
+    return 0;
+  }
+  const handlers = FORWARDED.map((sig) => {
+    const h = () => {
+      try {
+        process.kill(record.pid, sig);
+      } catch {
+        /* it exited */
+      }
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  let code: number;
+  try {
+    const f = await executor.next((m) => log.debug(m));
+    if (f.type === 'exit') code = exitCodeOf(f.status);
+    else if (f.type === 'error') throw executor.errorOf(f);
+    else throw new TsrunError('lost the container monitor before the container exited');
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+    executor.close();
+  }
+  if (!o.keep) {
+    await killContainer(record); // leftovers of a shared pid namespace
+    await destroyContainer(o.root, record);
+  }
+  return code;
+}

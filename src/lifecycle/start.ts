@@ -1,0 +1,52 @@
+// `start`: only a created container; open the exec fifo write-only and
+// non-blocking (ENXIO: the init is gone), write one byte, unlink it, then run
+// the poststart hooks.
+import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
+import { TsrunError } from '../errors.js';
+import type { Spec } from '../spec/types.js';
+import { EXEC_FIFO } from '../state/paths.js';
+import type { ContainerRecord, ContainerStatus } from '../state/types.js';
+import { runHooks } from './hooks.js';
+
+export function startRefusal(status: ContainerStatus): string | undefined {
+  switch (status) {
+    case 'created':
+      return undefined;
+    case 'stopped':
+      return 'cannot start a container that has stopped';
+    case 'running':
+      return 'cannot start an already running container';
+    default:
+      return `cannot start a container in the ${status} state`;
+  }
+}
+
+/** Release the init of a created container. */
+export function releaseInit(dir: string): void {
+  const fifo = `${dir}/${EXEC_FIFO}`;
+  let fd: number;
+  try {
+    fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENXIO') throw new TsrunError('cannot start a container that has stopped');
+    if (code === 'ENOENT') throw new TsrunError('cannot start an already running container');
+    throw new TsrunError(`open exec fifo: ${(err as Error).message}`, { errno: code });
+  }
+  try {
+    writeSync(fd, Buffer.from('0'));
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    unlinkSync(fifo);
+  } catch {
+    /* a racing start removed it */
+  }
+}
+
+export function poststart(record: ContainerRecord): void {
+  const config = record.config as unknown as Spec;
+  const state = { ociVersion: record.ociVersion, id: record.id, status: 'running', pid: record.pid, bundle: record.bundle, ...(Object.keys(record.annotations ?? {}).length ? { annotations: record.annotations } : {}) };
+  runHooks('poststart', config.hooks?.poststart, state, true);
+}

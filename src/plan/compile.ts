@@ -1,0 +1,104 @@
+// Config -> plan. Pure: the same config and context always give the same plan.
+// The order is the order a container is born (see native/exec/main.c).
+import { TsrunError } from '../errors.js';
+import type { Process, Spec } from '../spec/types.js';
+import type { CreateContext, ExecContext } from './context.js';
+import { planHooks } from './hooks.js';
+import { CLONE, NS_FILE } from './linux.js';
+import { planAfterPivot, planRootfs } from './mounts.js';
+import { planNamespaces } from './namespaces.js';
+import { planAttributes, planCredentials, planExec, planRlimits } from './process.js';
+import { op, PLAN_FLAG_MONITOR, type Plan, type PlanOp } from './types.js';
+
+export interface Compiled {
+  plan: Plan;
+  /** Things the runtime should log as warnings (unknown capabilities...). */
+  warnings: string[];
+}
+
+const cfg = (field: string) => ({ field, file: 'config.json' });
+
+function checkUnsupported(config: Spec): void {
+  if (config.linux?.seccomp) throw new TsrunError('linux.seccomp: not implemented yet', cfg('/linux/seccomp'));
+}
+
+export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
+  checkUnsupported(config);
+  const proc = config.process;
+  if (!proc) throw new TsrunError('process is required to create a container', cfg('/process'));
+  const warnings: string[] = [];
+  const ns = planNamespaces(config, { rootless: ctx.rootless });
+  if (!ns.newMount && !config.linux?.namespaces?.some((n) => n.type === 'mount')) {
+    throw new TsrunError('a mount namespace is required to set up the root filesystem', cfg('/linux/namespaces'));
+  }
+  const types = new Set((config.linux?.namespaces ?? []).map((n) => n.type));
+  if (config.hostname && !types.has('uts')) throw new TsrunError('unable to set hostname without a private UTS namespace', cfg('/hostname'));
+  if (config.domainname && !types.has('uts')) throw new TsrunError('unable to set domainname without a private UTS namespace', cfg('/domainname'));
+  if (proc.terminal && !ctx.consoleSocket) {
+    throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket', cfg('/process/terminal'));
+  }
+  if (!proc.terminal && ctx.consoleSocket) {
+    throw new TsrunError('cannot use console socket if tsrun will not detach or allocate tty', cfg('/process/terminal'));
+  }
+  const po = { base: '/process', file: 'config.json', rootless: ctx.rootless, newUser: ns.newUser, warnings };
+
+  const ops: PlanOp[] = [];
+  ops.push(op('exec_fifo', { path: `${ctx.stateDir}/exec.fifo` }, undefined));
+  if (proc.terminal && ctx.consoleSocket) ops.push(op('console_socket', { path: ctx.consoleSocket }, '/process/terminal'));
+  if (ctx.pidfdSocket) ops.push(op('pidfd_socket', { path: ctx.pidfdSocket }, undefined));
+  ops.push(...ns.pre);
+  ops.push(op('clone', { flags: BigInt(ns.cloneFlags) }, '/linux/namespaces'));
+  // from outside, before the child runs anything
+  ops.push(...ns.parent);
+  ops.push(...planRlimits(proc, po));
+  for (const p of ctx.cgroupProcs ?? []) ops.push(op('cgroup_join', { path: p }, '/linux/cgroupsPath'));
+  // the child
+  ops.push(...ns.child);
+  if (!ctx.noNewKeyring) ops.push(op('session_keyring', { name: `_ses.${ctx.id}` }, undefined));
+  const { beforePivot, pivot } = planRootfs(config, {
+    bundle: ctx.bundle, rootfs: ctx.rootfs, newUser: ns.newUser, cgroupBinds: ctx.cgroupBinds,
+    noPivot: ctx.noPivot, cwd: proc.cwd, createContainerHooks: planHooks(config, 'createContainer'),
+  });
+  ops.push(...beforePivot, pivot);
+  if (proc.terminal) ops.push(op('console', { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0 }, '/process/consoleSize'));
+  const after = planAfterPivot(config);
+  ops.push(...after.readonlyRoot);
+  if (config.hostname) ops.push(op('hostname', { name: config.hostname }, '/hostname'));
+  if (config.domainname) ops.push(op('domainname', { name: config.domainname }, '/domainname'));
+  for (const [key, value] of Object.entries(config.linux?.sysctl ?? {})) {
+    ops.push(op('sysctl', { key: key.replace(/\./g, '/'), value }, `/linux/sysctl/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`));
+  }
+  ops.push(...after.paths);
+  ops.push(...planAttributes(proc, config, po));
+  ops.push(op('chdir', { path: proc.cwd }, '/process/cwd'));
+  ops.push(...planCredentials(proc, po));
+  ops.push(...planExec(proc, { ...po, preserveFds: ctx.preserveFds ?? 0, waitStart: true, startHooks: planHooks(config, 'startContainer') }));
+  return { plan: { flags: ctx.monitor ? PLAN_FLAG_MONITOR : 0, ops }, warnings };
+}
+
+/** A process joining a running container (`tsrun exec`). */
+export function compileExec(proc: Process, container: Spec, ctx: ExecContext, file = 'process.json'): Compiled {
+  const warnings: string[] = [];
+  const nsTypes = (container.linux?.namespaces ?? []).map((n) => n.type);
+  const newUser = nsTypes.includes('user');
+  const po = { base: '', file, rootless: ctx.rootless, newUser, warnings };
+  const ops: PlanOp[] = [];
+  if (proc.terminal) {
+    if (!ctx.consoleSocket) throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket', { field: '/terminal', file });
+    ops.push(op('console_socket', { path: ctx.consoleSocket }, '/terminal'));
+  }
+  if (ctx.pidfdSocket) ops.push(op('pidfd_socket', { path: ctx.pidfdSocket }, undefined));
+  const ordered = [...new Set(nsTypes)].sort((a, b) => (a === 'user' ? -1 : b === 'user' ? 1 : 0));
+  for (const t of ordered) {
+    ops.push(op('join_ns', { nstype: CLONE[t], path: `/proc/${ctx.initPid}/ns/${NS_FILE[t]}` }, '/linux/namespaces'));
+  }
+  ops.push(op('clone', { flags: 0n }, undefined));
+  ops.push(...planRlimits(proc, po));
+  for (const p of ctx.cgroupProcs ?? []) ops.push(op('cgroup_join', { path: p }, undefined));
+  if (proc.terminal) ops.push(op('console', { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0 }, '/consoleSize'));
+  ops.push(...planAttributes(proc, undefined, po));
+  ops.push(op('chdir', { path: proc.cwd }, '/cwd'));
+  ops.push(...planCredentials(proc, po));
+  ops.push(...planExec(proc, { ...po, preserveFds: ctx.preserveFds ?? 0, waitStart: false, startHooks: [] }));
+  return { plan: { flags: ctx.monitor ? PLAN_FLAG_MONITOR : 0, ops }, warnings };
+}

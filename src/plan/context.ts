@@ -1,0 +1,44 @@
+// What the compiler needs besides the config: facts about this create/exec
+// call and the host, gathered by the lifecycle (the compiler itself touches
+// nothing: no fs, no clock, no koffi).
+
+export interface CgroupBind {
+  /** Name under /sys/fs/cgroup in the container: "memory", "cpu,cpuacct". */
+  name: string;
+  /** The container's cgroup directory on the host. */
+  source: string;
+}
+
+export interface CreateContext {
+  id: string;
+  /** Absolute bundle directory. */
+  bundle: string;
+  /** Absolute rootfs path. */
+  rootfs: string;
+  /** Absolute state directory of the container. */
+  stateDir: string;
+  consoleSocket?: string;
+  pidfdSocket?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  preserveFds?: number;
+  /** cgroup.procs files stage 0 writes the child's pid into before it runs. */
+  cgroupProcs?: string[];
+  /** For a `cgroup` mount on cgroup v1: the container's cgroup directories. */
+  cgroupBinds?: CgroupBind[];
+  /** Stage 0 stays and reports the exit (foreground run). */
+  monitor?: boolean;
+  /** tsrun runs without root (rootless): setgroups is denied in the user namespace. */
+  rootless?: boolean;
+}
+
+export interface ExecContext {
+  /** Host pid of the container's init, whose namespaces are joined. */
+  initPid: number;
+  consoleSocket?: string;
+  pidfdSocket?: string;
+  preserveFds?: number;
+  cgroupProcs?: string[];
+  monitor?: boolean;
+  rootless?: boolean;
+}

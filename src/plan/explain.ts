@@ -1,0 +1,26 @@
+// `tsrun create --dry-run`: the plan as an operator reads it.
+import { opDescs } from './generated/ops.js';
+import type { Plan } from './types.js';
+
+function show(v: unknown): string {
+  if (typeof v === 'bigint') return v > 9n ? `0x${v.toString(16)}` : String(v);
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v instanceof Uint8Array) return `<${v.length} bytes>`;
+  if (Array.isArray(v)) return `[${v.map(show).join(', ')}]`;
+  return String(v);
+}
+
+const HEX_FIELDS = new Set(['flags', 'propagation', 'mask', 'effective', 'permitted', 'inheritable', 'ambient', 'nstype', 'mode', 'type']);
+
+export function explainPlan(plan: Plan): string {
+  const stageName = { pre: 'stage0', parent: 'stage0>', child: 'child' } as const;
+  const lines = plan.ops.map((o, i) => {
+    const desc = opDescs[o.op];
+    const fields = Object.entries(o.args as Record<string, unknown>)
+      .map(([k, v]) => `${k}=${HEX_FIELDS.has(k) && typeof v === 'number' ? `0x${v.toString(16)}` : show(v)}`)
+      .join(' ');
+    const from = o.field ? `  <- ${o.field}` : '';
+    return `${String(i).padStart(3)}  ${stageName[desc.stage].padEnd(7)} ${o.op.padEnd(15)} ${fields}${from}`;
+  });
+  return `# tsrun plan: ${plan.ops.length} operations${plan.flags & 1 ? ' (monitor)' : ''}\n${lines.join('\n')}\n`;
+}

@@ -1,0 +1,128 @@
+// The process: rlimits (set from outside), scheduling and io priority,
+// oom_score_adj, credentials and capabilities in runc's order, the cwd, the
+// executable lookup, and the final execve.
+import { TsrunError } from '../errors.js';
+import type { LinuxCapabilities, Process, Spec } from '../spec/types.js';
+import { CAPABILITIES, IOPRIO_CLASS, PERSONALITY, RLIMITS, SCHED_FLAG, SCHED_POLICY } from './linux.js';
+import { op, type PlanOp } from './types.js';
+
+const where = (file: string, field: string) => ({ field, file });
+
+/** A capability list as a bitmask; unknown names are reported back (runc warns and skips them). */
+export function capMask(names: string[] | undefined, unknown: string[] = []): bigint {
+  let mask = 0n;
+  for (const n of names ?? []) {
+    const i = (CAPABILITIES as readonly string[]).indexOf(n.toUpperCase().startsWith('CAP_') ? n.toUpperCase() : `CAP_${n.toUpperCase()}`);
+    if (i < 0) unknown.push(n);
+    else mask |= 1n << BigInt(i);
+  }
+  return mask;
+}
+
+/** Parse a cpu list like "0-3,7" into a little-endian cpu_set_t bitmask. */
+export function cpuMask(list: string, field: string, file: string): Uint8Array {
+  const cpus: number[] = [];
+  for (const part of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new TsrunError(`invalid CPU list ${JSON.stringify(list)}`, where(file, field));
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a || b >= 8192) throw new TsrunError(`invalid CPU range ${JSON.stringify(part)}`, where(file, field));
+    for (let c = a; c <= b; c++) cpus.push(c);
+  }
+  const bytes = new Uint8Array(Math.max(128, Math.ceil((Math.max(-1, ...cpus) + 1) / 64) * 8));
+  for (const c of cpus) bytes[c >> 3]! |= 1 << (c & 7);
+  return bytes;
+}
+
+export interface ProcessPlanOptions {
+  /** JSON pointer prefix of the process object: "/process" (config.json) or "" (process.json). */
+  base: string;
+  file: string;
+  rootless?: boolean;
+  newUser?: boolean;
+  warnings?: string[];
+}
+
+/** Ops stage 0 runs on the child from outside. */
+export function planRlimits(proc: Process, o: ProcessPlanOptions): PlanOp[] {
+  return (proc.rlimits ?? []).map((r, i) => {
+    const res = RLIMITS[r.type];
+    if (res === undefined) throw new TsrunError(`unknown rlimit type "${r.type}"`, where(o.file, `${o.base}/rlimits/${i}/type`));
+    return op('prlimit', { resource: res, soft: BigInt(r.soft), hard: BigInt(r.hard) }, `${o.base}/rlimits/${i}`);
+  });
+}
+
+/** Attributes set before the credentials change (they may need privileges). */
+export function planAttributes(proc: Process, config: Spec | undefined, o: ProcessPlanOptions): PlanOp[] {
+  const ops: PlanOp[] = [];
+  const b = o.base;
+  if (proc.oomScoreAdj !== undefined) ops.push(op('oom_score_adj', { value: proc.oomScoreAdj }, `${b}/oomScoreAdj`));
+  const pers = config?.linux?.personality;
+  if (pers) {
+    const persona = PERSONALITY[pers.domain];
+    if (persona === undefined) throw new TsrunError(`unknown personality domain "${pers.domain}"`, where('config.json', '/linux/personality/domain'));
+    ops.push(op('personality', { persona }, '/linux/personality'));
+  }
+  if (proc.ioPriority) {
+    const cls = IOPRIO_CLASS[proc.ioPriority.class];
+    if (cls === undefined) throw new TsrunError(`unknown ioPriority class "${proc.ioPriority.class}"`, where(o.file, `${b}/ioPriority/class`));
+    ops.push(op('ioprio', { value: (cls << 13) | proc.ioPriority.priority }, `${b}/ioPriority`));
+  }
+  if (proc.scheduler) {
+    const s = proc.scheduler;
+    const policy = SCHED_POLICY[s.policy];
+    if (policy === undefined) throw new TsrunError(`unknown scheduler policy "${s.policy}"`, where(o.file, `${b}/scheduler/policy`));
+    let flags = 0;
+    for (const f of s.flags ?? []) flags |= SCHED_FLAG[f] ?? 0;
+    ops.push(op('scheduler', {
+      policy, nice: s.nice ?? 0, priority: s.priority ?? 0, flags: BigInt(flags),
+      runtime: BigInt(s.runtime ?? 0), deadline: BigInt(s.deadline ?? 0), period: BigInt(s.period ?? 0),
+    }, `${b}/scheduler`));
+  }
+  if (proc.execCPUAffinity?.final) {
+    ops.push(op('cpu_affinity', { mask: cpuMask(proc.execCPUAffinity.final, `${b}/execCPUAffinity/final`, o.file) }, `${b}/execCPUAffinity/final`));
+  }
+  return ops;
+}
+
+/** Credentials and capabilities, as runc's finalizeNamespace orders them. */
+export function planCredentials(proc: Process, o: ProcessPlanOptions): PlanOp[] {
+  const ops: PlanOp[] = [];
+  const b = o.base;
+  const caps: LinuxCapabilities | undefined = proc.capabilities;
+  const unknown: string[] = [];
+  if (caps) ops.push(op('caps_bounding', { mask: capMask(caps.bounding, unknown) }, `${b}/capabilities/bounding`));
+  const gids = proc.user.additionalGids ?? [];
+  ops.push(op('user', {
+    uid: proc.user.uid, gid: proc.user.gid, gids,
+    // setgroups is denied in a user namespace an unprivileged user made
+    set_groups: o.rootless && o.newUser && gids.length === 0 ? 0 : 1,
+  }, `${b}/user`));
+  if (proc.user.umask !== undefined) ops.push(op('umask', { mask: proc.user.umask }, `${b}/user/umask`));
+  else ops.push(op('umask', { mask: 0o022 }, undefined));
+  if (caps) {
+    ops.push(op('caps', {
+      effective: capMask(caps.effective, unknown),
+      permitted: capMask(caps.permitted, unknown),
+      inheritable: capMask(caps.inheritable, unknown),
+      ambient: capMask(caps.ambient, unknown),
+    }, `${b}/capabilities`));
+  }
+  for (const u of new Set(unknown)) o.warnings?.push(`${b}/capabilities: unknown capability "${u}" ignored`);
+  if (proc.noNewPrivileges) ops.push(op('no_new_privs', {}, `${b}/noNewPrivileges`));
+  return ops;
+}
+
+/** The end: resolve args[0] (a create-time error when missing), report ready, wait, exec. */
+export function planExec(proc: Process, o: ProcessPlanOptions & { preserveFds: number; waitStart: boolean; startHooks: PlanOp[] }): PlanOp[] {
+  const args = proc.args ?? [];
+  if (args.length === 0) throw new TsrunError('args must not be empty', where(o.file, `${o.base}/args`));
+  const env = proc.env ?? [];
+  const pathEnv = [...env].reverse().find((e) => e.startsWith('PATH='))?.slice(5) ?? '';
+  const ops: PlanOp[] = [op('lookup_exec', { name: args[0]!, path_env: pathEnv }, `${o.base}/args/0`), op('ready', {}, undefined)];
+  if (o.waitStart) ops.push(op('wait_start', {}, undefined));
+  ops.push(...o.startHooks);
+  ops.push(op('exec', { args, env, preserve_fds: o.preserveFds }, `${o.base}/args`));
+  return ops;
+}
