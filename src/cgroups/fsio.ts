@@ -2,7 +2,7 @@
 // field it came from, so a value the kernel refuses (EINVAL, ERANGE, EBUSY)
 // reaches the user as "linux.resources.cpu.cpus" plus the file, not as a bare
 // errno from some path under /sys/fs/cgroup.
-import { readFileSync, writeFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync, readdirSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 
@@ -43,15 +43,29 @@ export function errnoOf(err: unknown): string | undefined {
  */
 export function writeCg(dir: string, file: string, value: string, field?: string): void {
   const path = join(dir, file);
+  observer?.(path, value);
   try {
     // No O_CREAT: a missing control file is an error, never a new regular file.
-    writeFileSync(path, value, { flag: 'r+' });
+    const fd = openSync(path, constants.O_WRONLY | constants.O_TRUNC);
+    try {
+      // One write(2): the kernel parses each write of a control file on its own.
+      writeSync(fd, value);
+    } finally {
+      closeSync(fd);
+    }
   } catch (err) {
     const code = errnoOf(err);
     const why = (code && errnoText[code]) ?? (err as Error).message;
     const what = field ? `${dottedField(field)} ${JSON.stringify(value)}` : JSON.stringify(value);
     throw new TsrunError(`cannot apply ${what}: write ${path}: ${why}`, { field, errno: code, cause: err });
   }
+}
+
+let observer: ((path: string, value: string) => void) | undefined;
+
+/** Tests: see every write, in order (the fake tree keeps only the last value of a file). */
+export function traceWrites(fn: ((path: string, value: string) => void) | undefined): void {
+  observer = fn;
 }
 
 export function readCg(dir: string, file: string): string {

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolveCgroupsPath, parseSystemdPath, refuseSystemd } from '../../../src/cgroups/path.js';
+import { openCgroup } from '../../../src/cgroups/index.js';
+import { v1Mountinfo, v2Mountinfo } from './fake-host.js';
+
+test('cgroupsPath absolute: kept, cleaned', () => {
+  assert.deepEqual(resolveCgroupsPath('/a/b', 'id'), { absolute: true, path: '/a/b' });
+  assert.deepEqual(resolveCgroupsPath('/a//b/../c/', 'id'), { absolute: true, path: '/a/c' });
+  assert.deepEqual(resolveCgroupsPath('/../../x', 'id'), { absolute: true, path: '/x' });
+});
+
+test('cgroupsPath relative: cleaned as if rooted, so ".." cannot climb out', () => {
+  assert.deepEqual(resolveCgroupsPath('a/b', 'id'), { absolute: false, path: 'a/b' });
+  assert.deepEqual(resolveCgroupsPath('../../a', 'id'), { absolute: false, path: 'a' });
+});
+
+test('cgroupsPath empty: relative "<id>" (runc\'s default)', () => {
+  assert.deepEqual(resolveCgroupsPath(undefined, 'c1'), { absolute: false, path: 'c1' });
+  assert.deepEqual(resolveCgroupsPath('', 'c1'), { absolute: false, path: 'c1' });
+});
+
+test('cgroupsPath on v1: absolute is below each hierarchy root, relative below the runtime\'s own cgroup', () => {
+  const host = { fsRoot: '/fake', mountinfo: v1Mountinfo(true), selfCgroup: '4:memory:/proc_api/me\n2:cpu,cpuacct:/\n0::/user.slice\n' };
+  const abs = openCgroup({ id: 'c1', cgroupsPath: '/tsrun/c1', host }).paths();
+  assert.equal(abs.memory, '/fake/sys/fs/cgroup/memory/tsrun/c1');
+  assert.equal(abs.cpu, '/fake/sys/fs/cgroup/cpu,cpuacct/tsrun/c1');
+  assert.equal(abs[''], '/fake/sys/fs/cgroup/unified/tsrun/c1');
+  assert.equal(abs['name=systemd'], '/fake/sys/fs/cgroup/systemd/tsrun/c1');
+  const rel = openCgroup({ id: 'c1', host }).paths();
+  assert.equal(rel.memory, '/fake/sys/fs/cgroup/memory/proc_api/me/c1');
+  assert.equal(rel.cpu, '/fake/sys/fs/cgroup/cpu,cpuacct/c1');
+  assert.equal(rel[''], '/fake/sys/fs/cgroup/unified/user.slice/c1');
+});
+
+test('cgroupsPath on v2: one directory, keyed ""', () => {
+  const host = { fsRoot: '/fake', mountinfo: v2Mountinfo, selfCgroup: '0::/system.slice/tsrun.service\n' };
+  assert.deepEqual(openCgroup({ id: 'c1', cgroupsPath: '/x/y', host }).paths(), { '': '/fake/sys/fs/cgroup/x/y' });
+  assert.deepEqual(openCgroup({ id: 'c1', cgroupsPath: 'x', host }).paths(), { '': '/fake/sys/fs/cgroup/system.slice/tsrun.service/x' });
+});
+
+test('--systemd-cgroup: "slice:prefix:name" parsed; malformed refused with runc\'s text', () => {
+  assert.deepEqual(parseSystemdPath('system.slice:docker:abc', 'id'), { slice: 'system.slice', prefix: 'docker', name: 'abc' });
+  assert.deepEqual(parseSystemdPath(undefined, 'id'), { slice: 'system.slice', prefix: 'runc', name: 'id' });
+  assert.throws(() => parseSystemdPath('/a/b', 'id'), /expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, got "\/a\/b" instead/);
+});
+
+test('--systemd-cgroup: refused with an error naming the flag', () => {
+  assert.throws(() => refuseSystemd('system.slice:docker:abc', 'id'), (e: Error & { field?: string }) => /^--systemd-cgroup: /.test(e.message) && e.field === '/linux/cgroupsPath');
+  assert.throws(() => openCgroup({ id: 'x', systemd: true, cgroupsPath: 'a:b:c', host: { mountinfo: v2Mountinfo, selfCgroup: '0::/' } }), /--systemd-cgroup/);
+});
