@@ -4,9 +4,7 @@
 // processes of its own) must not keep the others off; the file writes that
 // need it fail later with the config field named.
 import { dirname } from 'node:path';
-import { hasFile, tryReadCg } from '../fsio.js';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { hasFile, tryReadCg, writeCg } from '../fsio.js';
 import { log } from '../../log.js';
 
 /** The ancestors of dir inside its cgroup2 mount, root first (dir itself excluded). */
@@ -27,7 +25,7 @@ export function enableControllers(dir: string, wanted?: string[]): void {
     for (const c of available) {
       if (enabled.has(c) || (wanted && !wanted.includes(c))) continue;
       try {
-        writeFileSync(join(a, 'cgroup.subtree_control'), `+${c}`, { flag: 'r+' });
+        writeCg(a, 'cgroup.subtree_control', `+${c}`);
       } catch (err) {
         log.debug(`cannot enable the ${c} controller in ${a}: ${(err as Error).message}`);
       }

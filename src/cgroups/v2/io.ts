@@ -27,13 +27,13 @@ export function setIo(dir: string, r: CgroupResources): void {
   const b = r.blockIO;
   if (!b) return;
   const bfq = hasFile(dir, 'io.bfq.weight');
+  // io.bfq.weight takes "MAJ:MIN WEIGHT" lines only on kernels whose file
+  // starts with "default N" (older ones hold a bare number).
+  const bfqPerDevice = bfq && /^default/.test(tryReadCg(dir, 'io.bfq.weight') ?? '');
   if (b.weight) {
     if (bfq) writeCg(dir, 'io.bfq.weight', intText(b.weight), `${F}/weight`);
     else writeCg(dir, 'io.weight', String(blkioWeightToIoWeight(b.weight)), `${F}/weight`);
   }
-  // io.bfq.weight takes "MAJ:MIN WEIGHT" lines only on kernels whose file
-  // starts with "default N" (older ones hold a bare number).
-  const bfqPerDevice = bfq && /^default/.test(tryReadCg(dir, 'io.bfq.weight') ?? '');
   (b.weightDevice ?? []).forEach((d, i) => {
     if (!d.weight) return;
     const line = `${d.major}:${d.minor} ${d.weight}`;

@@ -82,7 +82,7 @@ export const v2Files: Record<string, string> = {
   'cpu.weight': '100', 'cpu.max': 'max 100000', 'cpu.max.burst': '0', 'cpu.idle': '0',
   'cpu.stat': 'usage_usec 2000\nuser_usec 1500\nsystem_usec 500\nnr_periods 4\nnr_throttled 1\nthrottled_usec 30\n',
   'cpuset.cpus': '', 'cpuset.mems': '', 'cpuset.cpus.effective': '0-3', 'cpuset.mems.effective': '0',
-  'memory.max': 'max', 'memory.swap.max': 'max', 'memory.low': '0', 'memory.current': '1048576',
+  'memory.max': 'max', 'memory.high': 'max', 'memory.swap.max': 'max', 'memory.low': '0', 'memory.current': '1048576',
   'memory.swap.current': '0', 'memory.stat': 'anon 4096\nfile 8192\n', 'memory.events': 'low 0\nhigh 0\nmax 2\noom 1\noom_kill 1\n',
   'io.weight': 'default 100', 'io.max': '', 'io.stat': '8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n',
   'pids.max': 'max', 'pids.current': '2',
