@@ -108,7 +108,7 @@ export function planRootfs(config: Spec, ctx: MountContext & { noPivot?: boolean
   const ops: PlanOp[] = [];
   const rootProp = config.linux?.rootfsPropagation ? PROPAGATION[config.linux.rootfsPropagation] ?? 0 : 0;
   // Nothing we mount may leak back to the host: slave (or what the config asks) from /.
-  ops.push(op('propagation', { target: '/', flags: rootProp && !(rootProp & MS.SHARED) ? rootProp : MS.SLAVE | MS.REC }, config.linux?.rootfsPropagation ? '/linux/rootfsPropagation' : undefined));
+  ops.push(op('propagation', { target: '/', flags: rootProp && !(rootProp & MS.SHARED) ? rootProp : MS.SLAVE | MS.REC }, '/linux/rootfsPropagation'));
   ops.push(op('rootfs', { path: ctx.rootfs }, '/root/path'));
   const mounts = config.mounts ?? [];
   mounts.forEach((m, i) => ops.push(mountOp(m, i, ctx)));
