@@ -9,7 +9,9 @@ import * as esbuild from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const [kind = 'all', filter = ''] = process.argv.slice(2);
-const out = join(root, 'dist', 'test');
+// One directory per run: several people test in this checkout at once, and a
+// shared one was wiped under a run in progress.
+const out = join(root, 'dist', 'test', `run-${process.pid}`);
 
 function find(dir) {
   return readdirSync(dir).flatMap((f) => {
@@ -56,4 +58,5 @@ const res = spawnSync(process.execPath, ['--enable-source-maps', '--test', `--te
   env,
   cwd: root,
 });
+rmSync(out, { recursive: true, force: true });
 process.exit(res.status ?? 1);
