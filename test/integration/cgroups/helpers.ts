@@ -1,0 +1,84 @@
+// Shared pieces of the cgroup integration tests: cgroups under an absolute
+// parent of our own (/tsrun-test-<pid>/...) in every hierarchy, processes we
+// spawn ourselves and hold at a `read` until they are inside the cgroup,
+// and the check that nothing of ours is left anywhere afterwards.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const PARENT = `tsrun-test-${process.pid}`;
+export const CGROOT = '/sys/fs/cgroup';
+export const BUSYBOX = '/bin/busybox';
+
+export function cgPath(name: string): string {
+  return `/${PARENT}/${name}`;
+}
+
+/** Every directory of ours still present in any hierarchy. */
+export function leftovers(): string[] {
+  const out: string[] = [];
+  for (const h of readdirSync(CGROOT)) {
+    const p = join(CGROOT, h, PARENT);
+    if (existsSync(p)) out.push(p);
+  }
+  return out;
+}
+
+/** Remove our parent directories (their children must be gone already). */
+export function removeParents(): void {
+  for (const p of leftovers()) {
+    try {
+      rmdirSync(p);
+    } catch {
+      /* reported by leftovers() in the test */
+    }
+  }
+}
+
+export interface Held {
+  child: ChildProcess;
+  pid: number;
+  /** Let the script past its first `read`. */
+  go(): void;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output(): string;
+  kill(): void;
+}
+
+/** Run `script` under busybox sh; it should start with `read go` so it waits until go(). */
+export function hold(script: string): Held {
+  const child = spawn(BUSYBOX, ['sh', '-c', script], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += String(d)));
+  child.stderr!.on('data', (d) => (out += String(d)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    pid: child.pid!,
+    go: () => child.stdin!.write('go\n'),
+    exited,
+    output: () => out,
+    kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(child.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    },
+  };
+}
+
+export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function until(cond: () => boolean, ms: number, step = 20): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await delay(step);
+  }
+  return cond();
+}
