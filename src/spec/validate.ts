@@ -4,10 +4,14 @@
 import { validateConfig as schemaConfig, validateProcess as schemaProcess } from './generated/validators.js';
 import { schemaError } from './schema-error.js';
 import { checkProcessSemantics, checkSemantics } from './semantics.js';
+import { checkProcessSupport, checkSupport } from './support.js';
 import type { Process, Spec } from './types.js';
 
 export interface ValidateOptions {
-  /** create/run need a process and a root; other readers of a config do not. */
+  /**
+   * create/run: a process and a root are required, and every field must be
+   * one this tsrun can honour (support.ts); other readers only need a valid config.
+   */
   forCreate: boolean;
   /** Name used in messages; default "config.json". */
   file?: string;
@@ -25,6 +29,8 @@ export function validateConfig(config: unknown, opts: ValidateOptions): Spec {
   const file = opts.file ?? 'config.json';
   const spec = validateConfigSchema(config, file);
   checkSemantics(spec, { forCreate: opts.forCreate, systemdCgroup: opts.systemdCgroup, file });
+  // Only what is about to run must be runnable here; other readers just need it valid.
+  if (opts.forCreate) checkSupport(spec, file);
   return spec;
 }
 
@@ -33,5 +39,6 @@ export function validateProcess(p: unknown, file: string): Process {
   if (!schemaProcess(p)) throw schemaError(schemaProcess.errors, p, file);
   const proc = p as Process;
   checkProcessSemantics(proc, file);
+  checkProcessSupport(proc, '', file);
   return proc;
 }
