@@ -58,13 +58,14 @@ export function openCgroup(opts: OpenOptions): CgroupManager {
   if (layout.kind === 'v2') return new V2Manager(cgroupDir(host, layout.unified!, '', inner));
   const dirs: CgroupPaths = {};
   for (const [subsystem, mount] of layout.v1) dirs[subsystem] = cgroupDir(host, mount, subsystem, inner);
-  if (layout.kind === 'hybrid') dirs[''] = cgroupDir(host, layout.unified!, '', inner);
+  if (layout.kind === 'hybrid') dirs.unified = cgroupDir(host, layout.unified!, '', inner);
   return new V1Manager(dirs);
 }
 
 /** Reopen a cgroup from the paths() a previous command stored. */
 export function fromPaths(paths: CgroupPaths): CgroupManager {
   const keys = Object.keys(paths);
-  if (keys.length === 1 && keys[0] === '') return new V2Manager(paths['']!);
+  // "" is runc's key for it; accepted too.
+  if (keys.length === 1 && (keys[0] === 'unified' || keys[0] === '')) return new V2Manager(paths[keys[0]]!);
   return new V1Manager(paths);
 }

@@ -17,7 +17,7 @@ export interface CgroupResources extends LinuxResources {
   deviceRules?: DeviceRule[];
 }
 
-/** subsystem -> absolute cgroup directory; the cgroup2 directory is keyed "". */
+/** subsystem -> absolute cgroup directory; the cgroup2 directory is keyed "unified". */
 export type CgroupPaths = Record<string, string>;
 
 export interface CgroupManager {

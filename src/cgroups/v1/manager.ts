@@ -1,5 +1,5 @@
 // The cgroup v1 manager: one directory per hierarchy. On a hybrid host it
-// also keeps the container's cgroup in the cgroup2 hierarchy (key ""), as
+// also keeps the container's cgroup in the cgroup2 hierarchy (key "unified"), as
 // runc does, so tools reading the unified tree see the container, and uses
 // it for controllers that only the cgroup2 side has (hugetlb here), for the
 // freezer when no v1 freezer is mounted, and for cgroup.kill.
@@ -33,13 +33,18 @@ const controllers: V1Controller[] = [cpuset, devices, memory, cpu, cpuacct, pids
 export class V1Manager implements CgroupManager {
   readonly kind: 'v1' | 'hybrid';
 
-  /** @param dirs subsystem -> directory; "" = the cgroup2 directory on a hybrid host */
+  /** @param dirs subsystem -> directory; "unified" = the cgroup2 directory on a hybrid host */
   constructor(private readonly dirs: CgroupPaths) {
-    this.kind = dirs[''] !== undefined ? 'hybrid' : 'v1';
+    if (dirs[''] !== undefined && dirs.unified === undefined) {
+      // runc's key for the cgroup2 directory.
+      const { '': unified, ...rest } = dirs;
+      this.dirs = { ...rest, unified: unified! };
+    }
+    this.kind = this.dirs.unified !== undefined ? 'hybrid' : 'v1';
   }
 
   private get unified(): string | undefined {
-    return this.dirs[''];
+    return this.dirs.unified;
   }
 
   private uniqueDirs(): string[] {
@@ -98,7 +103,7 @@ export class V1Manager implements CgroupManager {
   /** The directory to list processes from: any hierarchy the container surely joined. */
   private procsDir(): string {
     const d = this.dirs;
-    return d.pids ?? d.freezer ?? d.memory ?? d.devices ?? d.cpu ?? d[''] ?? this.uniqueDirs()[0]!;
+    return d.pids ?? d.freezer ?? d.memory ?? d.devices ?? d.cpu ?? d.unified ?? this.uniqueDirs()[0]!;
   }
 
   pids(): number[] {

@@ -121,7 +121,7 @@ export class V2Manager implements CgroupManager {
   }
 
   paths(): CgroupPaths {
-    return { '': this.dir };
+    return { unified: this.dir };
   }
 
   exists(): boolean {

@@ -59,7 +59,7 @@ function start(script: string): Held {
 
 /** A v2 manager on the unified mount of this hybrid host. */
 function v2(name: string): CgroupManager {
-  const m = fromPaths({ '': join(UNIFIED, PARENT, name) });
+  const m = fromPaths({ unified: join(UNIFIED, PARENT, name) });
   managers.push(m);
   return m;
 }
@@ -69,7 +69,7 @@ test('linux.resources.hugepageLimits on a hybrid host: hugetlb.2MB.max on the cg
   managers.push(m);
   assert.equal(m.kind, 'hybrid');
   m.create({ hugepageLimits: [{ pageSize: '2MB', limit: 4 << 20 }] });
-  const dir = m.paths()['']!;
+  const dir = m.paths().unified!;
   assert.equal(readFileSync(join(dir, 'hugetlb.2MB.max'), 'utf8').trim(), String(4 << 20));
   const h = start('read go; sleep 30');
   m.addPid(h.pid);
@@ -90,7 +90,7 @@ test('cgroup v2 freezer: cgroup.freeze, cgroup.events frozen 1, then thawed', { 
   h.go();
   m.freeze();
   assert.equal(m.freezerState(), 'FROZEN');
-  assert.match(readFileSync(join(m.paths()['']!, 'cgroup.events'), 'utf8'), /^frozen 1$/m);
+  assert.match(readFileSync(join(m.paths().unified!, 'cgroup.events'), 'utf8'), /^frozen 1$/m);
   m.thaw();
   assert.equal(m.freezerState(), 'THAWED');
 });
@@ -112,7 +112,7 @@ test('cgroup v2 kill: killAll(SIGKILL) through cgroup.kill', { skip }, async () 
 test('linux.resources.devices on cgroup v2: the eBPF filter loads, attaches, decides, and is replaced', { skip }, async () => {
   const m = v2('devices');
   m.create({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' }] });
-  const dir = m.paths()['']!;
+  const dir = m.paths().unified!;
   assert.equal(countDevicePrograms(dir), 1);
   const script = 'read go; echo x > /dev/null && echo null-ok; if /bin/busybox head -c1 /dev/zero >/dev/null; then echo zero-ok; else echo zero-denied; fi';
   const h = start(script);

@@ -185,7 +185,7 @@ test('pids(): exactly the spawned processes, in every hierarchy including the un
   m.addPid(b.pid);
   assert.deepEqual(m.pids().sort((x, y) => x - y), [a.pid, b.pid].sort((x, y) => x - y));
   assert.equal(m.kind, 'hybrid');
-  const unified = m.paths()['']!;
+  const unified = m.paths().unified!;
   assert.deepEqual(readFileSync(join(unified, 'cgroup.procs'), 'utf8').trim().split('\n').map(Number).sort((x, y) => x - y), [a.pid, b.pid].sort((x, y) => x - y));
   m.killAll(15);
   assert.ok(await until(() => m.pids().length === 0, 5000));

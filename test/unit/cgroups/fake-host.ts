@@ -126,7 +126,7 @@ export function fakeHost(mountinfo: string, selfCgroup = '0::/\n'): FakeHost {
 /** Fill every v1 directory of a manager's paths() with its controller files. */
 export function fillV1(fake: FakeHost, paths: Record<string, string>): void {
   for (const [sub, dir] of Object.entries(paths)) {
-    if (sub === '') fake.fill(dir, v2Files);
+    if (sub === 'unified') fake.fill(dir, v2Files);
     else {
       const key = sub === 'cpuacct' ? 'cpu' : sub === 'net_prio' ? 'net_cls' : sub === 'name=systemd' ? 'systemd' : sub;
       fake.fill(dir, controllerFiles[key] ?? {});

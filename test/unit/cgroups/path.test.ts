@@ -25,18 +25,18 @@ test('cgroupsPath on v1: absolute is below each hierarchy root, relative below t
   const abs = openCgroup({ id: 'c1', cgroupsPath: '/tsrun/c1', host }).paths();
   assert.equal(abs.memory, '/fake/sys/fs/cgroup/memory/tsrun/c1');
   assert.equal(abs.cpu, '/fake/sys/fs/cgroup/cpu,cpuacct/tsrun/c1');
-  assert.equal(abs[''], '/fake/sys/fs/cgroup/unified/tsrun/c1');
+  assert.equal(abs.unified, '/fake/sys/fs/cgroup/unified/tsrun/c1');
   assert.equal(abs['name=systemd'], '/fake/sys/fs/cgroup/systemd/tsrun/c1');
   const rel = openCgroup({ id: 'c1', host }).paths();
   assert.equal(rel.memory, '/fake/sys/fs/cgroup/memory/proc_api/me/c1');
   assert.equal(rel.cpu, '/fake/sys/fs/cgroup/cpu,cpuacct/c1');
-  assert.equal(rel[''], '/fake/sys/fs/cgroup/unified/user.slice/c1');
+  assert.equal(rel.unified, '/fake/sys/fs/cgroup/unified/user.slice/c1');
 });
 
-test('cgroupsPath on v2: one directory, keyed ""', () => {
+test('cgroupsPath on v2: one directory, keyed "unified"', () => {
   const host = { fsRoot: '/fake', mountinfo: v2Mountinfo, selfCgroup: '0::/system.slice/tsrun.service\n' };
-  assert.deepEqual(openCgroup({ id: 'c1', cgroupsPath: '/x/y', host }).paths(), { '': '/fake/sys/fs/cgroup/x/y' });
-  assert.deepEqual(openCgroup({ id: 'c1', cgroupsPath: 'x', host }).paths(), { '': '/fake/sys/fs/cgroup/system.slice/tsrun.service/x' });
+  assert.deepEqual(openCgroup({ id: 'c1', cgroupsPath: '/x/y', host }).paths(), { unified: '/fake/sys/fs/cgroup/x/y' });
+  assert.deepEqual(openCgroup({ id: 'c1', cgroupsPath: 'x', host }).paths(), { unified: '/fake/sys/fs/cgroup/system.slice/tsrun.service/x' });
 });
 
 test('--systemd-cgroup: "slice:prefix:name" parsed; malformed refused with runc\'s text', () => {

@@ -13,7 +13,7 @@ function setup(files: Record<string, string> = v2Files) {
   fake.fill(join(fake.root, ROOT), { 'cgroup.controllers': 'cpuset cpu io memory hugetlb pids rdma misc', 'cgroup.subtree_control': '' });
   fake.fill(join(fake.root, ROOT, 'pod'), { 'cgroup.controllers': 'cpuset cpu io memory hugetlb pids rdma misc', 'cgroup.subtree_control': '' });
   const m = openCgroup({ id: 'c1', cgroupsPath: '/pod/c1', host: fake.host });
-  const dir = m.paths()['']!;
+  const dir = m.paths().unified!;
   fake.fill(dir, files);
   const val = (f: string) => fake.read(join(dir, f));
   const writesTo = (f: string) => fake.writes.filter(([p]) => p.endsWith('/' + f)).map(([, v]) => v);
