@@ -4,8 +4,8 @@
 // passed the schema, so the types can be trusted; the first broken rule is
 // thrown as a TsrunError naming the field.
 import { TsrunError } from '../errors.js';
-import { CAPABILITIES, RLIMITS } from './known.js';
-import type { Hook, Linux, LinuxIDMapping, LinuxNamespace, Mount, NamespaceType, Process, Spec } from './types.js';
+import { CAPABILITIES, HOOKS, RLIMITS } from './known.js';
+import type { Linux, LinuxIDMapping, LinuxNamespace, Mount, NamespaceType, Process, Spec } from './types.js';
 import { checkOciVersion } from './version.js';
 
 export interface SemanticOptions {
@@ -49,8 +49,9 @@ function checkProcess(p: Process, at: string, c: Checker, requireArgs: boolean):
   });
 
   if (p.capabilities) {
-    for (const [set, caps] of Object.entries(p.capabilities)) {
-      (caps as string[] | undefined)?.forEach((cap, i) => {
+    // Known sets only: unknown properties are allowed (and ignored) by the spec.
+    for (const set of ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const) {
+      p.capabilities[set]?.forEach((cap, i) => {
         if (!(cap in CAPABILITIES)) c.fail(`${at}/capabilities/${set}/${i}`, `unknown capability ${JSON.stringify(cap)}`);
       });
     }
@@ -92,8 +93,8 @@ function checkList(c: Checker, field: string, list: string, what: string): void 
 // ------------------------------------------------------------------ config
 
 function checkHooks(spec: Spec, c: Checker): void {
-  for (const [name, hooks] of Object.entries(spec.hooks ?? {})) {
-    (hooks as Hook[] | undefined)?.forEach((h, i) => c.absolute(`/hooks/${name}/${i}/path`, h.path));
+  for (const name of HOOKS) {
+    spec.hooks?.[name]?.forEach((h, i) => c.absolute(`/hooks/${name}/${i}/path`, h.path));
   }
 }
 

@@ -48,3 +48,14 @@ for (const c of malformedCases) {
     if (pointer) assert.equal(caught.field, pointer);
   });
 }
+
+test('unknown properties are ignored, as the spec requires, even where known ones are checked', () => {
+  const doc = baseConfig();
+  doc.process.capabilities.future = 42;
+  doc.hooks.somethingNew = 'x';
+  doc.linux.futureField = { a: 1 };
+  doc.org_example_extension = true;
+  writeFileSync(join(dir.path, 'config.json'), JSON.stringify(doc));
+  const { config } = loadBundle(dir.path, { forCreate: true });
+  assert.equal((config as unknown as Record<string, unknown>).org_example_extension, true);
+});
