@@ -1,0 +1,310 @@
+// runtime.md from the outside: state after each operation, errors for
+// operations in the wrong state, hooks, --pid-file, exit codes of `run`, and
+// configs a runtime must refuse. Each check is {name, ok, detail}.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SPEC_VERSION, baseConfig, precreateDestinations } from './bundle.mjs';
+
+/** @typedef {{name: string, ok: boolean, detail: string}} Outcome */
+
+const sleepMs = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** Poll `fn` until it returns truthy or `ms` pass. */
+function waitFor(fn, ms = 3000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v || Date.now() > end) return v;
+    sleepMs(25);
+  }
+}
+
+const readOr = (p, dflt = '') => {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return dflt;
+  }
+};
+
+const brief = (r) => `exit ${r.code}${r.signal ? ` signal ${r.signal}` : ''}${r.timedOut ? ' (timed out)' : ''}${r.stderr ? `: ${r.stderr.trim().split('\n').pop()?.slice(0, 200)}` : ''}`;
+
+class Recorder {
+  constructor() {
+    /** @type {Outcome[]} */
+    this.out = [];
+  }
+  /** @param {string} name @param {boolean} ok @param {string} [detail] */
+  add(name, ok, detail = '') {
+    this.out.push({ name, ok: !!ok, detail: ok ? '' : detail });
+  }
+  /** A step that must fail (exit != 0). */
+  mustFail(name, r) {
+    this.add(name, r.code !== 0 && !r.timedOut, r.timedOut ? 'timed out' : `exit ${r.code}`);
+  }
+  mustPass(name, r) {
+    this.add(name, r.code === 0, brief(r));
+  }
+}
+
+/**
+ * A bundle whose process is a shell script, with <bundle>/out bound at /out
+ * for markers the script leaves.
+ */
+function shellBundle(ctx, name, script, mutate = (_c) => {}) {
+  const b = ctx.ws.newBundle(name);
+  const out = join(b.dir, 'out');
+  mkdirSync(out);
+  const c = baseConfig(ctx.cgroupsPath(name), ctx.ociVersion);
+  c.process.args = ['/bin/sh', '-c', script];
+  c.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] });
+  mutate(c);
+  precreateDestinations(b.rootfs, c);
+  writeFileSync(join(b.dir, 'config.json'), JSON.stringify(c, null, 2));
+  return { ...b, out, config: c };
+}
+
+const LOOP = 'touch /out/started; while :; do sleep 0.05; done';
+const TRAPS = `trap 'echo USR1 >> /out/signals' USR1; trap 'echo USR2 >> /out/signals' USR2; ${LOOP}`;
+
+/** create/start/kill/delete and their errors. */
+function stateMachine(ctx, rt, rec) {
+  const id = ctx.id('lc');
+  const b = shellBundle(ctx, 'lifecycle', TRAPS, (c) => {
+    c.annotations = { 'org.conformance.key': 'value' };
+  });
+  const pidFile = join(b.dir, 'pidfile');
+  const cr = rt.create(id, b.dir, ['--pid-file', pidFile]);
+  rec.mustPass('create: exits 0', cr);
+  const st = rt.state(id);
+  rec.add('state after create: status "created"', st?.status === 'created', `state ${JSON.stringify(st)}`);
+  rec.add('state after create: pid of a live process', st?.pid > 0 && existsSync(`/proc/${st?.pid}`), `pid ${st?.pid}`);
+  rec.add('state: id is the container id', st?.id === id, `id ${st?.id}`);
+  rec.add('state: bundle is the absolute bundle path', st?.bundle === b.dir, `bundle ${st?.bundle}`);
+  rec.add('state: ociVersion present', typeof st?.ociVersion === 'string' && st.ociVersion.length > 0, `ociVersion ${st?.ociVersion}`);
+  rec.add('state: annotations from config.json', st?.annotations?.['org.conformance.key'] === 'value', `annotations ${JSON.stringify(st?.annotations)}`);
+  rec.add('create --pid-file: holds the container pid', readOr(pidFile).trim() === String(st?.pid) && !!st?.pid, `pid file "${readOr(pidFile).trim()}" state pid ${st?.pid}`);
+  sleepMs(200);
+  rec.add('create: the user program has not run yet', !existsSync(join(b.out, 'started')), 'marker written before start');
+  rec.mustFail('create with an id in use: error', rt.create(id, b.dir));
+  rec.add('create with an id in use: the first container is untouched', rt.state(id)?.status === 'created', `state ${rt.state(id)?.status}`);
+  rec.mustFail('delete of a created container without --force: error (not stopped)', rt.call(['delete', id]));
+  const afterDel = rt.state(id);
+  rec.add('delete of a created container without --force: container untouched', afterDel?.status === 'created', `state ${afterDel?.status ?? 'gone'}`);
+  if (!afterDel) {
+    // the runtime removed it anyway; recreate so the rest of the sequence can run
+    rt.create(id, b.dir);
+  }
+  rec.mustPass('start: exits 0', rt.call(['start', id]));
+  rec.add('start: the user program runs', waitFor(() => existsSync(join(b.out, 'started'))), 'no marker within 3s');
+  const st2 = rt.state(id);
+  rec.add('state after start: status "running"', st2?.status === 'running', `state ${st2?.status}`);
+  rec.mustFail('start of a running container: error', rt.call(['start', id]));
+  rec.add('start of a running container: still running', rt.state(id)?.status === 'running', `state ${rt.state(id)?.status}`);
+  rec.mustFail('delete of a running container without --force: error', rt.call(['delete', id]));
+  rec.add('delete of a running container without --force: still running', rt.state(id)?.status === 'running', `state ${rt.state(id)?.status}`);
+  rec.mustPass('kill <id> USR1: exits 0', rt.call(['kill', id, 'USR1']));
+  rec.add('kill <id> USR1: the process gets SIGUSR1', waitFor(() => readOr(join(b.out, 'signals')).includes('USR1')), `signals "${readOr(join(b.out, 'signals')).trim()}"`);
+  rec.mustPass('kill <id> SIGUSR2 (SIG prefix): exits 0', rt.call(['kill', id, 'SIGUSR2']));
+  rec.add('kill <id> SIGUSR2: the process gets SIGUSR2', waitFor(() => readOr(join(b.out, 'signals')).includes('USR2')), `signals "${readOr(join(b.out, 'signals')).trim()}"`);
+  rec.mustPass('kill <id> 9 (by number): exits 0', rt.call(['kill', id, '9']));
+  const stopped = waitFor(() => rt.state(id)?.status === 'stopped');
+  rec.add('state after kill 9: status "stopped"', stopped, `state ${rt.state(id)?.status}`);
+  rec.mustFail('kill of a stopped container: error', rt.call(['kill', id, 'KILL']));
+  rec.mustFail('start of a stopped container: error', rt.call(['start', id]));
+  rec.mustPass('delete of a stopped container: exits 0', rt.call(['delete', id]));
+  rec.add('state after delete: error (container gone)', rt.call(['state', id]).code !== 0, 'state still answers');
+  rt.created.delete(id);
+}
+
+function missingId(ctx, rt, rec) {
+  const id = ctx.id('missing');
+  rec.mustFail('state of a missing id: error', rt.call(['state', id]));
+  rec.mustFail('start of a missing id: error', rt.call(['start', id]));
+  rec.mustFail('kill of a missing id: error', rt.call(['kill', id, 'KILL']));
+  rec.mustFail('delete of a missing id: error', rt.call(['delete', id]));
+}
+
+function forceDelete(ctx, rt, rec) {
+  const id = ctx.id('force');
+  const b = shellBundle(ctx, 'force-delete', LOOP);
+  rt.create(id, b.dir);
+  rt.call(['start', id]);
+  waitFor(() => existsSync(join(b.out, 'started')));
+  const pid = rt.state(id)?.pid;
+  rec.mustPass('delete --force of a running container: exits 0', rt.call(['delete', '--force', id]));
+  rec.add('delete --force: container gone', rt.call(['state', id]).code !== 0, 'state still answers');
+  rec.add('delete --force: its process is gone', !!pid && waitFor(() => !existsSync(`/proc/${pid}`) || readOr(`/proc/${pid}/stat`).split(' ')[2] === 'Z'), `pid ${pid} still alive`);
+  rt.created.delete(id);
+}
+
+const HOOKS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
+
+/** The hook: record order, the state on stdin, args, env and the net namespace it runs in. */
+const HOOK_SCRIPT = 'n=$1; d=$2; cat > "$d/$n.state"; [ "$n" = startContainer ] && sleep 0.3; echo "$n" >> "$d/order"; readlink /proc/self/ns/net > "$d/$n.netns"; echo "$HOOK_ENV" > "$d/$n.env"; echo "$@" > "$d/$n.args"';
+
+function hooks(ctx, rt, rec) {
+  const id = ctx.id('hooks');
+  const b = shellBundle(ctx, 'hooks', LOOP, (c) => {
+    c.mounts.push({ destination: '/hooklog', type: 'bind', source: '__LOG__', options: ['rbind', 'rw'] });
+  });
+  const log = join(b.dir, 'hooklog');
+  mkdirSync(log);
+  const c = b.config;
+  c.mounts.find((m) => m.source === '__LOG__').source = log;
+  const hook = (name, dir) => ({ path: '/bin/sh', args: ['sh', '-c', HOOK_SCRIPT, 'hook', name, dir], env: [`HOOK_ENV=env-of-${name}`, 'PATH=/usr/sbin:/usr/bin:/sbin:/bin'] });
+  c.hooks = Object.fromEntries(HOOKS.map((h) => [h, [hook(h, h === 'startContainer' ? '/hooklog' : log)]]));
+  precreateDestinations(b.rootfs, c);
+  writeFileSync(join(b.dir, 'config.json'), JSON.stringify(c, null, 2));
+
+  rec.mustPass('hooks: create with all six hooks exits 0', rt.create(id, b.dir));
+  const pid = rt.state(id)?.pid;
+  rec.mustPass('hooks: start exits 0', rt.call(['start', id]));
+  waitFor(() => existsSync(join(b.out, 'started')));
+  rt.call(['kill', id, 'KILL']);
+  waitFor(() => rt.state(id)?.status === 'stopped');
+  rec.mustPass('hooks: delete exits 0', rt.call(['delete', id]));
+  rt.created.delete(id);
+
+  const order = readOr(join(log, 'order')).split('\n').filter(Boolean);
+  const hostNet = readOr('/proc/self/ns/net') || '';
+  const hostNetLink = `net:[${ctx.host.ns.network}]`;
+  void hostNet;
+  for (const h of HOOKS) {
+    rec.add(`hooks.${h}: runs exactly once`, order.filter((x) => x === h).length === 1, `order: ${order.join(',') || 'none'}`);
+  }
+  const before = (a, z) => rec.add(`hooks: ${a} runs before ${z}`, order.indexOf(a) >= 0 && order.indexOf(z) > order.indexOf(a), `order: ${order.join(',') || 'none'}`);
+  before('prestart', 'createRuntime');
+  before('createRuntime', 'createContainer');
+  before('createContainer', 'startContainer');
+  before('startContainer', 'poststart');
+  before('poststart', 'poststop');
+  for (const h of HOOKS) {
+    let st = null;
+    try {
+      st = JSON.parse(readOr(join(log, `${h}.state`)));
+    } catch {
+      /* not JSON */
+    }
+    rec.add(`hooks.${h}: state JSON on stdin with id and bundle`, st?.id === id && st?.bundle === b.dir, `stdin: ${readOr(join(log, `${h}.state`)).slice(0, 160) || 'empty'}`);
+    const ns = readOr(join(log, `${h}.netns`)).trim();
+    const inContainer = h === 'createContainer' || h === 'startContainer';
+    // runtime.md: the pid as seen by the runtime, or by the container for hooks run in it (pid namespace: 1)
+    const wantPid = inContainer ? 1 : pid;
+    if (h !== 'poststop') rec.add(`hooks.${h}: state on stdin carries the pid as seen ${inContainer ? 'in the container (1)' : 'by the runtime'}`, !!pid && st?.pid === wantPid, `pid ${st?.pid}, want ${wantPid}`);
+    rec.add(`hooks.${h}: runs in the ${inContainer ? 'container' : 'runtime'} namespace (network)`, ns !== '' && (inContainer ? ns !== hostNetLink : ns === hostNetLink), `netns ${ns || 'unknown'} host ${hostNetLink}`);
+  }
+  rec.add('hooks[].args: passed to the hook', readOr(join(log, 'prestart.args')).trim() === `prestart ${log}`, `args "${readOr(join(log, 'prestart.args')).trim()}"`);
+  rec.add('hooks[].env: passed to the hook', readOr(join(log, 'prestart.env')).trim() === 'env-of-prestart', `env "${readOr(join(log, 'prestart.env')).trim()}"`);
+}
+
+function hookFailures(ctx, rt, rec) {
+  for (const h of ['prestart', 'createRuntime', 'createContainer']) {
+    const id = ctx.id(`hookfail-${h}`);
+    const b = shellBundle(ctx, `hook-fails-${h}`, LOOP, (c) => {
+      c.hooks = { [h]: [{ path: '/bin/false' }] };
+    });
+    rt.created.add(id);
+    const r = rt.create(id, b.dir);
+    rec.mustFail(`hooks.${h} failing: create fails`, r);
+    const st = rt.state(id);
+    rec.add(`hooks.${h} failing: no container left running`, !st || st.status === 'stopped', `state ${st?.status}`);
+  }
+  {
+    const id = ctx.id('hook-timeout');
+    const b = shellBundle(ctx, 'hook-timeout', LOOP, (c) => {
+      c.hooks = { createRuntime: [{ path: '/bin/sleep', args: ['sleep', '10'], timeout: 1 }] };
+    });
+    rt.created.add(id);
+    const t0 = Date.now();
+    const r = rt.create(id, b.dir);
+    const took = Date.now() - t0;
+    rec.add('hooks[].timeout 1: create fails once the hook overruns', r.code !== 0 && took < 8000, `${brief(r)} after ${took} ms`);
+  }
+  {
+    const id = ctx.id('poststop-fails');
+    const b = shellBundle(ctx, 'poststop-fails', LOOP, (c) => {
+      c.hooks = { poststop: [{ path: '/bin/false' }] };
+    });
+    rt.create(id, b.dir);
+    rt.call(['start', id]);
+    rt.call(['kill', id, 'KILL']);
+    waitFor(() => rt.state(id)?.status === 'stopped');
+    const r = rt.call(['delete', id]);
+    rec.add('hooks.poststop failing: only a warning, delete succeeds', r.code === 0 && rt.call(['state', id]).code !== 0, brief(r));
+  }
+}
+
+/** The spec version this suite is written against must be accepted as such. */
+function specVersion(ctx, rt, rec) {
+  const b = shellBundle(ctx, 'spec-version', 'exit 0', (c) => {
+    c.ociVersion = SPEC_VERSION;
+  });
+  const r = rt.run(ctx.id('spec-version'), b.dir);
+  rec.add(`ociVersion ${SPEC_VERSION}: a config of this spec version runs`, r.code === 0, brief(r));
+}
+
+function exitCodes(ctx, rt, rec) {
+  for (const [code, script] of [[0, 'exit 0'], [1, 'exit 1'], [3, 'exit 3'], [137, 'kill -9 $$']]) {
+    const name = `run-exit-${code}`;
+    // no pid namespace: a pid-1 shell cannot SIGKILL itself
+    const b = shellBundle(ctx, name, script, (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n) => n.type !== 'pid');
+    });
+    const r = rt.run(ctx.id(name), b.dir);
+    rec.add(`run: exit status ${code} ${code === 137 ? '(process killed by SIGKILL: 128+9)' : `(process exits ${code})`}`, r.code === code, brief(r));
+  }
+}
+
+/** Configs the spec says a runtime must refuse: create fails and leaves nothing behind. */
+function refusals(ctx, rt, rec) {
+  const cases = [
+    ['process.rlimits: duplicate type', (c) => c.process.rlimits.push({ type: 'RLIMIT_NOFILE', soft: 10, hard: 10 })],
+    ['linux.namespaces: duplicate type', (c) => c.linux.namespaces.push({ type: 'uts' })],
+    ['linux.namespaces[].path: not a namespace of that type', (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n) => n.type !== 'network');
+      c.linux.namespaces.push({ type: 'network', path: '/proc/self/ns/uts' });
+    }],
+    ['process.rlimits: hard limit above what can be granted', (c) => c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: Number(ctx.host.limits.RLIMIT_NOFILE?.hard ?? 1048576) * 2 }]],
+    ['linux.devices: path exists as a different file', (c, b) => {
+      writeFileSync(join(b.rootfs, 'not-a-device'), 'x');
+      c.linux.devices = [{ path: '/not-a-device', type: 'c', major: 1, minor: 3 }];
+    }],
+    ['process.rlimits: unknown type', (c) => c.process.rlimits.push({ type: 'RLIMIT_NOT_A_LIMIT', soft: 1, hard: 1 })],
+    ['linux.resources: hugepageLimits while no v1 hugetlb hierarchy is mounted (controller not present)', (c) => {
+      c.linux.resources = { hugepageLimits: [{ pageSize: '2MB', limit: 2097152 }] };
+    }],
+  ];
+  cases.forEach(([what, mutate], i) => {
+    const name = `refuse-${i}`;
+    const id = ctx.id(name);
+    const b = ctx.ws.newBundle(name);
+    const c = baseConfig(ctx.cgroupsPath(name), ctx.ociVersion);
+    c.process.args = ['/bin/true'];
+    mutate(c, b);
+    precreateDestinations(b.rootfs, c);
+    writeFileSync(join(b.dir, 'config.json'), JSON.stringify(c, null, 2));
+    rt.created.add(id);
+    const r = rt.create(id, b.dir);
+    rec.mustFail(`${what}: create fails`, r);
+    const st = rt.state(id);
+    rec.add(`${what}: no container is left`, st === null, `state ${st?.status}`);
+  });
+}
+
+/**
+ * @param {any} ctx {ws, host, id(name), cgroupsPath(name)}
+ * @param {import('./runtime.mjs').Runtime} rt
+ * @returns {Outcome[]}
+ */
+export function runLifecycle(ctx, rt) {
+  const rec = new Recorder();
+  for (const part of [specVersion, stateMachine, missingId, forceDelete, hooks, hookFailures, exitCodes, refusals]) {
+    try {
+      part(ctx, rt, rec);
+    } catch (err) {
+      rec.add(`${part.name}: the sequence ran to the end`, false, String(err?.stack ?? err).split('\n')[0]);
+    }
+  }
+  return rec.out;
+}

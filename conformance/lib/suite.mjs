@@ -1,0 +1,137 @@
+// One conformance run against one runtime: the matrix through the checker,
+// then the lifecycle checks from outside, with cleanup that always happens.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SPEC_VERSION, Workspace, baseConfig, precreateDestinations, writeBundle } from './bundle.mjs';
+import { removeCgroupParent } from './cgroups.mjs';
+import { expectationsFor } from './expect.mjs';
+import { gatherHost } from './host.mjs';
+import { runLifecycle } from './lifecycle.mjs';
+import { withoutPointer } from './pointer.mjs';
+import { Runtime } from './runtime.mjs';
+import { parseTap } from './tap.mjs';
+import { matrix } from '../matrix/index.mjs';
+
+export const CONFORMANCE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Build the checker when its source is newer than the binary. */
+export function buildChecker() {
+  const out = join(CONFORMANCE_DIR, 'out', 'conformance-checker');
+  const src = join(CONFORMANCE_DIR, 'checker', 'checker.c');
+  if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
+    execFileSync('make', ['-s', '-C', join(CONFORMANCE_DIR, 'checker')], { stdio: 'inherit' });
+  }
+  return out;
+}
+
+/** @param {{test: (n: string) => boolean}|string} f @param {string} name */
+const focusMatch = (f, name) => (typeof f === 'string' ? name.startsWith(f) : f.test(name));
+
+export function runtimeVersion(path) {
+  const r = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  return (r.stdout ?? '').split('\n')[0].trim() || `unknown (${r.error ?? `exit ${r.status}`})`;
+}
+
+/**
+ * @typedef {{bundle: string, name: string, ok: boolean, detail: string}} Result
+ * @param {{runtime: string, name?: string, only?: string[], dropField?: string, lifecycle?: boolean, ociVersion?: string,
+ *          timeoutMs?: number, log?: (s: string) => void}} o
+ * @returns {Promise<{runtime: {name: string, path: string, version: string}, results: Result[], leftovers: string[]}>}
+ */
+export async function runSuite(o) {
+  const log = o.log ?? (() => {});
+  const checker = buildChecker();
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+  if (!busybox) throw new Error('busybox not found');
+  const host = gatherHost();
+  const name = o.name ?? o.runtime.split('/').pop();
+  const ws = new Workspace(checker, busybox);
+  const rt = new Runtime({ name, path: o.runtime, stateRoot: join(ws.dir, 'state'), scratch: join(ws.dir, 'scratch'), timeoutMs: o.timeoutMs });
+  const cgParent = `/tsrun-conformance-${process.pid}`;
+  const cleanups = [];
+  const tag = name.replace(/[^a-z0-9]/gi, '');
+  const ctxBase = {
+    host,
+    ws,
+    onCleanup: (fn) => cleanups.push(fn),
+    id: (what) => `conf-${tag}-${process.pid}-${what}`,
+    cgroupsPath: (what) => `${cgParent}/${tag}-${what}`,
+    ociVersion: o.ociVersion,
+  };
+  /** @type {Result[]} */
+  const results = [];
+  const leftovers = [];
+  const onSignal = () => {
+    finish();
+    process.exit(130);
+  };
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    rt.cleanup();
+    for (const fn of cleanups.reverse()) {
+      try {
+        fn();
+      } catch {
+        /* keep going */
+      }
+    }
+    ws.destroy();
+    leftovers.push(...removeCgroupParent(cgParent));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const entries = matrix.filter((e) => !o.only || o.only.includes(e.name));
+    if (o.only) {
+      const unknown = o.only.filter((n) => n !== 'lifecycle' && !matrix.some((e) => e.name === n));
+      if (unknown.length) throw new Error(`no such bundle: ${unknown.join(', ')}`);
+    }
+    for (const e of entries) {
+      const bundle = ws.newBundle(e.name);
+      const ctx = { ...ctxBase, bundle, state: {} };
+      const id = ctx.id(e.name);
+      let checks = [];
+      try {
+        e.setup?.(bundle);
+        await e.prepare?.(ctx);
+        const config = baseConfig(ctx.cgroupsPath(e.name), o.ociVersion);
+        e.mutate?.(config, ctx);
+        // what the config implies, narrowed to the bundle's subject, plus its own probes
+        checks = [
+          ...expectationsFor(config, host).filter((c) => e.focus.some((f) => focusMatch(f, c.name))),
+          ...(e.extra?.(config, ctx) ?? []),
+        ];
+        precreateDestinations(bundle.rootfs, config);
+        const seen = o.dropField ? withoutPointer(config, o.dropField) : config;
+        writeBundle(bundle, seen, checks);
+      } catch (err) {
+        results.push({ bundle: e.name, name: 'bundle preparation', ok: false, detail: String(err?.message ?? err) });
+        continue;
+      }
+      const r = rt.run(id, bundle.dir, [], { pty: !!e.tty });
+      rt.call(['delete', '--force', id], { timeoutMs: 10_000 });
+      rt.created.delete(id);
+      const tap = parseTap(r.stdout);
+      const why = `runtime ${r.timedOut ? 'timed out' : `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}`}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`;
+      checks.forEach((c, i) => {
+        const t = tap.results.get(i + 1);
+        results.push({ bundle: e.name, name: c.name, ok: !!t?.ok, detail: t ? t.detail : `no result (${why})` });
+      });
+      log(`${e.name}: ${checks.filter((_, i) => tap.results.get(i + 1)?.ok).length}/${checks.length}${tap.plan === null ? ` (${why})` : ''}`);
+    }
+    if (o.lifecycle !== false && !o.dropField && (!o.only || o.only.includes('lifecycle'))) {
+      for (const out of runLifecycle(ctxBase, rt)) results.push({ bundle: 'lifecycle', ...out });
+      const lc = results.filter((r) => r.bundle === 'lifecycle');
+      log(`lifecycle: ${lc.filter((r) => r.ok).length}/${lc.length}`);
+    }
+  } finally {
+    finish();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  return { runtime: { name, path: o.runtime, version: runtimeVersion(o.runtime), ociVersion: o.ociVersion ?? SPEC_VERSION }, results, leftovers };
+}

@@ -1,0 +1,82 @@
+// Why runc 1.1.5 fails a check on this machine: reasons found by
+// investigation (the runtime's error text, runc's source and docs, the kernel
+// rules), written once here and shown in RESULTS.md's "why" column. A row runc
+// fails with no entry here shows "not investigated" - add one, never guess.
+
+/** @type {{bundle?: string, name: RegExp, why: string}[]} */
+export const RUNC_WHY = [
+  {
+    bundle: 'oom-score-adj-lower',
+    name: /oomScoreAdj/,
+    why: "Machine: the bounding set lacks CAP_SYS_RESOURCE, which the kernel requires to set oom_score_adj below the writer's oom_score_adj_min (0 here); runc's write gets EACCES and it aborts. No runtime can pass this row here.",
+  },
+  {
+    bundle: 'caps-ungrantable',
+    name: /capabilities/,
+    why: 'config.md: capabilities that cannot be granted are only warned about (SHOULD NOT fail). runc 1.1.5 warns about unknown names but keeps CAP_SYS_RESOURCE, which this machine\'s bounding set lacks, so its capset() fails with EPERM and the container does not start.',
+  },
+  {
+    bundle: 'terminal',
+    name: /consoleSize/,
+    why: "runc 1.1.5's foreground `run` sizes the container's pty from its own terminal (script(1)'s pty: 0x0 here) and does not apply process.consoleSize.",
+  },
+  {
+    bundle: 'scheduler',
+    name: /scheduler/,
+    why: 'process.scheduler is runtime-spec 1.1; runc 1.1.5 vendors spec 1.0.2-dev and ignores the field (runc docs/spec-conformance.md lists it as not implemented).',
+  },
+  {
+    bundle: 'io-priority',
+    name: /ioPriority/,
+    why: 'process.ioPriority is runtime-spec 1.1; runc 1.1.5 ignores it (runc docs/spec-conformance.md lists it as not implemented until runc 1.2).',
+  },
+  {
+    bundle: 'uts-names',
+    name: /domainname/,
+    why: 'domainname is runtime-spec 1.1; runc 1.1.5 (spec 1.0.2-dev) does not know the field and leaves the domain name unset.',
+  },
+  {
+    bundle: 'time-namespace',
+    name: /./,
+    why: 'runc 1.1.5 has no time namespace support ("namespace time does not exist"); runc docs/spec-conformance.md lists time namespaces as not implemented until runc 1.2.',
+  },
+  {
+    bundle: 'personality',
+    name: /./,
+    why: 'linux.personality is not implemented by runc 1.1.5 (runc docs/spec-conformance.md: pending PR #3126); the field is ignored.',
+  },
+  {
+    bundle: 'memory-policy',
+    name: /./,
+    why: 'linux.memoryPolicy is new in runtime-spec 1.3; runc 1.1.5 ignores it.',
+  },
+  {
+    name: /^rootfs|linux\.rootfsPropagation/,
+    why: "runc 1.1.5 applies rootfsPropagation to the copy of the host's / before pivot_root, then makes the rootfs's parent mount private (pivot_root requires it) and bind-mounts the rootfs from there, so the container's / ends up private whatever the value.",
+  },
+  {
+    bundle: 'lifecycle',
+    name: /delete of a created container/,
+    why: 'runc deletes a container in the created state without --force (its process never ran the user program, so runc treats it like a stopped one); runtime.md allows delete only for stopped containers.',
+  },
+  {
+    bundle: 'lifecycle',
+    name: /startContainer runs before poststart/,
+    why: 'runc start runs the poststart hooks as soon as it has released the exec fifo, concurrently with the startContainer hooks the container init runs before execve (the hook sleeps 0.3 s to make the race deterministic); config.md wants poststart after the user process is executed.',
+  },
+  {
+    bundle: 'lifecycle',
+    name: /rlimits: duplicate type/,
+    why: 'runc 1.1.5 does not check for duplicate rlimit types; it applies each entry in turn (last one wins).',
+  },
+  {
+    bundle: 'lifecycle',
+    name: /path exists as a different file/,
+    why: 'runc 1.1.5 does not compare an existing file at a linux.devices path with the requested device before creating it.',
+  },
+];
+
+/** @param {string} bundle @param {string} name */
+export function runcWhy(bundle, name) {
+  return RUNC_WHY.find((w) => (!w.bundle || w.bundle === bundle) && w.name.test(name))?.why ?? null;
+}
