@@ -44,6 +44,7 @@ export function errnoOf(err: unknown): string | undefined {
 export function writeCg(dir: string, file: string, value: string, field?: string): void {
   const path = join(dir, file);
   observer?.(path, value);
+  if (journal && !journal.has(path)) journal.set(path, tryReadCg(dir, file));
   try {
     // No O_CREAT: a missing control file is an error, never a new regular file.
     const fd = openSync(path, constants.O_WRONLY | constants.O_TRUNC);
@@ -62,6 +63,43 @@ export function writeCg(dir: string, file: string, value: string, field?: string
 }
 
 let observer: ((path: string, value: string) => void) | undefined;
+let journal: Map<string, string | undefined> | undefined;
+
+/**
+ * Run `fn`; if it throws, write back the previous content of every control
+ * file it wrote, the last written first (so memory and memory+swap limits
+ * go back in an order the kernel accepts), then rethrow. Used by update,
+ * which must leave the old limits in place when a new value is refused.
+ */
+export function withRollback<T>(fn: () => T): T {
+  const outer = journal;
+  const mine = new Map<string, string | undefined>();
+  journal = mine;
+  try {
+    return fn();
+  } catch (err) {
+    journal = undefined;
+    for (const [path, old] of [...mine.entries()].reverse()) {
+      if (old === undefined) continue;
+      // A file may hold several lines (io.max); each goes back on its own write.
+      for (const line of old.split('\n').filter((l) => l.trim() !== '')) {
+        try {
+          const fd = openSync(path, constants.O_WRONLY | constants.O_TRUNC);
+          try {
+            writeSync(fd, line);
+          } finally {
+            closeSync(fd);
+          }
+        } catch {
+          /* best effort: the original error is what the user needs */
+        }
+      }
+    }
+    throw err;
+  } finally {
+    journal = outer;
+  }
+}
 
 /** Tests: see every write, in order (the fake tree keeps only the last value of a file). */
 export function traceWrites(fn: ((path: string, value: string) => void) | undefined): void {

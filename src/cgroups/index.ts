@@ -34,6 +34,7 @@ import { V2Manager } from './v2/manager.js';
 export type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from './manager.js';
 export type { CgroupStats } from './stats.js';
 export { eventData, emptyStats } from './stats.js';
+export { withRollback } from './fsio.js';
 export { detectLayout, parseProcCgroup, probeHost, type HostOptions, type Layout, type LayoutKind } from './layout.js';
 export { resolveCgroupsPath, parseSystemdPath } from './path.js';
 export { containerDeviceRules, defaultDeviceRules, normalizeRules, type DeviceRule } from './devices/rules.js';
