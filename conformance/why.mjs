@@ -46,6 +46,16 @@ export const RUNC_WHY = [
     why: 'linux.personality is not implemented by runc 1.1.5 (runc docs/spec-conformance.md: pending PR #3126); the field is ignored.',
   },
   {
+    bundle: 'mounts-idmap',
+    name: /./,
+    why: 'Idmapped mounts (mount uidMappings/gidMappings and the idmap option, runtime-spec 1.1) came with runc 1.2; runc 1.1.5 ignores them, so a file owned by 0 on disk shows as the overflow id 65534 in the user namespace.',
+  },
+  {
+    bundle: 'net-devices',
+    name: /./,
+    why: 'linux.netDevices is new in runtime-spec 1.3; runc 1.1.5 ignores it and the device stays in the host namespace. (The check itself was verified by moving the device with a createRuntime hook: it then passes.)',
+  },
+  {
     bundle: 'memory-policy',
     name: /./,
     why: 'linux.memoryPolicy is new in runtime-spec 1.3; runc 1.1.5 ignores it.',

@@ -37,7 +37,9 @@ export function tmpfsSizeOpt(v) {
   return `size=${pages * 4n}k`;
 }
 
-const flagOpts = new Set(['ro', 'rw', 'nosuid', 'nodev', 'noexec', 'noatime', 'relatime', 'nodiratime']);
+const flagOpts = new Set(['ro', 'rw', 'nosuid', 'nodev', 'noexec', 'noatime', 'relatime', 'nodiratime', 'nosymfollow']);
+// superblock flags, shown among the superblock options
+const sbOpts = new Set(['sync', 'dirsync', 'lazytime']);
 const negOpts = { suid: 'nosuid', dev: 'nodev', exec: 'noexec' };
 const propOpts = {
   shared: 'shared', rshared: 'shared', slave: 'slave', rslave: 'slave',
@@ -65,7 +67,7 @@ function mountChecks(m, i, userns) {
     out.push(check('mnt', `${tag}: type ${m.type}`, d, 'fstype', m.type));
   }
   for (const o of opts) {
-    if (flagOpts.has(o)) out.push(check('mnt', `${tag}: option ${o}`, d, 'opt', o));
+    if (flagOpts.has(o) || sbOpts.has(o)) out.push(check('mnt', `${tag}: option ${o}`, d, 'opt', o));
     else if (o in negOpts) out.push(check('mnt', `${tag}: option ${o}`, d, 'noopt', negOpts[o]));
     else if (o === 'strictatime') {
       out.push(check('mnt', `${tag}: option strictatime (no relatime)`, d, 'noopt', 'relatime'));

@@ -105,6 +105,8 @@ export async function runSuite(o) {
           ...expectationsFor(config, host).filter((c) => e.focus.some((f) => focusMatch(f, c.name))),
           ...(e.extra?.(config, ctx) ?? []),
         ];
+        // names stay the same from run to run: no temp dirs, no pids
+        for (const c of checks) c.name = c.name.split(ws.dir).join('<work>').replace(/\/proc\/\d+\//g, '/proc/<pid>/');
         precreateDestinations(bundle.rootfs, config);
         const seen = o.dropField ? withoutPointer(config, o.dropField) : config;
         writeBundle(bundle, seen, checks);

@@ -1,5 +1,6 @@
 // Matrix entries for config-linux.md: devices, sysctl, seccomp, personality,
 // cgroup resources seen from inside, memory policy.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { check } from '../lib/expect.mjs';
 import { someBlockDevice } from '../lib/host.mjs';
@@ -130,6 +131,30 @@ export const entries = [
       const dev = someBlockDevice();
       if (dev) c.linux.resources.blockIO = { throttleReadBpsDevice: [{ ...dev, rate: 1048576 }], throttleWriteIOPSDevice: [{ ...dev, rate: 300 }] };
     },
+  },
+  {
+    name: 'net-devices',
+    about: 'linux.netDevices: one end of a veth pair made for the run (left down), moved into the container and renamed',
+    focus: [],
+    prepare(ctx) {
+      const dev = `cf${process.pid % 100000}`;
+      execFileSync('ip', ['link', 'add', dev, 'type', 'veth', 'peer', 'name', `${dev}h`]);
+      // deleting the host end removes the pair, wherever the other end is by then
+      ctx.onCleanup(() => {
+        try {
+          execFileSync('ip', ['link', 'del', `${dev}h`], { stdio: 'ignore' });
+        } catch {
+          /* already gone with the container's namespace */
+        }
+      });
+      ctx.state.dev = dev;
+    },
+    mutate(c, ctx) {
+      c.linux.netDevices = { [ctx.state.dev]: { name: 'conf-net0' } };
+    },
+    extra: () => [
+      check('file', 'linux.netDevices: the device is in the container, renamed to conf-net0 (an ethernet-type link)', '/sys/class/net/conf-net0/type', '1'),
+    ],
   },
   {
     name: 'memory-policy',

@@ -72,6 +72,57 @@ export const entries = [
     ],
   },
   {
+    name: 'mounts-flags-extra',
+    about: 'superblock flags sync, dirsync and lazytime on a tmpfs',
+    focus: [/^mounts\[([6-9]|\d\d)\]/],
+    mutate(c) {
+      c.mounts.push({ destination: '/mnt/flags', type: 'tmpfs', source: 'tmpfs', options: ['sync', 'dirsync', 'lazytime'] });
+    },
+  },
+  {
+    name: 'mounts-nosymfollow',
+    about: 'nosymfollow (kernel 5.10) on a tmpfs',
+    focus: [/^mounts\[([6-9]|\d\d)\]/],
+    mutate(c) {
+      c.mounts.push({ destination: '/mnt/nosymfollow', type: 'tmpfs', source: 'tmpfs', options: ['nosymfollow'] });
+    },
+  },
+  {
+    name: 'mounts-recursive-attrs',
+    about: 'rbind with recursive rnosuid, rnodev, rnoexec, rnoatime: the submount gets them too',
+    focus: [/^mounts\[([6-9]|\d\d)\]/],
+    prepare(ctx) {
+      ctx.state.tree = sourceTree(ctx, ctx.bundle, 'src');
+    },
+    mutate(c, ctx) {
+      c.mounts.push(rbind(ctx.state.tree, '/mnt/rec', 'rnosuid', 'rnodev', 'rnoexec', 'rnoatime'));
+    },
+    extra: () => ['nosuid', 'nodev', 'noexec', 'noatime'].map((o) =>
+      check('mnt', `mounts[6] /mnt/rec r${o}: the submount has ${o} too`, '/mnt/rec/sub', 'opt', o)),
+  },
+  {
+    name: 'mounts-idmap',
+    about: 'an idmapped bind (mount uidMappings/gidMappings, option idmap) in a user namespace with the same mapping',
+    focus: ['linux.namespaces[user]'],
+    prepare(ctx) {
+      const dir = join(ctx.bundle.dir, 'idmap-src');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'owned-by-root'), 'x\n');
+    },
+    mutate(c, ctx) {
+      const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = map;
+      c.linux.gidMappings = map;
+      c.mounts.push({ destination: '/mnt/idmap', type: 'bind', source: join(ctx.bundle.dir, 'idmap-src'), options: ['rbind', 'idmap'], uidMappings: map, gidMappings: map });
+    },
+    // on disk 0:0; through the idmapped mount the container sees 0:0 (without it: the overflow id 65534)
+    extra: () => [
+      check('node', 'mounts[6] /mnt/idmap uidMappings/gidMappings: a file owned by 0:0 on disk shows as 0:0 in the container', '/mnt/idmap/owned-by-root', 'nofollow', 'owner=0:0'),
+      check('mnt', 'mounts[6] /mnt/idmap option idmap: mount is idmapped (mountinfo idmapped)', '/mnt/idmap', 'opt', 'idmapped'),
+    ],
+  },
+  {
     name: 'mounts-rro',
     about: 'recursive read-only bind (rro): the submount is read-only too',
     focus: [/^mounts\[([6-9]|\d\d)\]/],
