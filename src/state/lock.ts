@@ -15,12 +15,16 @@
 // Limits, by design of abstract sockets: the name lives in the caller's
 // network namespace, so two tsrun calls in different network namespaces on
 // one --root do not exclude each other (engines call the runtime from the host
-// namespaces); and a process sharing that namespace could bind the name first
-// (it is a hash of the root's device/inode and the id), which makes our
-// operations wait and then fail with a clear error rather than run unlocked.
+// namespaces). And any process in that namespace (a container with host
+// networking) can see held names in /proc/net/unix and bind one first. So a
+// waiter that has waited `verifyAfterMs` looks the holder up; when it is not
+// one of ours (not visible in our pid namespace, another uid, or not our
+// node), the name is squatted: we go ahead without the lock, with a warning,
+// as runc 1.1 always does, rather than let a container block `delete`.
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
+import { log } from '../log.js';
 import { validateId } from './id.js';
 import { ensureRoot } from './store.js';
 
@@ -38,6 +42,8 @@ const EADDRINUSE = 98;
 export interface ContainerLock {
   /** The abstract socket name held (without the leading NUL). */
   readonly name: string;
+  /** True when the name was held by a process that is not tsrun, and we went ahead unlocked. */
+  readonly squatted?: boolean;
   /** Give the lock up; safe to call more than once. Process exit releases it too. */
   release(): void;
 }
@@ -45,6 +51,8 @@ export interface ContainerLock {
 export interface LockOptions {
   /** How long to wait for another holder, in ms. Default 30 s; 0 = try once. */
   timeoutMs?: number;
+  /** After this long waiting, check that the holder is tsrun at all. Default 2 s. */
+  verifyAfterMs?: number;
 }
 
 let pipeWrap: PipeWrap | undefined;
@@ -95,17 +103,104 @@ function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** Inode of the unix socket bound to abstract `name`, from /proc/net/unix; null when none is. */
+export function abstractSocketInode(name: string, table?: string): number | null {
+  let text = table;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/net/unix', 'utf8');
+    } catch {
+      return null;
+    }
+  }
+  const want = '@' + name;
+  for (const line of text.split('\n')) {
+    // Num RefCount Protocol Flags Type St Inode Path; NULs in a path print as '@'.
+    const f = line.trim().split(/\s+/);
+    const path = f[7];
+    // Node 20's libuv binds the whole sun_path (the name padded with NULs to
+    // 107 bytes), so the kernel's name is ours followed by '@'s.
+    if (path !== undefined && path.startsWith(want) && /^@*$/.test(path.slice(want.length))) return Number(f[6]);
+  }
+  return null;
+}
+
+/** Pids (in our pid namespace) with an fd on socket `inode`. Reads every /proc/<pid>/fd: call rarely. */
+export function socketHolders(inode: number): number[] {
+  const target = `socket:[${inode}]`;
+  const pids: number[] = [];
+  let procs: string[] = [];
+  try {
+    procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return pids;
+  }
+  for (const pid of procs) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === target) {
+          pids.push(Number(pid));
+          break;
+        }
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+  }
+  return pids;
+}
+
+/** True when `pid` runs our node binary under our uid: a tsrun call (or a test of ours). */
+function isOurs(pid: number): boolean {
+  try {
+    if (statSync(`/proc/${pid}`).uid !== process.geteuid?.()) return false;
+    return readlinkSync(`/proc/${pid}/exe`) === process.execPath;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the lock `name` is held by something other than tsrun. Unknown
+ * (the holder went away meanwhile) counts as not squatted: just retry.
+ */
+export function lockSquatted(name: string): boolean {
+  const inode = abstractSocketInode(name);
+  if (inode === null) return false;
+  const holders = socketHolders(inode);
+  // Not visible from here: a process in another pid namespace, i.e. not a tsrun call of this host.
+  if (holders.length === 0) return abstractSocketInode(name) === inode;
+  return !holders.some(isOurs);
+}
+
 /**
  * Take the lock of container `id`, waiting (synchronously: a CLI call has
  * nothing else to do) while another tsrun process holds it.
  */
 export function lockContainer(root: string, id: string, opts: LockOptions = {}): ContainerLock {
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const deadline = Date.now() + timeoutMs;
+  const verifyAfterMs = opts.verifyAfterMs ?? 2_000;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  let verified = false;
   let delay = 1;
   for (;;) {
     const lock = tryLockContainer(root, id);
     if (lock) return lock;
+    if (!verified && Date.now() - started >= verifyAfterMs) {
+      verified = true;
+      const name = lockName(root, id);
+      if (lockSquatted(name)) {
+        log.warn(`the lock of container ${id} (@${name}) is held by a process that is not tsrun: going on without it`);
+        return { name, squatted: true, release() {} };
+      }
+    }
     if (Date.now() >= deadline) {
       throw new TsrunError(`container ${id} is locked by another operation (waited ${timeoutMs} ms)`);
     }

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { TsrunError } from '../../../src/errors.js';
-import { lockContainer, lockName, tryLockContainer, withContainerLock } from '../../../src/state/lock.js';
+import { abstractSocketInode, lockContainer, lockName, lockSquatted, tryLockContainer, withContainerLock } from '../../../src/state/lock.js';
 import { tempDir } from '../../helpers/tsrun.js';
 
 interface ChildJob {
@@ -169,6 +169,58 @@ function suite(): void {
       assert.equal(await waiter.output, 'locked');
     } finally {
       t.remove();
+    }
+  });
+
+  test('abstractSocketInode finds a bound abstract name in /proc/net/unix', () => {
+    const table =
+      'Num       RefCount Protocol Flags    Type St Inode Path\n' +
+      '0000000000000000: 00000002 00000000 00000000 0001 01 4242 @tsrun-lock/abc@@@@\n' +
+      '0000000000000000: 00000002 00000000 00000000 0001 01 4343 @tsrun-lock/abcd\n' +
+      '0000000000000000: 00000002 00000000 00010000 0001 01 17 /run/systemd/notify\n';
+    assert.equal(abstractSocketInode('tsrun-lock/abc', table), 4242);
+    assert.equal(abstractSocketInode('tsrun-lock/abcd', table), 4343);
+    assert.equal(abstractSocketInode('tsrun-lock/ab', table), null);
+    const t = tempDir();
+    try {
+      const l = lockContainer(t.path, 'live');
+      assert.equal(typeof abstractSocketInode(l.name), 'number', 'our own lock is listed');
+      assert.equal(lockSquatted(l.name), false, 'held by this node process: not squatted');
+      l.release();
+      assert.equal(abstractSocketInode(l.name), null);
+    } finally {
+      t.remove();
+    }
+  });
+
+  test('a lock name squatted by a process that is not tsrun is detected, and we go on without it', async (t) => {
+    if (spawnSync('perl', ['-MSocket', '-e', '1']).status !== 0) {
+      t.skip('needs perl with Socket (perl-base) to play the squatter');
+      return;
+    }
+    const dir = tempDir();
+    const name = lockName(dir.path, 'sq');
+    // perl binds the name, says so, and sleeps: a foreign holder.
+    const squatter = spawn('perl', ['-MSocket', '-e', 'my $n = $ARGV[0]; socket(my $s, PF_UNIX, SOCK_STREAM, 0) or die; ' +
+      // The name as libuv binds it: the whole sun_path, padded with NULs.
+      'bind($s, pack_sockaddr_un("\\0" . $n . ("\\0" x (107 - length $n)))) or die "bind: $!"; $| = 1; print "bound\n"; sleep 60', name], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        squatter.stdout!.on('data', (d) => String(d).includes('bound') && resolve());
+        squatter.on('exit', (code) => reject(new Error(`squatter exited ${code}`)));
+      });
+      assert.equal(tryLockContainer(dir.path, 'sq'), null, 'the name is taken');
+      assert.equal(lockSquatted(name), true);
+      const started = Date.now();
+      const lock = lockContainer(dir.path, 'sq', { verifyAfterMs: 100, timeoutMs: 5000 });
+      assert.equal(lock.squatted, true);
+      assert.ok(Date.now() - started < 4000, 'did not wait for the timeout');
+      lock.release();
+    } finally {
+      squatter.kill('SIGKILL');
+      dir.remove();
     }
   });
 
