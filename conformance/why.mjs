@@ -76,6 +76,11 @@ export const RUNC_WHY = [
   },
   {
     bundle: 'lifecycle',
+    name: /hooks\.startContainer failing: start fails/,
+    why: "runc start returns as soon as it has released the container's init through the exec fifo; the startContainer hooks run after that inside the init, so their failure only ends the container (it is stopped) and start has already exited 0.",
+  },
+  {
+    bundle: 'lifecycle',
     name: /rlimits: duplicate type/,
     why: 'runc 1.1.5 has no duplicate-type check for process.rlimits: it converts and applies every entry in turn, so the container starts.',
   },

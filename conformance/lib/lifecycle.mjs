@@ -210,6 +210,22 @@ function hookFailures(ctx, rt, rec) {
     const st = rt.state(id);
     rec.add(`hooks.${h} failing: no container left running`, !st || st.status === 'stopped', `state ${st?.status}`);
   }
+  for (const h of ['startContainer', 'poststart']) {
+    const id = ctx.id(`hookfail-${h}`);
+    const b = shellBundle(ctx, `hook-fails-${h}`, LOOP, (c) => {
+      c.hooks = { [h]: [{ path: '/bin/false' }] };
+    });
+    rt.create(id, b.dir);
+    const r = rt.call(['start', id]);
+    rec.mustFail(`hooks.${h} failing: start fails`, r);
+    const st = waitFor(() => {
+      const s = rt.state(id);
+      return !s || s.status === 'stopped' ? s ?? 'gone' : null;
+    }, 2000);
+    rec.add(`hooks.${h} failing: the container is stopped`, !!st, `state ${rt.state(id)?.status}`);
+    rt.call(['delete', '--force', id]);
+    rt.created.delete(id);
+  }
   {
     const id = ctx.id('hook-timeout');
     const b = shellBundle(ctx, 'hook-timeout', LOOP, (c) => {
@@ -232,6 +248,52 @@ function hookFailures(ctx, rt, rec) {
     waitFor(() => rt.state(id)?.status === 'stopped');
     const r = rt.call(['delete', id]);
     rec.add('hooks.poststop failing: only a warning, delete succeeds', r.code === 0 && rt.call(['state', id]).code !== 0, brief(r));
+  }
+}
+
+/** config.md Extensibility: unknown properties are ignored, not errors. */
+function unknownProperties(ctx, rt, rec) {
+  const b = shellBundle(ctx, 'unknown-properties', 'exit 0', (c) => {
+    c['org.conformance.unknown'] = { nested: [1, 2] };
+    c.linux['org.conformance.unknown'] = true;
+    c.process['org.conformance.unknown'] = 'x';
+  });
+  const r = rt.run(ctx.id('unknown-properties'), b.dir);
+  rec.add('config.md extensibility: unknown properties are ignored (the container runs)', r.code === 0, brief(r));
+}
+
+/** kill is allowed on a created container; config.json edits after create change nothing. */
+function createdContainer(ctx, rt, rec) {
+  {
+    const id = ctx.id('kill-created');
+    const b = shellBundle(ctx, 'kill-created', LOOP);
+    rt.create(id, b.dir);
+    rec.mustPass('kill of a created container: exits 0 (created is a killable state)', rt.call(['kill', id, 'KILL']));
+    rec.add('kill of a created container: status becomes "stopped"', waitFor(() => rt.state(id)?.status === 'stopped'), `state ${rt.state(id)?.status}`);
+    rec.add('kill of a created container: the user program never ran', !existsSync(join(b.out, 'started')), 'marker written');
+    rt.call(['delete', '--force', id]);
+    rt.created.delete(id);
+  }
+  {
+    const id = ctx.id('config-update');
+    const b = shellBundle(ctx, 'config-update', LOOP);
+    rt.create(id, b.dir);
+    const changed = { ...b.config, process: { ...b.config.process, args: ['/bin/sh', '-c', `touch /out/changed; ${LOOP}`] } };
+    writeFileSync(join(b.dir, 'config.json'), JSON.stringify(changed, null, 2));
+    rt.call(['start', id]);
+    const ran = waitFor(() => existsSync(join(b.out, 'started')) || existsSync(join(b.out, 'changed')));
+    rec.add('runtime.md: config.json edits after create do not affect the container', !!ran && existsSync(join(b.out, 'started')) && !existsSync(join(b.out, 'changed')), ran ? 'the edited process ran' : 'nothing ran');
+    rt.call(['delete', '--force', id]);
+    rt.created.delete(id);
+  }
+  {
+    const id = ctx.id('no-process');
+    const b = shellBundle(ctx, 'no-process', 'exit 0', (c) => {
+      delete c.process;
+    });
+    rt.created.add(id);
+    rt.create(id, b.dir);
+    rec.mustFail('start of a container whose config has no process: error', rt.call(['start', id]));
   }
 }
 
@@ -274,6 +336,27 @@ function refusals(ctx, rt, rec) {
     ['linux.resources: hugepageLimits while no v1 hugetlb hierarchy is mounted (controller not present)', (c) => {
       c.linux.resources = { hugepageLimits: [{ pageSize: '2MB', limit: 2097152 }] };
     }],
+    ['linux.resources.network while no net_cls/net_prio hierarchy is mounted (controller not present)', (c) => {
+      c.linux.resources = { network: { classID: 1048577 } };
+    }],
+    ['linux.resources.rdma while no rdma hierarchy is mounted (controller not present)', (c) => {
+      c.linux.resources = { rdma: { mlx5_1: { hcaHandles: 3, hcaObjects: 10000 } } };
+    }],
+    ['linux.resources.unified on a host whose cgroup2 mount has no memory controller', (c) => {
+      c.linux.resources = { unified: { 'memory.max': '67108864' } };
+    }],
+    ['process.rlimits: soft above hard (invalid value)', (c) => {
+      c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 2048, hard: 1024 }];
+    }],
+    ['linux.rootfsPropagation: invalid value', (c) => {
+      c.linux.rootfsPropagation = 'sideways';
+    }],
+    ['linux.namespaces[].type: invalid value', (c) => {
+      c.linux.namespaces.push({ type: 'nonsense' });
+    }],
+    ['linux.seccomp.defaultAction: invalid value', (c) => {
+      c.linux.seccomp = { defaultAction: 'SCMP_ACT_NONSENSE' };
+    }],
   ];
   cases.forEach(([what, mutate], i) => {
     const name = `refuse-${i}`;
@@ -292,6 +375,15 @@ function refusals(ctx, rt, rec) {
   });
 }
 
+/** runtime.md create: an id that is not valid must be refused. */
+function invalidId(ctx, rt, rec) {
+  const b = shellBundle(ctx, 'invalid-id', 'exit 0');
+  const bad = '../conformance-escape';
+  const r = rt.create(bad, b.dir);
+  rt.created.add(bad);
+  rec.mustFail('create with an invalid id (../ path): error', r);
+}
+
 /**
  * @param {any} ctx {ws, host, id(name), cgroupsPath(name)}
  * @param {import('./runtime.mjs').Runtime} rt
@@ -299,7 +391,7 @@ function refusals(ctx, rt, rec) {
  */
 export function runLifecycle(ctx, rt) {
   const rec = new Recorder();
-  for (const part of [specVersion, stateMachine, missingId, forceDelete, hooks, hookFailures, exitCodes, refusals]) {
+  for (const part of [specVersion, unknownProperties, stateMachine, createdContainer, missingId, forceDelete, hooks, hookFailures, exitCodes, refusals, invalidId]) {
     try {
       part(ctx, rt, rec);
     } catch (err) {
