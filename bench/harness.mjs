@@ -72,6 +72,38 @@ export function makeContext(repoRoot) {
       writeFileSync(file, JSON.stringify(config, null, '\t'));
       return dir;
     },
+    exists(rel) {
+      return existsSync(join(repoRoot, rel));
+    },
+    /** Median of `n` runs of node with `args` ({root} = ctx.root): performance.now() when the process exits. */
+    medianInProcess(args, n = 15) {
+      const probe = join(tmp, 'exit-probe.cjs');
+      writeFileSync(probe, "process.on('exit', () => require('fs').writeSync(2, '@@exit ' + performance.now() + '\\n'));\n");
+      const values = [];
+      for (let i = 0; i < n; i++) {
+        const argv = args.map((a) => (a === '{root}' ? ctx.root : a.startsWith('dist/') ? join(repoRoot, a) : a));
+        const r = spawnSync(process.execPath, ['--no-warnings', '-r', probe, ...argv], { env, encoding: 'utf8' });
+        const m = /@@exit ([\d.]+)/.exec(r.stderr);
+        if (m) values.push(Number(m[1]));
+      }
+      return stats(values)?.median ?? NaN;
+    },
+    /**
+     * Median of `n` fresh nodes timing require() of one dist file (its main is
+     * not run), required from a CJS main file as dist/tsrun.cjs does it (from
+     * `node -e` the loader's first-use costs would be counted too). The time is
+     * taken before touching process.stdout, whose getter builds a stream (~1 ms).
+     */
+    medianRequire(rel, n = 15) {
+      const probe = join(tmp, 'require-probe.cjs');
+      writeFileSync(probe, "const t = performance.now(); require(process.argv[2]); const ms = performance.now() - t; process.stdout.write(String(ms));\n");
+      const values = [];
+      for (let i = 0; i < n; i++) {
+        const r = spawnSync(process.execPath, ['--no-warnings', probe, join(repoRoot, rel)], { env, encoding: 'utf8' });
+        if (r.status === 0) values.push(Number(r.stdout));
+      }
+      return stats(values)?.median ?? NaN;
+    },
     /** Remove the temp dir and every cgroup left under this run's parent (rmdir only). */
     dispose() {
       rmSync(tmp, { recursive: true, force: true });

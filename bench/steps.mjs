@@ -33,6 +33,12 @@ const has = (key) => (ctx) => (ctx[key] ? true : `${key} is not installed`);
 export const steps = [
   { id: 'spawn', name: '/bin/true (spawn cost of the harness)', group: 'baseline', argv: () => ['/bin/true'] },
   { id: 'floor', name: 'node -e 0 (the Node floor)', group: 'baseline', argv: (ctx) => [ctx.node, '-e', '0'] },
+  {
+    id: 'nolauncher-version',
+    name: 'node --no-warnings dist/tsrun.cjs --version (no launcher)',
+    group: 'baseline',
+    argv: (ctx) => [ctx.node, '--no-warnings', `${ctx.repoRoot}/dist/tsrun.cjs`, '--version'],
+  },
 
   { id: 'tsrun-version', name: 'tsrun --version', group: 'version', argv: (ctx) => [ctx.tsrun, '--version'] },
   { id: 'runc-version', name: 'runc --version', group: 'version', available: has('runc'), argv: (ctx) => [ctx.runc, '--version'] },
@@ -63,7 +69,27 @@ export const steps = [
   },
 ];
 
-export const metrics = [];
+// Where tsrun's time goes, from inside the process: performance.now() at exit
+// (ms since the process started, so exec and teardown are left out), and the
+// cost of requiring each subcommand bundle in a fresh node.
+const atExit = (id, name, args) => ({
+  id,
+  name,
+  collect: (ctx) => ({ value: ctx.medianInProcess(args).toFixed(2), unit: 'ms', note: 'median of 15, performance.now() at exit' }),
+});
+const requireCost = (file) => ({
+  id: `require-${file}`,
+  name: `require dist/${file}`,
+  available: (ctx) => (ctx.exists(`dist/${file}`) ? true : `dist/${file} is not built`),
+  collect: (ctx) => ({ value: ctx.medianRequire(`dist/${file}`).toFixed(2), unit: 'ms', note: 'median of 15, in a fresh node, from a CJS main' }),
+});
+
+export const metrics = [
+  atExit('exit-floor', 'node -e 0: JS time at exit', ['-e', '0']),
+  atExit('exit-version', 'dist/tsrun.cjs --version: JS time at exit', ['dist/tsrun.cjs', '--version']),
+  atExit('exit-state', 'dist/tsrun.cjs state <missing>: JS time at exit', ['dist/tsrun.cjs', '--root', '{root}', 'state', 'missing']),
+  ...['cli-state.cjs', 'cli-kill.cjs', 'cli-start.cjs', 'cli-delete.cjs', 'cli-list.cjs', 'cli-run.cjs', 'cli-create.cjs', 'cli-program.cjs'].map(requireCost),
+];
 
 /** [numerator, denominator, target]: ratio of medians; a target makes it pass/fail. */
 export const ratios = [

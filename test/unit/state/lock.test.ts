@@ -115,6 +115,26 @@ function suite(): void {
     }
   });
 
+  test('lock names fit an abstract socket address, also for the longest ids', () => {
+    const t = tempDir();
+    try {
+      const short = lockName(t.path, 'c1');
+      assert.match(short, /^tsrun-lock\/[0-9a-f]+:[0-9a-f]+\/c1$/);
+      const a = lockName(t.path, 'x'.repeat(1024));
+      const b = lockName(t.path, 'x'.repeat(1023) + 'y');
+      assert.ok(Buffer.byteLength(a) <= 107 && Buffer.byteLength(b) <= 107);
+      assert.notEqual(a, b);
+      assert.match(a, /~[0-9a-f]{16}$/);
+      const l1 = tryLockContainer(t.path, 'x'.repeat(1024));
+      const l2 = tryLockContainer(t.path, 'x'.repeat(1023) + 'y');
+      assert.ok(l1 && l2, 'long ids lock independently');
+      l1.release();
+      l2.release();
+    } finally {
+      t.remove();
+    }
+  });
+
   test('6 processes trying at once: exactly one gets the lock', async () => {
     const t = tempDir();
     try {
