@@ -36,6 +36,7 @@ export const DROP_PROOFS = [
   ['devices', '/linux/devices'],
   ['devices-cgroup', '/linux/resources/devices'],
   ['sysctl', '/linux/sysctl'],
+  ['seccomp-rules', '/linux/seccomp/syscalls/8/args'],
   ['seccomp-rules', '/linux/seccomp/syscalls/0/errnoRet'],
   ['seccomp-rules', '/linux/seccomp/syscalls/2/args'],
   ['seccomp-docker-default', '/linux/seccomp/defaultErrnoRet'],

@@ -56,6 +56,21 @@ export const RUNC_WHY = [
     why: 'linux.netDevices is new in runtime-spec 1.3; runc 1.1.5 ignores it and the device stays in the host namespace. (The check itself was verified by moving the device with a createRuntime hook: it then passes.)',
   },
   {
+    bundle: 'devices-userns-new-path',
+    name: /./,
+    why: 'In a user namespace (no mknod) runc bind-mounts each linux.devices entry from the same path on the host; /dev/conf-zero does not exist there, so create fails, although the device (c 1:5) does. crun finds a host node by its numbers and passes.',
+  },
+  {
+    bundle: 'cgroup-cpu-burst',
+    name: /cpu\.burst/,
+    why: 'cpu.burst (runtime-spec 1.1) is not written by runc 1.1.5: cpu.cfs_burst_us stays 0 although the kernel has it.',
+  },
+  {
+    bundle: 'cgroup-cpu-idle',
+    name: /cpu\.idle/,
+    why: 'cpu.idle (runtime-spec 1.1) is not written by runc 1.1.5 on cgroup v1: cpu.idle stays 0 although the kernel has it.',
+  },
+  {
     bundle: 'memory-policy',
     name: /./,
     why: 'linux.memoryPolicy is new in runtime-spec 1.3; runc 1.1.5 ignores it.',

@@ -696,6 +696,18 @@ static void do_sys(const char *name, char *out, size_t cap)
 		r = syscall(SYS_acct, "/nonexistent-conformance");
 	else if (strcmp(name, "getppid") == 0)
 		r = syscall(SYS_getppid);
+	else if (strcmp(name, "chroot") == 0)
+		r = syscall(SYS_chroot, "/nonexistent-conformance");
+	else if (strcmp(name, "umount2") == 0)
+		r = syscall(SYS_umount2, "/nonexistent-conformance", 0);
+	else if (strcmp(name, "getpgid-self") == 0)
+		r = syscall(SYS_getpgid, 0);
+	else if (strcmp(name, "getpgid-big") == 0)
+		r = syscall(SYS_getpgid, 2000000);
+	else if (strcmp(name, "getsid-self") == 0)
+		r = syscall(SYS_getsid, 0);
+	else if (strcmp(name, "getsid-masked") == 0)
+		r = syscall(SYS_getsid, 0x110001);
 	else {
 		snprintf(out, cap, "unknown syscall probe %s", name);
 		return;

@@ -207,8 +207,9 @@ export function expectationsFor(config, host) {
   (linux.devices ?? []).forEach((d, i) => {
     const tag = `linux.devices[${i}] ${d.path}`;
     const t = d.type === 'u' ? 'c' : d.type;
-    out.push(check('node', `${tag}: type ${d.type}`, d.path, 'nofollow', `type=${t}`));
-    if (t !== 'p') out.push(check('node', `${tag}: major:minor ${d.major}:${d.minor}`, d.path, 'nofollow', `rdev=${t} ${d.major}:${d.minor}`));
+    out.push(check('node', `${tag}: type ${d.type}`, d.path, 'follow', `type=${t}`));
+    if (t !== 'p') out.push(check('node', `${tag}: major:minor ${d.major}:${d.minor}`, d.path, 'follow', `rdev=${t} ${d.major}:${d.minor}`));
+    if (userns) return; // a bind of the host's node may stand in; its mode and owner are the host's
     if (d.fileMode !== undefined) out.push(check('node', `${tag}: fileMode ${d.fileMode.toString(8).padStart(4, '0')}`, d.path, 'nofollow', `mode=${(d.fileMode & 0o7777).toString(8).padStart(4, '0')}`));
     if (d.uid !== undefined || d.gid !== undefined) out.push(check('node', `${tag}: uid ${d.uid ?? 0} gid ${d.gid ?? 0}`, d.path, 'nofollow', `owner=${d.uid ?? 0}:${d.gid ?? 0}`));
   });
@@ -254,7 +255,9 @@ export function expectationsFor(config, host) {
   }
   const r = linux.resources ?? {};
   const cg = (ctl, file, v, field) => out.push(check('cgfile', `linux.resources.${field}: ${ctl}/${file} = ${v}`, ctl, file, v));
-  if (r.memory?.limit !== undefined) cg('memory', 'memory.limit_in_bytes', r.memory.limit, 'memory.limit');
+  // -1 is "unlimited": the v1 memory controller then shows PAGE_COUNTER_MAX pages (4 KiB pages)
+  const UNLIMITED_MEM = '9223372036854771712';
+  if (r.memory?.limit !== undefined) cg('memory', 'memory.limit_in_bytes', r.memory.limit === -1 ? UNLIMITED_MEM : r.memory.limit, 'memory.limit');
   if (r.memory?.reservation !== undefined) cg('memory', 'memory.soft_limit_in_bytes', r.memory.reservation, 'memory.reservation');
   if (r.memory?.swap !== undefined && host.hasMemsw) cg('memory', 'memory.memsw.limit_in_bytes', r.memory.swap, 'memory.swap');
   if (r.memory?.swappiness !== undefined) cg('memory', 'memory.swappiness', r.memory.swappiness, 'memory.swappiness');
@@ -263,6 +266,8 @@ export function expectationsFor(config, host) {
   if (r.cpu?.shares !== undefined) cg('cpu', 'cpu.shares', r.cpu.shares, 'cpu.shares');
   if (r.cpu?.quota !== undefined) cg('cpu', 'cpu.cfs_quota_us', r.cpu.quota, 'cpu.quota');
   if (r.cpu?.period !== undefined) cg('cpu', 'cpu.cfs_period_us', r.cpu.period, 'cpu.period');
+  if (r.cpu?.burst !== undefined) cg('cpu', 'cpu.cfs_burst_us', r.cpu.burst, 'cpu.burst');
+  if (r.cpu?.idle !== undefined) cg('cpu', 'cpu.idle', r.cpu.idle, 'cpu.idle');
   if (r.cpu?.cpus !== undefined) cg('cpuset', 'cpuset.cpus', r.cpu.cpus, 'cpu.cpus');
   if (r.cpu?.mems !== undefined) cg('cpuset', 'cpuset.mems', r.cpu.mems, 'cpu.mems');
   for (const [k, file] of [['throttleReadBpsDevice', 'read_bps_device'], ['throttleWriteBpsDevice', 'write_bps_device'], ['throttleReadIOPSDevice', 'read_iops_device'], ['throttleWriteIOPSDevice', 'write_iops_device']]) {

@@ -80,6 +80,10 @@ export const entries = [
           { names: ['getpriority'], action: 'SCMP_ACT_ERRNO', errnoRet: 33, args: [{ index: 0, value: 1, op: 'SCMP_CMP_EQ' }] },
           { names: ['acct'], action: 'SCMP_ACT_KILL_PROCESS' },
           { names: ['setns'], action: 'SCMP_ACT_TRAP' },
+          { names: ['chroot'], action: 'SCMP_ACT_TRACE' },
+          { names: ['umount2'], action: 'SCMP_ACT_KILL' },
+          { names: ['getpgid'], action: 'SCMP_ACT_ERRNO', errnoRet: 34, args: [{ index: 0, value: 1000000, op: 'SCMP_CMP_GT' }] },
+          { names: ['getsid'], action: 'SCMP_ACT_ERRNO', errnoRet: 35, args: [{ index: 0, value: 0xff0000, valueTwo: 0x110000, op: 'SCMP_CMP_MASKED_EQ' }] },
         ],
       };
     },
@@ -91,6 +95,12 @@ export const entries = [
       check('sysig', 'linux.seccomp.syscalls[acct] SCMP_ACT_KILL_PROCESS: SIGSYS', 'acct', 'signal 31'),
       check('sysig', 'linux.seccomp.syscalls[setns] SCMP_ACT_TRAP: SIGSYS', 'setns-badfd', 'signal 31'),
       check('sys', 'linux.seccomp.defaultAction SCMP_ACT_ALLOW: other syscalls pass', 'getppid', '0'),
+      check('sys', 'linux.seccomp.syscalls[chroot] SCMP_ACT_TRACE with no tracer: ENOSYS', 'chroot', 'E38'),
+      check('sysig', 'linux.seccomp.syscalls[umount2] SCMP_ACT_KILL: SIGSYS', 'umount2', 'signal 31'),
+      check('sys', 'linux.seccomp.syscalls[getpgid] args[0] SCMP_CMP_GT 1000000: 2000000 gets errno 34', 'getpgid-big', 'E34'),
+      check('sys', 'linux.seccomp.syscalls[getpgid] args[0] SCMP_CMP_GT 1000000: 0 passes', 'getpgid-self', '0'),
+      check('sys', 'linux.seccomp.syscalls[getsid] args[0] SCMP_CMP_MASKED_EQ 0xff0000==0x110000: 0x110001 gets errno 35', 'getsid-masked', 'E35'),
+      check('sys', 'linux.seccomp.syscalls[getsid] args[0] SCMP_CMP_MASKED_EQ: 0 passes', 'getsid-self', '0'),
     ],
   },
   {
@@ -130,6 +140,58 @@ export const entries = [
       };
       const dev = someBlockDevice();
       if (dev) c.linux.resources.blockIO = { throttleReadBpsDevice: [{ ...dev, rate: 1048576 }], throttleWriteIOPSDevice: [{ ...dev, rate: 300 }] };
+    },
+  },
+  {
+    name: 'devices-userns',
+    about: 'linux.devices (at a path the host also has) and the default devices inside a user namespace, where mknod is not allowed',
+    focus: ['linux.devices', 'default device'],
+    mutate(c) {
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.devices = [{ path: '/dev/kmsg', type: 'c', major: 1, minor: 11, fileMode: 0o644 }];
+    },
+  },
+  {
+    name: 'devices-userns-new-path',
+    about: 'linux.devices inside a user namespace at a path the host does not have (c 1:5 as /dev/conf-zero)',
+    focus: ['linux.devices'],
+    mutate(c) {
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.devices = [{ path: '/dev/conf-zero', type: 'c', major: 1, minor: 5, fileMode: 0o666 }];
+    },
+  },
+  {
+    name: 'cgroup-unlimited',
+    about: 'memory.limit -1 and pids.limit -1 mean unlimited (catches a mishandled -1; an ignored field looks the same, unlimited being the default)',
+    focus: ['linux.resources'],
+    mutate(c) {
+      c.linux.namespaces.push({ type: 'cgroup' });
+      c.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] });
+      c.linux.resources = { memory: { limit: -1 }, pids: { limit: -1 } };
+    },
+  },
+  {
+    name: 'cgroup-cpu-burst',
+    about: 'linux.resources.cpu.burst (runtime-spec 1.1) with quota and period',
+    focus: ['linux.resources'],
+    mutate(c) {
+      c.linux.namespaces.push({ type: 'cgroup' });
+      c.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] });
+      c.linux.resources = { cpu: { quota: 50000, period: 100000, burst: 20000 } };
+    },
+  },
+  {
+    name: 'cgroup-cpu-idle',
+    about: 'linux.resources.cpu.idle (runtime-spec 1.1)',
+    focus: ['linux.resources'],
+    mutate(c) {
+      c.linux.namespaces.push({ type: 'cgroup' });
+      c.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] });
+      c.linux.resources = { cpu: { idle: 1 } };
     },
   },
   {
