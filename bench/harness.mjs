@@ -1,7 +1,7 @@
 // The measuring side of `npm run bench`: the context steps get, the timed
 // interleaved runs, peak RSS through /usr/bin/time, and the statistics.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync, lstatSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -56,6 +56,23 @@ export function makeContext(repoRoot) {
       return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
     },
     /**
+     * Like run(), with stdout/stderr through files: a container created by
+     * the command keeps the caller's stdio, so a pipe would never reach EOF.
+     */
+    runToFiles(argv) {
+      const out = join(tmp, 'run.out');
+      const err = join(tmp, 'run.err');
+      const fdOut = openSync(out, 'w');
+      const fdErr = openSync(err, 'w');
+      try {
+        const r = spawnSync(argv[0], argv.slice(1), { env, stdio: ['ignore', fdOut, fdErr], timeout: 120_000 });
+        return { status: r.status, signal: r.signal, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+      } finally {
+        closeSync(fdOut);
+        closeSync(fdErr);
+      }
+    },
+    /**
      * A busybox bundle at <tmp>/bundles/<name> with an absolute cgroupsPath
      * under this run's own parent (/tsrun-bench-<pid>/<name>). `args` is a
      * command line ("sleep 100"); `patch(config)` edits the config.
@@ -70,6 +87,26 @@ export function makeContext(repoRoot) {
       config.linux = { ...config.linux, cgroupsPath: `/${cgroupParent}/${name}` };
       patch?.(config);
       writeFileSync(file, JSON.stringify(config, null, '\t'));
+      return dir;
+    },
+    /**
+     * A bundle that is only a config.json whose root.path is one busybox
+     * rootfs shared by all of them (read-only, as defaultSpec has it): cheap
+     * enough for a hundred containers. `args` is an argv array.
+     */
+    lightBundle(name, { args = ['sh'], patch } = {}) {
+      const base = join(tmp, 'base');
+      if (!existsSync(join(base, 'config.json'))) {
+        execFileSync(process.execPath, [join(repoRoot, 'dist', 'bundle-busybox.cjs'), base], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+      }
+      const config = JSON.parse(readFileSync(join(base, 'config.json'), 'utf8'));
+      config.process.args = args;
+      config.root = { path: join(base, 'rootfs'), readonly: true };
+      config.linux = { ...config.linux, cgroupsPath: `/${cgroupParent}/${name}` };
+      patch?.(config);
+      const dir = join(tmp, 'bundles', name);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, '\t'));
       return dir;
     },
     exists(rel) {

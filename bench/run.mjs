@@ -13,7 +13,7 @@ import { metrics, ratios, steps } from './steps.mjs';
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function parseArgs(argv) {
-  const o = { iterations: 40, warmup: 3, rssIterations: 5, only: null, out: join(repoRoot, 'bench', 'RESULTS.md') };
+  const o = { iterations: 40, warmup: 3, rssIterations: 5, only: null, lifecycle: true, out: join(repoRoot, 'bench', 'RESULTS.md') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => argv[++i];
@@ -23,8 +23,9 @@ function parseArgs(argv) {
     else if (a === '--only') o.only = val().split(',');
     else if (a === '--out') o.out = val();
     else if (a === '--no-write') o.out = null;
+    else if (a === '--no-lifecycle') o.lifecycle = false;
     else {
-      console.error(`bench: unknown argument ${a}\nusage: node bench/run.mjs [--iterations N] [--warmup N] [--rss-iterations N] [--only id,...] [--out FILE | --no-write]`);
+      console.error(`bench: unknown argument ${a}\nusage: node bench/run.mjs [--iterations N] [--warmup N] [--rss-iterations N] [--only id,...] [--no-lifecycle] [--out FILE | --no-write]`);
       process.exit(2);
     }
   }
@@ -125,7 +126,7 @@ async function main() {
   }
   if (!which('time') && !existsSync('/usr/bin/time')) console.error('bench: /usr/bin/time missing (apt-get install time): no RSS column');
   const ctx = makeContext(repoRoot);
-  const chosen = steps.filter((s) => !opts.only || opts.only.includes(s.id));
+  const chosen = steps.filter((s) => (!opts.only || opts.only.includes(s.id)) && (opts.lifecycle || s.group !== 'lifecycle'));
   const active = [];
   const skipped = [];
   const broken = [];
@@ -137,17 +138,23 @@ async function main() {
         skipped.push({ name: step.name, reason: String(ok) });
         continue;
       }
-      await step.prepare?.(ctx);
       // One checked call first: a step that does not do what it claims is reported, not timed.
-      await step.before?.(ctx, -1);
-      const r = ctx.run(step.argv(ctx, -1));
-      await step.after?.(ctx, -1);
       const expect = step.expect ?? 0;
+      let r;
+      try {
+        await step.prepare?.(ctx);
+        await step.before?.(ctx, -1);
+        r = ctx.runToFiles(step.argv(ctx, -1));
+        await step.after?.(ctx, -1);
+      } catch (err) {
+        broken.push({ name: step.name, reason: `setup failed: ${firstLine(err.message)}` });
+        continue;
+      }
       if (r.status !== expect) {
         broken.push({ name: step.name, reason: `exit ${r.status} (expected ${expect}): ${firstLine(r.stderr || r.stdout)}` });
         continue;
       }
-      active.push({ step, samples: [], badStatus: 0, rssSamples: [] });
+      active.push({ step, samples: [], badStatus: 0, rssSamples: [], errors: 0, lastError: '' });
     }
     const info = machine(ctx);
     const rounds = opts.warmup + opts.iterations;
@@ -155,9 +162,18 @@ async function main() {
       for (const a of rotation(active, i)) {
         const limit = a.step.iterations ?? opts.iterations;
         if (i >= opts.warmup && a.samples.length >= limit) continue;
-        await a.step.before?.(ctx, i);
-        const { ms, status } = timeOnce(a.step.argv(ctx, i), ctx.env);
-        await a.step.after?.(ctx, i);
+        let ms;
+        let status;
+        try {
+          await a.step.before?.(ctx, i);
+          ({ ms, status } = timeOnce(a.step.argv(ctx, i), ctx.env));
+          await a.step.after?.(ctx, i);
+        } catch (err) {
+          // A failed untimed setup or teardown drops the sample, and is reported.
+          a.errors++;
+          a.lastError = firstLine(err.message);
+          continue;
+        }
         if (i < opts.warmup) continue;
         a.samples.push(ms);
         if (status !== (a.step.expect ?? 0)) a.badStatus++;
@@ -169,18 +185,30 @@ async function main() {
     const haveTime = existsSync('/usr/bin/time');
     for (let i = 0; haveTime && i < opts.rssIterations; i++) {
       for (const a of rotation(active, i)) {
-        await a.step.before?.(ctx, rounds + i);
-        const kib = rssOnce(a.step.argv(ctx, rounds + i), ctx.env, ctx.tmp);
-        await a.step.after?.(ctx, rounds + i);
-        if (kib !== null) a.rssSamples.push(kib);
+        try {
+          await a.step.before?.(ctx, rounds + i);
+          const kib = rssOnce(a.step.argv(ctx, rounds + i), ctx.env, ctx.tmp);
+          await a.step.after?.(ctx, rounds + i);
+          if (kib !== null) a.rssSamples.push(kib);
+        } catch (err) {
+          a.errors++;
+          a.lastError = firstLine(err.message);
+        }
       }
     }
-    for (const m of metrics.filter((m) => !opts.only || opts.only.includes(m.id))) {
+    for (const m of metrics.filter((m) => (!opts.only || opts.only.includes(m.id)) && (opts.lifecycle || !m.lifecycle))) {
       const ok = m.available ? await m.available(ctx) : true;
       if (ok !== true) skipped.push({ name: m.name, reason: String(ok) });
-      else metricValues.push({ name: m.name, ...(await m.collect(ctx)) });
+      else {
+        try {
+          metricValues.push({ name: m.name, ...(await m.collect(ctx)) });
+        } catch (err) {
+          broken.push({ name: m.name, reason: firstLine(err.message) });
+        }
+      }
     }
     const results = active.map((a) => ({ step: a.step, time: stats(a.samples), rss: stats(a.rssSamples)?.median ?? null, badStatus: a.badStatus }));
+    for (const a of active) if (a.errors) broken.push({ name: a.step.name, reason: `${a.errors} iterations failed in setup/teardown: ${a.lastError}` });
     const text = report(opts, info, results, skipped, broken, metricValues);
     process.stdout.write(text + '\n');
     if (opts.out) {

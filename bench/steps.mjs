@@ -1,4 +1,7 @@
-// The named steps `npm run bench` measures, and the ratios it reports.
+// The named steps `npm run bench` measures, and the ratios it reports. The
+// lifecycle steps and metrics (create, start, state, kill, delete, the cycle,
+// run, 50 containers, list of 100, init VmRSS) live in bench/lifecycle.mjs,
+// one set per runtime; `--no-lifecycle` leaves them out (no root needed then).
 //
 // A step is one command line, timed from spawn to exit, many times, in an
 // order that rotates with every iteration so that no step always runs first
@@ -25,8 +28,13 @@
 //
 // ctx: { node, tsrun, runc, crun, root (a temp --root for tsrun), runcRoot,
 // crunRoot, tmp (a temp dir), env (NODE_OPTIONS/NODE_EXTRA_CA_CERTS removed),
-// run(argv) (spawnSync with ctx.env, returns {status, stdout, stderr}),
-// bundle(opts) (a busybox bundle in ctx.tmp, see bundles/busybox.ts) }.
+// run(argv, opts) (spawnSync with ctx.env, returns {status, stdout, stderr};
+// pass stdio 'ignore' for create/run: a container keeps a pipe open),
+// runToFiles(argv), bundle(name, opts) (a full busybox bundle),
+// lightBundle(name, {args, patch}) (config.json over one shared rootfs);
+// both set cgroupsPath to /tsrun-bench-<pid>/<name>, removed at the end }.
+
+import { lifecycleMetrics, lifecycleRatios, lifecycleSteps } from './lifecycle.mjs';
 
 const has = (key) => (ctx) => (ctx[key] ? true : `${key} is not installed`);
 
@@ -67,6 +75,8 @@ export const steps = [
     available: has('crun'),
     argv: (ctx) => [ctx.crun, '--root', ctx.crunRoot, 'state', 'missing'],
   },
+  // bench/lifecycle.mjs: create, start, state, kill, delete, cycle, run for each runtime.
+  ...lifecycleSteps,
 ];
 
 // Where tsrun's time goes, from inside the process: performance.now() at exit
@@ -89,6 +99,8 @@ export const metrics = [
   atExit('exit-version', 'dist/tsrun.cjs --version: JS time at exit', ['dist/tsrun.cjs', '--version']),
   atExit('exit-state', 'dist/tsrun.cjs state <missing>: JS time at exit', ['dist/tsrun.cjs', '--root', '{root}', 'state', 'missing']),
   ...['cli-state.cjs', 'cli-kill.cjs', 'cli-start.cjs', 'cli-delete.cjs', 'cli-list.cjs', 'cli-run.cjs', 'cli-create.cjs', 'cli-program.cjs'].map(requireCost),
+  // 50 containers, list with 100, the init's VmRSS (bench/lifecycle.mjs).
+  ...lifecycleMetrics.map((m) => ({ ...m, lifecycle: true })),
 ];
 
 /** [numerator, denominator, target]: ratio of medians; a target makes it pass/fail. */
@@ -99,4 +111,5 @@ export const ratios = [
   ['tsrun-state-missing', 'runc-state-missing'],
   ['tsrun-version', 'crun-version'],
   ['tsrun-state-missing', 'crun-state-missing'],
+  ...lifecycleRatios,
 ];
