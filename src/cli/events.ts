@@ -36,22 +36,24 @@ export const main = commandMain(async (ctx) => {
       throw err;
     }
   };
+  const checkOom = (): void => {
+    const count = cg.exists() ? cg.oomKillCount() : ooms;
+    if (count > ooms) writeOut(oomEvent(id));
+    ooms = count;
+  };
   try {
     for (;;) {
-      if (!running()) return 0;
+      // OOM first: an OOM kill of the init is also what stops the container.
+      checkOom();
+      if (!running()) {
+        checkOom();
+        return 0;
+      }
       const now = Date.now();
       if (now >= nextStats) {
-        try {
-          writeOut(statsEvent(id, cg.stats()));
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
-          throw err;
-        }
+        writeOut(statsEvent(id, cg.stats()));
         nextStats = now + interval;
       }
-      const count = cg.oomKillCount();
-      if (count > ooms) writeOut(oomEvent(id));
-      ooms = count;
       await new Promise((r) => setTimeout(r, Math.max(1, Math.min(OOM_POLL_MS, nextStats - Date.now()))));
     }
   } catch (err) {
