@@ -79,6 +79,9 @@ function report(opts, info, results, skipped, broken, metricValues) {
       '/usr/bin/time. Node runs without NODE_OPTIONS and NODE_EXTRA_CA_CERTS, as the tsrun launcher runs it.',
   );
   lines.push('');
+  // One section per group, in the order groups first appear.
+  const groups = [...new Set(results.map((r) => r.step.group))];
+  results = groups.flatMap((g) => results.filter((r) => r.step.group === g));
   let group = null;
   for (const r of results) {
     if (r.step.group !== group) {
