@@ -2,8 +2,15 @@
 import { TsrunError } from '../errors.js';
 import { type CgroupStats, eventData } from './stats.js';
 
+// A limit of "max" is read as Infinity; runc reports it as the largest
+// uint64, which a double cannot hold, so it is spliced in as text.
+const MAX_UINT64 = '18446744073709551615';
+// No event string can hold it: ids are [A-Za-z0-9_.+-] and ops are words.
+const INF = '@@max-uint64@@';
+
 export function statsEvent(id: string, stats: CgroupStats): string {
-  return JSON.stringify({ type: 'stats', id, data: eventData(stats) }) + '\n';
+  const text = JSON.stringify({ type: 'stats', id, data: eventData(stats) }, (_k, v: unknown) => (v === Infinity ? INF : v));
+  return text.split(`"${INF}"`).join(MAX_UINT64) + '\n';
 }
 
 export function oomEvent(id: string): string {

@@ -88,3 +88,10 @@ test('events: Go durations for --interval, runc event lines', () => {
   assert.deepEqual(Object.keys(ev.data), ['cpu', 'cpuset', 'memory', 'pids', 'blkio', 'hugetlb', 'intel_rdt', 'network_interfaces']);
   assert.ok(line.endsWith('}\n') && !line.slice(0, -1).includes('\n'), 'one line');
 });
+
+test('events: an unlimited ("max") limit is printed as the largest uint64, as runc does', () => {
+  const s = emptyStats();
+  s.memory.usage = { usage: 5, max: 0, failcnt: 0, limit: Infinity };
+  const line = statsEvent('c', s);
+  assert.match(line, /"usage":\{"usage":5,"failcnt":0,"limit":18446744073709551615\}/);
+});
