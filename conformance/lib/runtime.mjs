@@ -20,6 +20,18 @@ export function wrapperFor(path) {
 
 /** @typedef {{code: number|null, signal: string|null, timedOut: boolean, stdout: string, stderr: string}} StepResult */
 
+/**
+ * Run argv under timeout(1): it puts the runtime in a process group of its own
+ * and SIGKILLs the whole group at the limit, so a wrapper's children (a
+ * hanging shell script, unshare, script) do not outlive the step. Containers
+ * that left the group are removed by `delete --force` afterwards.
+ * @returns {{argv: string[], guardMs: number}}
+ */
+export function underTimeout(argv, ms) {
+  const secs = Math.max(1, Math.ceil(ms / 1000));
+  return { argv: ['timeout', '-s', 'KILL', String(secs), ...argv], guardMs: secs * 1000 + 5000 };
+}
+
 export class Runtime {
   /**
    * @param {{name: string, path: string, stateRoot: string, scratch: string, timeoutMs?: number}} o
@@ -49,11 +61,14 @@ export class Runtime {
     const errPath = join(this.scratch, `${n}.err`);
     const out = openSync(outPath, 'w');
     const err = openSync(errPath, 'w');
+    const limit = opts.timeoutMs ?? this.timeoutMs;
+    const { argv, guardMs } = underTimeout([...this.argv0, '--root', this.stateRoot, ...args], limit);
     let res;
+    const t0 = Date.now();
     try {
-      res = spawnSync(this.argv0[0], [...this.argv0.slice(1), '--root', this.stateRoot, ...args], {
+      res = spawnSync(argv[0], argv.slice(1), {
         stdio: ['ignore', out, err],
-        timeout: opts.timeoutMs ?? this.timeoutMs,
+        timeout: guardMs,
         killSignal: 'SIGKILL',
         env: opts.env ?? process.env,
       });
@@ -65,7 +80,8 @@ export class Runtime {
     const stderr = readFileSync(errPath, 'utf8');
     rmSync(outPath, { force: true });
     rmSync(errPath, { force: true });
-    const timedOut = res.error?.code === 'ETIMEDOUT' || (res.signal === 'SIGKILL' && res.status === null && !!res.error);
+    // timeout(1) SIGKILLs its whole group, itself included
+    const timedOut = res.error?.code === 'ETIMEDOUT' || ((res.status === 137 || res.signal === 'SIGKILL') && Date.now() - t0 >= limit - 100);
     return { code: res.status, signal: res.signal, timedOut, stdout, stderr: res.error && !timedOut ? String(res.error) : stderr };
   }
 
@@ -77,8 +93,11 @@ export class Runtime {
   callInPty(args, opts) {
     const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
     const cmd = [...this.argv0, '--root', this.stateRoot, ...args].map(q).join(' ');
-    const r = spawnSync('script', ['-qefc', cmd, '/dev/null'], { encoding: 'utf8', timeout: opts.timeoutMs ?? this.timeoutMs, killSignal: 'SIGKILL', stdio: ['pipe', 'pipe', 'pipe'], input: '' });
-    const timedOut = r.error?.code === 'ETIMEDOUT';
+    const limit = opts.timeoutMs ?? this.timeoutMs;
+    const { argv, guardMs } = underTimeout(['script', '-qefc', cmd, '/dev/null'], limit);
+    const t0 = Date.now();
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: guardMs, killSignal: 'SIGKILL', stdio: ['pipe', 'pipe', 'pipe'], input: '' });
+    const timedOut = r.error?.code === 'ETIMEDOUT' || ((r.status === 137 || r.signal === 'SIGKILL') && Date.now() - t0 >= limit - 100);
     return { code: r.status, signal: r.signal, timedOut, stdout: String(r.stdout ?? '').replace(/\r\n/g, '\n'), stderr: String(r.stderr ?? '') };
   }
 
@@ -109,7 +128,7 @@ export class Runtime {
   cleanup() {
     for (const id of this.created) {
       try {
-        this.call(['delete', '--force', id], { timeoutMs: 10_000 });
+        this.call(['delete', '--force', id], { timeoutMs: Math.min(10_000, this.timeoutMs) });
       } catch {
         /* best effort: the cgroup sweep and state dir removal follow */
       }

@@ -10,7 +10,7 @@ import { expectationsFor } from './expect.mjs';
 import { gatherHost } from './host.mjs';
 import { runLifecycle } from './lifecycle.mjs';
 import { withoutPointer } from './pointer.mjs';
-import { Runtime } from './runtime.mjs';
+import { Runtime, underTimeout } from './runtime.mjs';
 import { parseTap } from './tap.mjs';
 import { matrix } from '../matrix/index.mjs';
 
@@ -30,7 +30,8 @@ export function buildChecker() {
 const focusMatch = (f, name) => (typeof f === 'string' ? name.startsWith(f) : f.test(name));
 
 export function runtimeVersion(path) {
-  const r = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  const { argv, guardMs } = underTimeout([path, '--version'], 10_000);
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: guardMs });
   return (r.stdout ?? '').split('\n')[0].trim() || `unknown (${r.error ?? `exit ${r.status}`})`;
 }
 
@@ -115,7 +116,7 @@ export async function runSuite(o) {
         continue;
       }
       const r = rt.run(id, bundle.dir, [], { pty: !!e.tty });
-      rt.call(['delete', '--force', id], { timeoutMs: 10_000 });
+      rt.call(['delete', '--force', id], { timeoutMs: Math.min(10_000, rt.timeoutMs) });
       rt.created.delete(id);
       const tap = parseTap(r.stdout);
       const why = `runtime ${r.timedOut ? 'timed out' : `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}`}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`;
