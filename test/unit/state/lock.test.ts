@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { TsrunError } from '../../../src/errors.js';
@@ -241,6 +241,34 @@ function suite(): void {
     } finally {
       squatter.kill('SIGKILL');
       dir.remove();
+    }
+  });
+
+  test('a child spawned while the lock is held does not inherit it (hooks may outlive us)', async () => {
+    const t = tempDir();
+    try {
+      const lock = lockContainer(t.path, 'cloexec');
+      const late = spawn('sleep', ['30'], { stdio: 'ignore' });
+      try {
+        const inode = abstractSocketInode(lock.name);
+        assert.ok(inode !== null);
+        const fds = readdirSync(`/proc/${late.pid}/fd`).map((fd) => {
+          try {
+            return readlinkSync(`/proc/${late.pid}/fd/${fd}`);
+          } catch {
+            return '';
+          }
+        });
+        assert.equal(fds.includes(`socket:[${inode}]`), false, fds.join(' '));
+        lock.release();
+        const again = tryLockContainer(t.path, 'cloexec');
+        assert.ok(again, 'free once we release, although the child still runs');
+        again.release();
+      } finally {
+        late.kill('SIGKILL');
+      }
+    } finally {
+      t.remove();
     }
   });
 
