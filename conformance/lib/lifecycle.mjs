@@ -242,12 +242,11 @@ function hookFailures(ctx, rt, rec) {
     const b = shellBundle(ctx, 'poststop-fails', LOOP, (c) => {
       c.hooks = { poststop: [{ path: '/bin/false' }] };
     });
-    rt.create(id, b.dir);
-    rt.call(['start', id]);
-    rt.call(['kill', id, 'KILL']);
-    waitFor(() => rt.state(id)?.status === 'stopped');
+    const steps = [rt.create(id, b.dir), rt.call(['start', id]), rt.call(['kill', id, 'KILL'])].map(brief).join('; ');
+    const stopped = waitFor(() => rt.state(id)?.status === 'stopped', 5000);
     const r = rt.call(['delete', id]);
-    rec.add('hooks.poststop failing: only a warning, delete succeeds', r.code === 0 && rt.call(['state', id]).code !== 0, brief(r));
+    const gone = rt.call(['state', id]).code !== 0;
+    rec.add('hooks.poststop failing: only a warning, delete succeeds', r.code === 0 && gone, `delete: ${brief(r)}; gone ${gone}; stopped before delete ${!!stopped}; create/start/kill: ${steps}`);
   }
 }
 
