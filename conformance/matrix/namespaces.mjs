@@ -1,6 +1,6 @@
 // Matrix entries for linux.namespaces, id mappings, uts names and time offsets.
 import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 
 /** @typedef {import('./index.mjs').Entry} Entry */
 
@@ -8,14 +8,15 @@ import { statSync } from 'node:fs';
  * A process that holds fresh uts/ipc/net namespaces for a container to join.
  * unshare execs sleep in place, so the child's pid is the holder.
  */
-async function nsHolder(ctx) {
-  const child = spawn('unshare', ['--uts', '--ipc', '--net', 'sleep', '600'], { stdio: 'ignore' });
+async function nsHolder(ctx, flags = ['--uts', '--ipc', '--net', '--cgroup']) {
+  const child = spawn('unshare', [...flags, 'sleep', '600'], { stdio: 'ignore' });
   ctx.onCleanup(() => child.kill('SIGKILL'));
   const pid = child.pid;
-  const hostUts = statSync('/proc/self/ns/uts').ino;
+  const probe = flags.includes('--uts') ? 'uts' : flags.includes('--user') ? 'user' : 'pid_for_children';
+  const host = statSync(`/proc/self/ns/${probe === 'pid_for_children' ? 'pid' : probe}`).ino;
   for (let i = 0; i < 200; i++) {
     try {
-      if (statSync(`/proc/${pid}/ns/uts`).ino !== hostUts) return pid;
+      if (statSync(`/proc/${pid}/ns/${probe}`).ino !== host) return pid;
     } catch {
       /* not there yet */
     }
@@ -30,7 +31,7 @@ const range = (containerID, hostID, size) => ({ containerID, hostID, size });
 export const entries = [
   {
     name: 'ns-joined',
-    about: 'join existing uts, ipc and network namespaces by path',
+    about: 'join existing uts, ipc, network and cgroup namespaces by path',
     focus: ['linux.namespaces'],
     async prepare(ctx) {
       ctx.state.holder = await nsHolder(ctx);
@@ -42,8 +43,39 @@ export const entries = [
         { type: 'uts', path: `/proc/${p}/ns/uts` },
         { type: 'ipc', path: `/proc/${p}/ns/ipc` },
         { type: 'network', path: `/proc/${p}/ns/net` },
+        { type: 'cgroup', path: `/proc/${p}/ns/cgroup` },
       ];
       delete c.hostname; // the joined uts namespace is not ours to rename
+    },
+  },
+  {
+    name: 'ns-joined-pid',
+    about: 'join an existing pid namespace by path (a holder process is its init)',
+    focus: ['linux.namespaces[pid]'],
+    async prepare(ctx) {
+      // unshare forks sleep into the new pid namespace; unshare's pid_for_children names it
+      ctx.state.holder = await nsHolder(ctx, ['--pid', '--fork', '--kill-child']);
+    },
+    mutate(c, ctx) {
+      c.linux.namespaces = c.linux.namespaces.map((n) => (n.type === 'pid' ? { type: 'pid', path: `/proc/${ctx.state.holder}/ns/pid_for_children` } : n));
+    },
+  },
+  {
+    name: 'ns-joined-user',
+    about: 'join an existing user namespace by path (0:100000:65536), the other namespaces new inside it; the config repeats its mappings',
+    focus: ['linux.namespaces[user]', 'process.user'],
+    async prepare(ctx) {
+      const pid = await nsHolder(ctx, ['--user']);
+      // root in the parent namespace writes the maps (newuidmap is not needed for that)
+      writeFileSync(`/proc/${pid}/uid_map`, '0 100000 65536\n');
+      writeFileSync(`/proc/${pid}/gid_map`, '0 100000 65536\n');
+      ctx.state.holder = pid;
+    },
+    mutate(c, ctx) {
+      c.linux.namespaces.push({ type: 'user', path: `/proc/${ctx.state.holder}/ns/user` });
+      // runc wants mappings even when joining; these are the joined namespace's own
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
     },
   },
   {
