@@ -8,6 +8,7 @@ import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { CONFORMANCE_DIR } from './lib/suite.mjs';
+import { matrix } from './matrix/index.mjs';
 import { runcWhy } from './why.mjs';
 
 const repo = join(CONFORMANCE_DIR, '..');
@@ -112,6 +113,21 @@ function render(runs, proofs, proofName) {
   out.push('- A failing row with "no result" means the runtime refused the whole bundle; the reason is its error text.');
   out.push('');
   const names = runs.filter((r) => r.suite).map((r) => r.name);
+  // per bundle: what it is about and how each runtime does
+  const about = new Map(matrix.map((e) => [e.name, e.about]));
+  about.set('lifecycle', 'runtime.md from outside: state, errors, hooks, pid file, exit codes, refused configs');
+  const bundles = [...new Set([...rows.values()].map((r) => r.bundle))];
+  out.push('## Bundles', '');
+  out.push(`| bundle | what it sets | ${names.join(' | ')} |`, `|---|---|${names.map(() => '---').join('|')}|`);
+  for (const b of bundles) {
+    const mine = [...rows.values()].filter((r) => r.bundle === b);
+    const cells = names.map((n) => {
+      const have = mine.filter((r) => r.by[n]);
+      return `${have.filter((r) => r.by[n].ok).length}/${have.length}`;
+    });
+    out.push(`| ${b} | ${esc(about.get(b) ?? '')} | ${cells.join(' | ')} |`);
+  }
+  out.push('', '## Checks', '');
   out.push(`| bundle | check | ${names.join(' | ')} | why (runc fails) |`);
   out.push(`|---|---|${names.map(() => '---').join('|')}|---|`);
   for (const row of rows.values()) {
