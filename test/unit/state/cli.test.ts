@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processStartTime } from '../../../src/state/proc.js';
 import type { ContainerRecord } from '../../../src/state/types.js';
-import { tempDir, tsrun } from '../../helpers/tsrun.js';
+import { repoRoot, tempDir, tsrun } from '../../helpers/tsrun.js';
 
 function put(root: string, rec: Partial<ContainerRecord> & { id: string }, fifo = false): void {
   const dir = join(root, rec.id);
@@ -131,4 +131,14 @@ test('list --format with an unknown value fails', () => {
   assert.equal(r.code, 1);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /invalid format option/);
+});
+
+test('the state command stays on the fast path: its bundle loads no koffi, ajv, commander, crypto or child_process', () => {
+  const file = join(repoRoot, 'dist', 'cli-state.cjs');
+  const code = readFileSync(file, 'utf8');
+  const required = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+  for (const heavy of ['koffi', 'ajv', 'commander', 'node:crypto', 'crypto', 'node:child_process', 'child_process', 'node:net', 'net']) {
+    assert.equal(required.includes(heavy), false, `dist/cli-state.cjs requires ${heavy}`);
+  }
+  assert.ok(code.length < 40_000, `dist/cli-state.cjs is ${code.length} bytes`);
 });
