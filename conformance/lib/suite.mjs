@@ -26,6 +26,20 @@ export function buildChecker() {
   return out;
 }
 
+/**
+ * The gist of a runtime's error output: logrus-style lines (runc, tsrun) give
+ * their msg="..." text, others their last line; warnings come last.
+ */
+export function errorText(out) {
+  const lines = out.trim().split('\n').filter(Boolean);
+  const msgs = lines.map((l) => {
+    const m = /level=(\w+) msg="((?:[^"\\]|\\.)*)"/.exec(l);
+    return m ? { level: m[1], text: m[2].replace(/\\"/g, '"') } : { level: 'error', text: l.replace(/\x1b\[[0-9;]*m/g, '') };
+  });
+  const errors = msgs.filter((m) => m.level !== 'warning' && m.level !== 'info' && m.level !== 'debug');
+  return (errors.length ? errors : msgs).slice(-2).map((m) => m.text).join(' | ').slice(0, 300);
+}
+
 /** @param {{test: (n: string) => boolean}|string} f @param {string} name */
 const focusMatch = (f, name) => (typeof f === 'string' ? name.startsWith(f) : f.test(name));
 
@@ -119,7 +133,7 @@ export async function runSuite(o) {
       rt.call(['delete', '--force', id], { timeoutMs: Math.min(10_000, rt.timeoutMs) });
       rt.created.delete(id);
       const tap = parseTap(r.stdout);
-      const why = `runtime ${r.timedOut ? 'timed out' : `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}`}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`;
+      const why = `runtime ${r.timedOut ? 'timed out' : `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}`}: ${errorText(r.stderr || r.stdout)}`;
       checks.forEach((c, i) => {
         const t = tap.results.get(i + 1);
         results.push({ bundle: e.name, name: c.name, ok: !!t?.ok, detail: t ? t.detail : `no result (${why})` });

@@ -8,6 +8,7 @@ import { capMask, expectationsFor, listToMask, serialize, tmpfsSizeOpt } from '.
 import { CAP_NAMES } from '../lib/host.mjs';
 import { parsePointer, withoutPointer } from '../lib/pointer.mjs';
 import { parseTap } from '../lib/tap.mjs';
+import { errorText } from '../lib/suite.mjs';
 
 /** A host with fixed facts, so expectations do not depend on this machine. */
 const host = {
@@ -136,4 +137,10 @@ test('every base-config check names the config field it proves', () => {
   for (const k of expectationsFor(baseConfig('/x'), host)) {
     assert.match(k.name, /^(linux\.|process\.|mounts\[|root\.|hostname|default device|runtime-linux)/, k.name);
   }
+});
+
+test('errorText keeps the message of logrus lines and drops warnings', () => {
+  const out = 'time="x" level=warning msg="ignoring cap"\ntime="y" level=error msg="runc run failed: \\"time\\" bad"\n';
+  assert.equal(errorText(out), 'runc run failed: "time" bad');
+  assert.equal(errorText('\x1b[1;31mplain crun error\x1b[0m\n'), 'plain crun error');
 });
