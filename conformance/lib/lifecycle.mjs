@@ -1,6 +1,7 @@
 // runtime.md from the outside: state after each operation, errors for
 // operations in the wrong state, hooks, --pid-file, exit codes of `run`, and
 // configs a runtime must refuse. Each check is {name, ok, detail}.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SPEC_VERSION, baseConfig, precreateDestinations } from './bundle.mjs';
@@ -296,6 +297,48 @@ function createdContainer(ctx, rt, rec) {
   }
 }
 
+/**
+ * linux.seccomp.listenerPath: with an SCMP_ACT_NOTIFY rule the runtime sends
+ * the container process state and the seccomp fd to the agent's socket.
+ */
+function seccompNotify(ctx, rt, rec) {
+  const name = 'seccomp-notify';
+  const b = shellBundle(ctx, name, 'exit 0', (c) => {
+    c.linux.seccomp = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+      listenerPath: '__SOCK__',
+      listenerMetadata: 'conformance-metadata',
+      syscalls: [{ names: ['acct'], action: 'SCMP_ACT_NOTIFY' }],
+    };
+  });
+  const sock = join(b.dir, 'agent.sock');
+  const got = join(b.dir, 'agent.out');
+  b.config.linux.seccomp.listenerPath = sock;
+  writeFileSync(join(b.dir, 'config.json'), JSON.stringify(b.config, null, 2));
+  const agent = spawn(ctx.listener, [sock, got], { stdio: 'ignore' });
+  ctx.onCleanup(() => agent.kill('SIGKILL'));
+  waitFor(() => existsSync(sock), 3000);
+  const id = ctx.id(name);
+  const r = rt.run(id, b.dir);
+  const text = waitFor(() => (existsSync(got) ? readOr(got) : ''), 3000) || '';
+  agent.kill('SIGKILL');
+  const [first, ...rest] = text.split('\n');
+  let st = null;
+  try {
+    st = JSON.parse(rest.join('\n'));
+  } catch {
+    /* not JSON */
+  }
+  rec.add('linux.seccomp.listenerPath: the container runs with an SCMP_ACT_NOTIFY rule', r.code === 0, brief(r));
+  rec.add('linux.seccomp.listenerPath: one seccomp fd sent with SCM_RIGHTS, named "seccompFd" in fds', first === 'fds 1' && st?.fds?.[0] === 'seccompFd', `${first || 'nothing received'}; fds ${JSON.stringify(st?.fds)}`);
+  rec.add('linux.seccomp.listenerMetadata: sent as metadata', st?.metadata === 'conformance-metadata', `metadata ${JSON.stringify(st?.metadata)}`);
+  // nobody listens any more: sending fails, and so must the container's start
+  const r2 = rt.run(ctx.id(`${name}-noagent`), b.dir);
+  rec.add('linux.seccomp.listenerPath: no agent listening: the runtime fails', r2.code !== 0 && !r2.timedOut, brief(r2));
+  rec.add('linux.seccomp.listenerPath: container process state carries ociVersion, pid and the container state', typeof st?.ociVersion === 'string' && st?.pid > 0 && st?.state?.id === id && st?.state?.bundle === b.dir, `state ${rest.join(' ').slice(0, 200) || 'none'}`);
+}
+
 /** The spec version this suite is written against must be accepted as such. */
 function specVersion(ctx, rt, rec) {
   const b = shellBundle(ctx, 'spec-version', 'exit 0', (c) => {
@@ -390,7 +433,7 @@ function invalidId(ctx, rt, rec) {
  */
 export function runLifecycle(ctx, rt) {
   const rec = new Recorder();
-  for (const part of [specVersion, unknownProperties, stateMachine, createdContainer, missingId, forceDelete, hooks, hookFailures, exitCodes, refusals, invalidId]) {
+  for (const part of [specVersion, unknownProperties, stateMachine, createdContainer, missingId, forceDelete, hooks, hookFailures, seccompNotify, exitCodes, refusals, invalidId]) {
     try {
       part(ctx, rt, rec);
     } catch (err) {

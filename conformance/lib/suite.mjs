@@ -18,13 +18,18 @@ export const CONFORMANCE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..
 
 /** Build the checker when its source is newer than the binary. */
 export function buildChecker() {
-  const out = join(CONFORMANCE_DIR, 'out', 'conformance-checker');
-  const src = join(CONFORMANCE_DIR, 'checker', 'checker.c');
-  if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
+  const stale = ([bin, src]) => {
+    const b = join(CONFORMANCE_DIR, 'out', bin);
+    return !existsSync(b) || statSync(b).mtimeMs < statSync(join(CONFORMANCE_DIR, 'checker', src)).mtimeMs;
+  };
+  if ([['conformance-checker', 'checker.c'], ['seccomp-listener', 'listener.c']].some(stale)) {
     execFileSync('make', ['-s', '-C', join(CONFORMANCE_DIR, 'checker')], { stdio: 'inherit' });
   }
-  return out;
+  return join(CONFORMANCE_DIR, 'out', 'conformance-checker');
 }
+
+/** The stand-in seccomp agent (built with the checker). */
+export const listenerBinary = () => join(CONFORMANCE_DIR, 'out', 'seccomp-listener');
 
 /**
  * The gist of a runtime's error output: logrus-style lines (runc, tsrun) give
@@ -74,6 +79,7 @@ export async function runSuite(o) {
     id: (what) => `conf-${tag}-${process.pid}-${what}`,
     cgroupsPath: (what) => `${cgParent}/${tag}-${what}`,
     ociVersion: o.ociVersion,
+    listener: listenerBinary(),
   };
   /** @type {Result[]} */
   const results = [];
