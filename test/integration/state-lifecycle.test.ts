@@ -84,6 +84,18 @@ test('state/list follow a container: created -> running -> stopped (pid 0) -> go
     assert.equal(started.code, 0, started.stderr);
     assert.equal(state(root.path, id).json!.status, 'running');
 
+    // paused comes from the container's freezer (record.cgroupPaths).
+    const paused = tsrun(['--root', root.path, 'pause', id]);
+    if (!/not implemented/.test(paused.stderr)) {
+      assert.equal(paused.code, 0, paused.stderr);
+      assert.equal(state(root.path, id).json!.status, 'paused');
+      const listed = JSON.parse(tsrun(['--root', root.path, 'list', '--format', 'json']).stdout);
+      assert.equal(listed[0].status, 'paused');
+      const resumed = tsrun(['--root', root.path, 'resume', id]);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.equal(state(root.path, id).json!.status, 'running');
+    }
+
     const killed = tsrun(['--root', root.path, 'kill', id, 'KILL']);
     if (notYet(t, killed, 'kill')) return;
     assert.equal(killed.code, 0, killed.stderr);
