@@ -33,7 +33,8 @@ function logFd(): number {
 
 export function logLine(level: Level, msg: string): void {
   if (level === 'debug' && !target.debug) return;
-  const time = new Date().toISOString();
+  // logrus's default RFC3339 has whole seconds; containerd and podman only need it to parse.
+  const time = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   const line =
     target.format === 'json'
       ? JSON.stringify({ level, msg, time }) + '\n'
