@@ -99,7 +99,7 @@ int op_scheduler(struct ctx *c, const struct op_scheduler *o) {
 int op_lookup_exec(struct ctx *c, const struct op_lookup_exec *o) {
   struct stat st;
   if (strchr(o->name, '/')) {
-    if (stat(o->name, &st) < 0) return fail(c, 0, "exec: \"%s\": stat %s: %s", o->name, o->name, strerror(errno));
+    if (stat(o->name, &st) < 0) return fail(c, errno, "exec: \"%s\": stat %s", o->name, o->name);
     if (S_ISDIR(st.st_mode) || !(st.st_mode & 0111)) return fail(c, 0, "exec: \"%s\": permission denied", o->name);
     c->exec_path = (char *)o->name;
     return 0;

@@ -1,0 +1,226 @@
+// The state machine of runtime.md with runc's texts, run's exit codes, and
+// that create/start/kill/delete leave nothing behind.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeBundle } from '../../helpers/bundle.js';
+import { rootSkip, tsrunBin } from '../../helpers/tsrun.js';
+import { makeRoot, mountsUnder, processExists, sleep } from './helpers.js';
+
+test('state machine: create -> created -> start -> running -> kill -> stopped -> delete, and every refused transition', { skip: rootSkip }, () => {
+  const b = makeBundle({ args: ['sleep', '1000'] });
+  const r = makeRoot();
+  try {
+    let res = r.ts(['create', '--bundle', b.dir, '--pid-file', join(b.dir, 'init.pid'), 'c']);
+    assert.equal(res.code, 0, res.stderr);
+    const st = r.state('c')!;
+    assert.equal(st.status, 'created');
+    assert.equal(readFileSync(join(b.dir, 'init.pid'), 'utf8'), String(st.pid), 'pid file: decimal, no newline');
+    assert.ok(processExists(st.pid));
+    assert.ok(existsSync(join(r.path, 'c', 'exec.fifo')));
+
+    res = r.ts(['create', '--bundle', b.dir, 'c']);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /container with given ID already exists/);
+
+    assert.equal(r.ts(['start', 'c']).code, 0);
+    assert.equal(r.state('c')!.status, 'running');
+    res = r.ts(['start', 'c']);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /cannot start an already running container/);
+    res = r.ts(['delete', 'c']);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /cannot delete container c that is not stopped: running/);
+
+    assert.equal(r.ts(['kill', 'c', 'KILL']).code, 0);
+    assert.ok(r.waitStatus('c', 'stopped'), 'stopped after SIGKILL');
+    assert.equal(r.state('c')!.pid, 0);
+    res = r.ts(['kill', 'c', 'KILL']);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /container not running/);
+    assert.equal(r.ts(['kill', '--all', 'c', 'KILL']).code, 0, 'kill --all of a stopped container succeeds');
+    res = r.ts(['start', 'c']);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /cannot start a container that has stopped/);
+
+    assert.equal(r.ts(['delete', 'c']).code, 0);
+    res = r.ts(['state', 'c']);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /does not exist/);
+    assert.equal(r.ts(['delete', '--force', 'c']).code, 0, 'delete --force of an unknown id');
+    assert.equal(existsSync(join('/sys/fs/cgroup/memory', b.cgroupsPath)), false, 'cgroup removed');
+  } finally {
+    r.cleanup('c');
+    b.remove();
+  }
+});
+
+test('kill: signal names with and without SIG, numbers; default TERM', { skip: rootSkip }, () => {
+  const b = makeBundle({ args: ['sh', '-c', 'trap "exit 3" TERM; trap "exit 4" USR1; while true; do sleep 0.05; done'] });
+  const r = makeRoot();
+  try {
+    for (const [sig, want] of [['SIGUSR1', 'stopped'], ['usr1', 'stopped'], ['10', 'stopped'], [undefined, 'stopped']] as const) {
+      assert.equal(r.ts(['run', '-d', '--bundle', b.dir, 'k']).code, 0);
+      sleep(100); // the traps are set
+      const res = r.ts(sig ? ['kill', 'k', sig] : ['kill', 'k']);
+      assert.equal(res.code, 0, res.stderr);
+      assert.ok(r.waitStatus('k', want), `signal ${sig ?? 'default'}`);
+      assert.equal(r.ts(['delete', 'k']).code, 0);
+    }
+    assert.match(r.ts(['kill', 'k', 'NOSUCH']).stderr, /does not exist|unknown signal/);
+  } finally {
+    r.cleanup('k');
+    b.remove();
+  }
+});
+
+test('delete of a created container kills the init; delete --force of a running one', { skip: rootSkip }, () => {
+  const b = makeBundle({ args: ['sleep', '1000'] });
+  const r = makeRoot();
+  try {
+    assert.equal(r.ts(['create', '--bundle', b.dir, 'd1']).code, 0);
+    const pid = r.state('d1')!.pid;
+    assert.equal(r.ts(['delete', 'd1']).code, 0);
+    sleep(50);
+    assert.ok(!processExists(pid) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), 'init gone');
+    assert.equal(r.ts(['run', '-d', '--bundle', b.dir, 'd2']).code, 0);
+    const pid2 = r.state('d2')!.pid;
+    assert.equal(r.ts(['delete', '--force', 'd2']).code, 0);
+    assert.equal(r.state('d2'), null);
+    sleep(50);
+    assert.ok(!processExists(pid2) || readFileSync(`/proc/${pid2}/stat`, 'utf8').includes(') Z'));
+  } finally {
+    r.cleanup('d1', 'd2');
+    b.remove();
+  }
+});
+
+test('run: exit codes 0, 1, 3 are the payload\'s; output reaches the caller\'s stdio; the container is deleted', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  try {
+    for (const code of [0, 1, 3]) {
+      const b = makeBundle({ args: ['sh', '-c', `echo out-${code}; echo err-${code} >&2; exit ${code}`] });
+      try {
+        const res = r.ts(['run', '--bundle', b.dir, `r${code}`]);
+        assert.equal(res.code, code, res.stderr);
+        assert.equal(res.stdout, `out-${code}\n`);
+        assert.equal(res.stderr, `err-${code}\n`);
+        assert.equal(r.state(`r${code}`), null, 'deleted after run');
+      } finally {
+        b.remove();
+      }
+    }
+  } finally {
+    r.cleanup('r0', 'r1', 'r3');
+  }
+});
+
+test('run: 137 when the payload is killed with SIGKILL; --keep keeps the stopped container', { skip: rootSkip }, async () => {
+  const b = makeBundle({ args: ['sleep', '1000'] });
+  const r = makeRoot();
+  try {
+    const child = spawn(tsrunBin, ['--root', r.path, 'run', '--keep', '--bundle', b.dir, 'k9'], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.ok(r.waitStatus('k9', 'running'));
+    assert.equal(r.ts(['kill', 'k9', '9']).code, 0);
+    assert.equal(await exited, 137);
+    assert.equal(r.state('k9')?.status, 'stopped');
+    assert.equal(r.ts(['delete', 'k9']).code, 0);
+  } finally {
+    r.cleanup('k9');
+    b.remove();
+  }
+});
+
+test('run: signals sent to tsrun are forwarded to the payload', { skip: rootSkip }, async () => {
+  const b = makeBundle({ args: ['sh', '-c', 'trap "exit 7" TERM; while true; do sleep 0.05; done'] });
+  const r = makeRoot();
+  try {
+    const child = spawn(tsrunBin, ['--root', r.path, 'run', '--bundle', b.dir, 'fw'], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.ok(r.waitStatus('fw', 'running'));
+    sleep(100);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 7);
+  } finally {
+    r.cleanup('fw');
+    b.remove();
+  }
+});
+
+test('create: a missing executable fails at create time with runc\'s words, and leaves nothing behind', { skip: rootSkip }, () => {
+  const b = makeBundle({ args: ['no-such-binary'] });
+  const r = makeRoot();
+  try {
+    const res = r.ts(['create', '--bundle', b.dir, 'nx']);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /exec: \\?"no-such-binary\\?": executable file not found in \$PATH/);
+    assert.match(res.stderr, /\/process\/args\/0/);
+    assert.equal(res.stderr.trim().split('\n').length, 1, 'exactly one error line');
+    assert.equal(r.state('nx'), null);
+    assert.deepEqual(readdirSync(r.path).filter((f) => !f.startsWith('.')), []);
+    assert.equal(existsSync(join('/sys/fs/cgroup/memory', b.cgroupsPath)), false);
+    const abs = makeBundle({ args: ['/bin/nope'], cgroupParent: b.cgroupParent, name: 'x2' });
+    try {
+      assert.match(r.ts(['create', '--bundle', abs.dir, 'nx2']).stderr, /exec: \\?"\/bin\/nope\\?": stat \/bin\/nope: no such file or directory/);
+    } finally {
+      abs.remove();
+    }
+  } finally {
+    r.cleanup('nx', 'nx2');
+    b.remove();
+  }
+});
+
+test('create: a failing mount names its config field (/mounts/N) and cleans up', { skip: rootSkip }, () => {
+  const b = makeBundle({
+    args: ['true'],
+    patch: (s) => s.mounts!.push({ destination: '/data', type: 'bind', source: '/nonexistent-tsrun-src', options: ['rbind'] }),
+  });
+  const r = makeRoot();
+  try {
+    const n = b.config.mounts!.length - 1;
+    const res = r.ts(['--log', join(b.dir, 'log.json'), '--log-format', 'json', 'create', '--bundle', b.dir, 'm']);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, new RegExp(`/mounts/${n}: .*no such file or directory`));
+    const records = readFileSync(join(b.dir, 'log.json'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string });
+    assert.equal(records.filter((x) => x.level === 'error').length, 1, 'exactly one error record');
+    assert.equal(r.state('m'), null);
+  } finally {
+    r.cleanup('m');
+    b.remove();
+  }
+});
+
+test('100 create/start/kill/delete cycles leave no state dir, process, mount or cgroup behind', { skip: rootSkip, timeout: 300_000 }, () => {
+  const b = makeBundle({ args: ['sleep', '1000'] });
+  const r = makeRoot();
+  const pids: number[] = [];
+  try {
+    for (let i = 0; i < 100; i++) {
+      const id = `cy${i}`;
+      let res = r.ts(['create', '--bundle', b.dir, id]);
+      assert.equal(res.code, 0, `create ${i}: ${res.stderr}`);
+      pids.push(r.state(id)!.pid);
+      assert.equal(r.ts(['start', id]).code, 0);
+      assert.equal(r.ts(['kill', id, 'KILL']).code, 0);
+      assert.ok(r.waitStatus(id, 'stopped'));
+      res = r.ts(['delete', id]);
+      assert.equal(res.code, 0, `delete ${i}: ${res.stderr}`);
+    }
+    assert.deepEqual(readdirSync(r.path).filter((f) => !f.startsWith('.')), [], 'no state dirs');
+    sleep(100);
+    assert.deepEqual(pids.filter((p) => processExists(p) && !readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z')), [], 'no processes');
+    assert.deepEqual([...mountsUnder(b.dir), ...mountsUnder(r.path)], [], 'no mounts left in the host namespace');
+    for (const ctl of ['memory', 'pids', 'cpu', 'freezer']) {
+      const parent = join('/sys/fs/cgroup', ctl, b.cgroupParent);
+      if (existsSync(parent)) assert.deepEqual(readdirSync(parent, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name), [], `no cgroup under ${parent}`);
+    }
+  } finally {
+    for (let i = 0; i < 100; i++) r.ts(['delete', '--force', `cy${i}`]);
+    r.cleanup();
+    b.remove();
+  }
+});
