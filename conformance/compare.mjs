@@ -109,7 +109,7 @@ function render(runs, proofs, proofName) {
   out.push('');
   out.push('Notes on how runtimes are run here:');
   out.push('- crun 1.8.1 refuses this machine\'s hybrid cgroup layout, so it runs in a private mount namespace with /sys/fs/cgroup/unified lazily unmounted (`unshare -m --propagation unchanged`: host mounts are private already, and the test area must stay shared). It also refuses ociVersion above 1.1.x, so its configs say 1.1.0.');
-  out.push('- Bundles with process.terminal run the runtime under script(1), which gives it a controlling terminal of size 0x0.');
+  out.push('- `terminal` goes through `create --console-socket` with a stand-in receiver (conformance/checker/listener.c) that records the pty output; `terminal-foreground` runs `run` under script(1), which gives the runtime a controlling terminal.');
   out.push('- A failing row with "no result" means the runtime refused the whole bundle; the reason is its error text.');
   out.push('');
   const names = runs.filter((r) => r.suite).map((r) => r.name);

@@ -22,6 +22,8 @@ export const DROP_PROOFS = [
   ['env-args-cwd', '/process/cwd'],
   ['oom-score-adj-raise', '/process/oomScoreAdj'],
   ['terminal', '/process/terminal'],
+  ['terminal', '/process/consoleSize'],
+  ['terminal-foreground', '/process/terminal'],
   ['ns-joined', '/linux/namespaces/2/path'],
   ['userns-multi-range', '/linux/uidMappings/2'],
   ['mounts-tmpfs', '/mounts/6/options/0'],

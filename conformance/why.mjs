@@ -16,11 +16,6 @@ export const RUNC_WHY = [
     why: 'config.md: capabilities that cannot be granted are only warned about (SHOULD NOT fail). runc 1.1.5 warns about unknown names but keeps CAP_SYS_RESOURCE, which this machine\'s bounding set lacks, so its capset() fails with EPERM and the container does not start.',
   },
   {
-    bundle: 'terminal',
-    name: /consoleSize/,
-    why: "runc 1.1.5's foreground `run` sizes the container's pty from its own terminal and ignores process.consoleSize (checked: under a 50x120 terminal the container sees 50x120; under script(1) here, 0x0).",
-  },
-  {
     bundle: 'scheduler',
     name: /scheduler/,
     why: 'process.scheduler is runtime-spec 1.1; runc 1.1.5 vendors spec 1.0.2-dev and ignores the field (runc docs/spec-conformance.md lists it as not implemented).',

@@ -5,6 +5,12 @@
  * writes "fds <n>\n<state JSON>" to OUTFILE. Gives up after 30 seconds.
  *
  * Usage: seccomp-listener SOCKET OUTFILE
+ *
+ * With --console first it stands in for a --console-socket receiver instead:
+ * it takes the pty master sent by the runtime and copies everything the
+ * container writes to its terminal into OUTFILE until the terminal closes.
+ *
+ * Usage: seccomp-listener --console SOCKET OUTFILE
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,10 +22,39 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/* Copy the pty master to OUTFILE until the container side closes (EIO). */
+static int copy_console(int master, const char *outfile)
+{
+	int out = open(outfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		perror("open");
+		return 1;
+	}
+	char buf[4096];
+	for (;;) {
+		ssize_t n = read(master, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (write(out, buf, (size_t)n) != n) {
+			perror("write");
+			return 1;
+		}
+	}
+	close(out);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	int console = argc == 4 && strcmp(argv[1], "--console") == 0;
+	if (console) {
+		argv++;
+		argc--;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s SOCKET OUTFILE\n", argv[0]);
+		fprintf(stderr, "usage: %s [--console] SOCKET OUTFILE\n", argv[0]);
 		return 2;
 	}
 	alarm(30);
@@ -58,6 +93,12 @@ int main(int argc, char **argv)
 			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
 				int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 				int *fds = (int *)CMSG_DATA(cm);
+				if (console && k > 0) {
+					close(c);
+					for (int i = 1; i < k; i++)
+						close(fds[i]);
+					return copy_console(fds[0], argv[2]);
+				}
 				for (int i = 0; i < k; i++)
 					close(fds[i]); /* closing the notify fd lets blocked syscalls fail */
 				nfds += k;

@@ -5,20 +5,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SPEC_VERSION, baseConfig, precreateDestinations } from './bundle.mjs';
+import { sleepMs, waitFor } from './wait.mjs';
 
 /** @typedef {{name: string, ok: boolean, detail: string}} Outcome */
-
-const sleepMs = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
-/** Poll `fn` until it returns truthy or `ms` pass. */
-function waitFor(fn, ms = 3000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v || Date.now() > end) return v;
-    sleepMs(25);
-  }
-}
 
 const readOr = (p, dflt = '') => {
   try {

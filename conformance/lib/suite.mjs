@@ -1,7 +1,7 @@
 // One conformance run against one runtime: the matrix through the checker,
 // then the lifecycle checks from outside, with cleanup that always happens.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SPEC_VERSION, Workspace, baseConfig, precreateDestinations, writeBundle } from './bundle.mjs';
@@ -12,6 +12,7 @@ import { runLifecycle } from './lifecycle.mjs';
 import { withoutPointer } from './pointer.mjs';
 import { Runtime, underTimeout } from './runtime.mjs';
 import { parseTap } from './tap.mjs';
+import { waitFor } from './wait.mjs';
 import { matrix } from '../matrix/index.mjs';
 
 export const CONFORMANCE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,6 +44,33 @@ export function errorText(out) {
   });
   const errors = msgs.filter((m) => m.level !== 'warning' && m.level !== 'info' && m.level !== 'debug');
   return (errors.length ? errors : msgs).slice(-2).map((m) => m.text).join(' | ').slice(0, 300);
+}
+
+/**
+ * process.terminal the way engines do it: create with --console-socket, a
+ * stand-in receiver takes the pty master and records what the container
+ * prints, start, wait for the process to end. The result looks like `run`'s.
+ * @param {Runtime} rt
+ */
+function runWithConsoleSocket(rt, id, dir) {
+  const sock = join(dir, 'console.sock');
+  const out = join(dir, 'console.out');
+  const agent = spawn(listenerBinary(), ['--console', sock, out], { stdio: 'ignore' });
+  try {
+    waitFor(() => existsSync(sock), 3000);
+    const cr = rt.create(id, dir, ['--console-socket', sock]);
+    if (cr.code !== 0) return cr;
+    const st = rt.call(['start', id]);
+    if (st.code !== 0) return st;
+    waitFor(() => rt.state(id)?.status === 'stopped', rt.timeoutMs);
+    // the receiver ends when the container's side of the terminal closes
+    const gone = () => !existsSync(`/proc/${agent.pid}`) || /\) Z /.test(readFileSync(`/proc/${agent.pid}/stat`, 'utf8'));
+    waitFor(gone, 3000);
+    const text = existsSync(out) ? readFileSync(out, 'utf8').replace(/\r\n/g, '\n') : '';
+    return { code: 0, signal: null, timedOut: false, stdout: text, stderr: '' };
+  } finally {
+    agent.kill('SIGKILL');
+  }
 }
 
 /** @param {{test: (n: string) => boolean}|string} f @param {string} name */
@@ -135,7 +163,7 @@ export async function runSuite(o) {
         results.push({ bundle: e.name, name: 'bundle preparation', ok: false, detail: String(err?.message ?? err) });
         continue;
       }
-      const r = rt.run(id, bundle.dir, [], { pty: !!e.tty });
+      const r = e.tty === 'console-socket' ? runWithConsoleSocket(rt, id, bundle.dir) : rt.run(id, bundle.dir, [], { pty: e.tty === 'foreground' });
       rt.call(['delete', '--force', id], { timeoutMs: Math.min(10_000, rt.timeoutMs) });
       rt.created.delete(id);
       const tap = parseTap(r.stdout);

@@ -8,7 +8,8 @@ export function parseTap(text) {
   const results = new Map();
   let plan = null;
   for (const raw of text.split('\n')) {
-    const line = raw.replace(/\r$/, '');
+    // a terminal may add \r, and control bytes (raw or echoed as ^@, ^D) before a line
+    const line = raw.replace(/\r$/, '').replace(/^(?:[\x00-\x1f]|\^[@A-Z])+/, '');
     const p = /^1\.\.(\d+)\s*$/.exec(line);
     if (p) {
       plan = Number(p[1]);

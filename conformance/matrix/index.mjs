@@ -18,7 +18,8 @@ import { entries as processEntries } from './process.mjs';
  * @property {string} name         bundle name (and container id suffix)
  * @property {string} about        one line for RESULTS.md
  * @property {string[]} focus      check-name prefixes this bundle reports ('' = all)
- * @property {boolean} [tty]      run the runtime with a controlling terminal
+ * @property {'console-socket'|'foreground'} [tty]  how a process.terminal bundle is run:
+ *           create --console-socket + start, or a foreground `run` under script(1)
  * @property {(b: {dir: string, rootfs: string}) => void} [setup]  rootfs content
  * @property {(ctx: EntryContext) => void|Promise<void>} [prepare] host-side preparation
  * @property {(config: any, ctx: EntryContext) => void} [mutate]  edit the base config

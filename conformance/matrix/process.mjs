@@ -143,12 +143,21 @@ export const entries = [
   },
   {
     name: 'terminal',
-    about: 'process.terminal with consoleSize (the runtime runs under script(1), so it has a controlling terminal)',
-    tty: true,
+    about: 'process.terminal with consoleSize, through --console-socket as engines use it (a stand-in receiver takes the pty)',
+    tty: 'console-socket',
     focus: ['process.terminal', 'process.consoleSize'],
     mutate(c) {
       c.process.terminal = true;
       c.process.consoleSize = { height: 30, width: 100 };
+    },
+  },
+  {
+    name: 'terminal-foreground',
+    about: 'process.terminal with a foreground `run` from a terminal (the runtime runs under script(1)); no consoleSize, which a foreground run may take from its own terminal',
+    tty: 'foreground',
+    focus: ['process.terminal'],
+    mutate(c) {
+      c.process.terminal = true;
     },
   },
   {

@@ -37,6 +37,12 @@ test('parseTap reads ok/not ok lines, details and the plan, ignoring \\r and noi
   assert.equal(t.results.size, 3);
 });
 
+test('parseTap skips what a terminal echoes before the plan', () => {
+  const t = parseTap('^@1..1\r\nok 1 - x\r\n');
+  assert.equal(t.plan, 1);
+  assert.equal(t.results.get(1)?.ok, true);
+});
+
 test('parseTap of an empty or crashed run has no plan and no results', () => {
   const t = parseTap('runc run failed: boom\n');
   assert.equal(t.plan, null);
