@@ -1,0 +1,233 @@
+// Every check runs INSIDE the container and prints what it sees; the test
+// compares that with the config. Titles name the spec field they prove.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeBundle } from '../../helpers/bundle.js';
+import { rootSkip, tempDir, tsrunBin } from '../../helpers/tsrun.js';
+import type { Spec } from '../../../src/spec/types.js';
+import { makeRoot, type Root } from '../lifecycle/helpers.js';
+
+/** `tsrun run` a busybox shell script with a patched config; returns its stdout (asserting exit 0). */
+function runScript(r: Root, id: string, script: string, patch: (s: Spec) => void = () => {}, extra: string[] = []): string {
+  const b = makeBundle({ args: ['sh', '-c', script], patch });
+  // a mapped root of a user namespace must reach the rootfs (mkdtemp makes 0700 dirs)
+  chmodSync(b.dir, 0o755);
+  try {
+    const res = r.ts(['run', ...extra, '--bundle', b.dir, id]);
+    assert.equal(res.code, 0, `run ${id}: ${res.stderr}`);
+    return res.stdout;
+  } finally {
+    r.ts(['delete', '--force', id]);
+    b.remove();
+  }
+}
+
+function lines(out: string): Record<string, string> {
+  return Object.fromEntries(out.trim().split('\n').map((l) => {
+    const i = l.indexOf('=');
+    return [l.slice(0, i), l.slice(i + 1)];
+  }));
+}
+
+test('linux.namespaces: new pid/net/ipc/uts/mnt/cgroup namespaces differ from the host\'s; a network namespace given by path is joined', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  const nsDir = tempDir('tsrun-netns-');
+  const nsFile = join(nsDir.path, 'net');
+  try {
+    const types = ['pid', 'net', 'ipc', 'uts', 'mnt', 'cgroup'];
+    const out = lines(runScript(r, 'ns1', types.map((t) => `echo ${t}=$(readlink /proc/self/ns/${t})`).join('; ')));
+    for (const t of types) {
+      assert.match(out[t] ?? '', new RegExp(`^${t}:\\[\\d+\\]$`));
+      assert.notEqual(out[t], readlinkSync(`/proc/self/ns/${t}`), `${t} namespace is new`);
+    }
+    // a persistent network namespace of our own, joined by path
+    writeFileSync(nsFile, '');
+    const u = spawnSync('unshare', [`--net=${nsFile}`, 'true'], { encoding: 'utf8' });
+    assert.equal(u.status, 0, u.stderr);
+    const ino = statSync(nsFile).ino;
+    const joined = lines(runScript(r, 'ns2', 'echo net=$(readlink /proc/self/ns/net)', (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: nsFile } : n));
+    }));
+    assert.equal(joined.net, `net:[${ino}]`);
+  } finally {
+    spawnSync('umount', [nsFile]);
+    rmSync(nsFile, { force: true });
+    nsDir.remove();
+    r.cleanup();
+  }
+});
+
+test('linux.uidMappings/gidMappings: a user namespace with several ranges, seen in /proc/self/uid_map and gid_map', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  try {
+    const out = runScript(r, 'un', 'echo UID; cat /proc/self/uid_map; echo GID; cat /proc/self/gid_map; echo ID=$(id -u):$(id -g)', (s) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 1000 }, { containerID: 1000, hostID: 300000, size: 10 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }, { containerID: 70000, hostID: 400000, size: 5 }];
+    });
+    const norm = (t: string) => t.trim().split(/\s+/).join(' ');
+    const [, uid, gid] = out.split(/UID\n|GID\n/);
+    assert.equal(norm(uid!), '0 100000 1000 1000 300000 10');
+    assert.equal(norm(gid!.split('ID=')[0]!), '0 100000 65536 70000 400000 5');
+    assert.match(out, /ID=0:0/);
+  } finally {
+    r.cleanup();
+  }
+});
+
+test('hostname, domainname, linux.sysctl, process.oomScoreAdj, rlimits, umask, user/additionalGids, capabilities, noNewPrivileges', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  try {
+    const script = [
+      'echo host=$(hostname)',
+      'echo domain=$(cat /proc/sys/kernel/domainname)',
+      'echo fwd=$(cat /proc/sys/net/ipv4/ip_forward)',
+      'echo oom=$(cat /proc/self/oom_score_adj)',
+      'echo nofile=$(ulimit -n)',
+      'echo umask=$(umask)',
+      'echo ids=$(id -u) $(id -g) $(id -G)',
+      'echo eff=$(grep CapEff /proc/self/status | cut -f2)',
+      'echo bnd=$(grep CapBnd /proc/self/status | cut -f2)',
+      'echo nnp=$(grep NoNewPrivs /proc/self/status | cut -f2)',
+    ].join('; ');
+    const out = lines(runScript(r, 'attrs', script, (s) => {
+      s.hostname = 'box-a';
+      s.domainname = 'example.test';
+      s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+      s.process!.oomScoreAdj = 500;
+      s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 123, hard: 456 }];
+      s.process!.user = { uid: 1000, gid: 1001, additionalGids: [10, 20], umask: 0o027 };
+      const caps = ['CAP_CHOWN', 'CAP_KILL'];
+      s.process!.capabilities = { bounding: caps, effective: caps, permitted: caps, inheritable: caps, ambient: caps };
+      s.process!.noNewPrivileges = true;
+    }));
+    assert.equal(out.host, 'box-a');
+    assert.equal(out.domain, 'example.test');
+    assert.equal(out.fwd, '1');
+    assert.equal(out.oom, '500');
+    assert.equal(out.nofile, '123');
+    assert.equal(out.umask, '0027');
+    assert.equal(out.ids, '1000 1001 1001 10 20');
+    assert.equal(out.eff, '0000000000000021', 'ambient caps survive setuid into the effective set');
+    assert.equal(out.bnd, '0000000000000021');
+    assert.equal(out.nnp, '1');
+  } finally {
+    r.cleanup();
+  }
+});
+
+test('linux.timeOffsets: a time namespace shows the offsets in /proc/self/timens_offsets', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  try {
+    const out = runScript(r, 'tns', 'cat /proc/self/timens_offsets; echo up=$(cut -d. -f1 /proc/uptime)', (s) => {
+      s.linux!.namespaces!.push({ type: 'time' });
+      s.linux!.timeOffsets = { monotonic: { secs: 86400, nanosecs: 0 }, boottime: { secs: 1000000, nanosecs: 5 } };
+    });
+    assert.match(out, /monotonic\s+86400\s+0/);
+    assert.match(out, /boottime\s+1000000\s+5/);
+    const up = Number(/up=(\d+)/.exec(out)![1]);
+    assert.ok(up >= 1000000, `uptime ${up} includes the boottime offset`);
+  } finally {
+    r.cleanup();
+  }
+});
+
+test('process.terminal: the pty master goes to --console-socket; inside, stdin is a tty', { skip: rootSkip, timeout: 30_000 }, async () => {
+  const r = makeRoot();
+  const dir = tempDir('tsrun-console-');
+  const sock = join(dir.path, 'console.sock');
+  const receiver = join(dir.path, 'recv.py');
+  // A console-socket receiver like go-runc's: one message, the pty name as data, one fd.
+  writeFileSync(receiver, [
+    'import os, socket, sys',
+    's = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(1)',
+    'print("ready", flush=True)',
+    'c, _ = s.accept()',
+    'msg, fds, flags, addr = socket.recv_fds(c, 4096, 4)',
+    'print("name=" + msg.decode() + " fds=" + str(len(fds)), flush=True)',
+    'out = b""',
+    'while True:',
+    '    try: d = os.read(fds[0], 4096)',
+    '    except OSError: break',
+    '    if not d: break',
+    '    out += d',
+    'sys.stdout.write(out.decode(errors="replace"))',
+  ].join('\n'));
+  const b = makeBundle({
+    args: ['sh', '-c', 'test -t 0 && echo STDIN-IS-TTY; tty; stty size'],
+    terminal: true,
+    patch: (s) => (s.process!.consoleSize = { height: 33, width: 111 }),
+  });
+  const recv = spawn('python3', [receiver, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  recv.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  const done = new Promise<void>((resolve) => recv.on('exit', () => resolve()));
+  try {
+    for (let i = 0; i < 200 && !output.includes('ready'); i++) await new Promise((res) => setTimeout(res, 10));
+    const res = r.ts(['run', '-d', '--console-socket', sock, '--bundle', b.dir, 'tty']);
+    assert.equal(res.code, 0, res.stderr);
+    await Promise.race([done, new Promise((res) => setTimeout(res, 10_000))]);
+    assert.match(output, /name=\/dev\/pts\/\d+ fds=1/);
+    assert.match(output, /STDIN-IS-TTY/);
+    assert.match(output, /\/dev\/pts\/\d+/);
+    assert.match(output, /33 111/);
+  } finally {
+    recv.kill('SIGKILL');
+    r.cleanup('tty');
+    b.remove();
+    dir.remove();
+  }
+});
+
+test('--preserve-fds: fd 3 of the runtime is fd 3 of the container; others are closed', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  const dir = tempDir('tsrun-fds-');
+  const b = makeBundle({ args: ['sh', '-c', 'echo preserved >&3; ls /proc/self/fd | sort -n | tr "\\n" " " >&3'] });
+  try {
+    const file = join(dir.path, 'fd3');
+    const fd = openSync(file, 'w');
+    const out = openSync(join(dir.path, 'out'), 'w');
+    let res;
+    try {
+      res = spawnSync(tsrunBin, ['--root', r.path, 'run', '--preserve-fds', '1', '--bundle', b.dir, 'pf'], { stdio: ['ignore', out, out, fd], timeout: 30_000 });
+    } finally {
+      closeSync(fd);
+      closeSync(out);
+    }
+    assert.equal(res.status, 0, readFileSync(join(dir.path, 'out'), 'utf8'));
+    const text = readFileSync(file, 'utf8');
+    assert.match(text, /^preserved\n/);
+    // 0-2, the preserved 3, and the fd ls itself opens for /proc/self/fd
+    assert.deepEqual(text.split('\n')[1]!.trim().split(' ').map(Number).filter((n) => n > 3).length <= 1, true, `fds: ${text}`);
+    assert.ok(!existsSync(join(r.path, 'pf')));
+  } finally {
+    r.cleanup('pf');
+    b.remove();
+    dir.remove();
+  }
+});
+
+test('root.readonly, linux.maskedPaths and linux.readonlyPaths', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  try {
+    const out = lines(runScript(r, 'ro', [
+      'touch /x 2>/dev/null && echo root=rw || echo root=ro',
+      'echo timer_list=$(wc -c < /proc/timer_list)',
+      'echo firmware=$(ls /sys/firmware | wc -l)',
+      'echo sysrq=$( (echo h > /proc/sysrq-trigger) 2>/dev/null && echo writable || echo ro)',
+      'echo acpi=$(ls /proc/acpi 2>/dev/null | wc -l)',
+    ].join('; '), (s) => {
+      s.root!.readonly = true;
+    }));
+    assert.equal(out.root, 'ro');
+    assert.equal(out.timer_list, '0', 'a masked file reads as /dev/null');
+    assert.equal(out.firmware, '0', 'a masked directory is an empty tmpfs');
+    assert.equal(out.sysrq, 'ro');
+    assert.equal(out.acpi, '0');
+  } finally {
+    r.cleanup();
+  }
+});
