@@ -30,6 +30,7 @@ import { type HostOptions, probeHost } from './layout.js';
 import { cgroupDir, refuseSystemd, resolveCgroupsPath } from './path.js';
 import { V1Manager } from './v1/manager.js';
 import { V2Manager } from './v2/manager.js';
+import { tolerateRootless } from './rootless.js';
 
 export type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from './manager.js';
 export type { CgroupStats } from './stats.js';
@@ -46,12 +47,23 @@ export interface OpenOptions {
   cgroupsPath?: string;
   /** --systemd-cgroup */
   systemd?: boolean;
+  /**
+   * --rootless (true, or auto with a non-root euid): permission errors on
+   * creating/joining the cgroup are logged instead of failing, unless limits
+   * were asked for.
+   */
+  rootless?: boolean;
   /** Injected host (tests): fake cgroupfs root, mountinfo, /proc/self/cgroup. */
   host?: HostOptions;
 }
 
 /** The manager for a container's cgroup; nothing is created until create(). */
 export function openCgroup(opts: OpenOptions): CgroupManager {
+  const m = openPlain(opts);
+  return opts.rootless ? tolerateRootless(m) : m;
+}
+
+function openPlain(opts: OpenOptions): CgroupManager {
   if (opts.systemd) refuseSystemd(opts.cgroupsPath, opts.id);
   const host = probeHost(opts.host);
   const inner = resolveCgroupsPath(opts.cgroupsPath, opts.id);
@@ -63,9 +75,10 @@ export function openCgroup(opts: OpenOptions): CgroupManager {
   return new V1Manager(dirs);
 }
 
-/** Reopen a cgroup from the paths() a previous command stored. */
+/** Reopen a cgroup from the paths() a previous command stored (a rootless container without one stored {}). */
 export function fromPaths(paths: CgroupPaths): CgroupManager {
   const keys = Object.keys(paths);
+  if (keys.length === 0) return new V1Manager({});
   // "" is runc's key for it; accepted too.
   if (keys.length === 1 && (keys[0] === 'unified' || keys[0] === '')) return new V2Manager(paths[keys[0]]!);
   return new V1Manager(paths);

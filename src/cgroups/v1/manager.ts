@@ -101,13 +101,14 @@ export class V1Manager implements CgroupManager {
   }
 
   /** The directory to list processes from: any hierarchy the container surely joined. */
-  private procsDir(): string {
+  private procsDir(): string | undefined {
     const d = this.dirs;
-    return d.pids ?? d.freezer ?? d.memory ?? d.devices ?? d.cpu ?? d.unified ?? this.uniqueDirs()[0]!;
+    return d.pids ?? d.freezer ?? d.memory ?? d.devices ?? d.cpu ?? d.unified ?? this.uniqueDirs()[0];
   }
 
   pids(): number[] {
-    return [...new Set(walkCgroups(this.procsDir()).flatMap(readProcs))];
+    const dir = this.procsDir();
+    return dir ? [...new Set(walkCgroups(dir).flatMap(readProcs))] : [];
   }
 
   stats(): CgroupStats {

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveCgroupsPath, parseSystemdPath, refuseSystemd } from '../../../src/cgroups/path.js';
-import { openCgroup } from '../../../src/cgroups/index.js';
+import { openCgroup, fromPaths } from '../../../src/cgroups/index.js';
+import { tolerateRootless } from '../../../src/cgroups/rootless.js';
+import { TsrunError } from '../../../src/errors.js';
 import { v1Mountinfo, v2Mountinfo } from './fake-host.js';
 
 test('cgroupsPath absolute: kept, cleaned', () => {
@@ -48,4 +50,28 @@ test('--systemd-cgroup: "slice:prefix:name" parsed; malformed refused with runc\
 test('--systemd-cgroup: refused with an error naming the flag', () => {
   assert.throws(() => refuseSystemd('system.slice:docker:abc', 'id'), (e: Error & { field?: string }) => /^--systemd-cgroup: /.test(e.message) && e.field === '/linux/cgroupsPath');
   assert.throws(() => openCgroup({ id: 'x', systemd: true, cgroupsPath: 'a:b:c', host: { mountinfo: v2Mountinfo, selfCgroup: '0::/' } }), /--systemd-cgroup/);
+});
+
+test('--rootless: permission errors on create/join are tolerated unless limits were asked for', () => {
+  const denied = () => {
+    throw new TsrunError('cannot create cgroup /sys/fs/cgroup/x: permission denied', { errno: 'EACCES' });
+  };
+  const calls: string[] = [];
+  const inner = { ...fromPaths({}), create: denied, addPid: () => calls.push('addPid'), paths: () => ({ memory: '/x' }) };
+  const m = tolerateRootless(inner);
+  m.create({ devices: [{ allow: false, access: 'rwm' }], cpu: { shares: 0 } });
+  m.addPid(1);
+  assert.deepEqual(calls, [], 'no join once the cgroup could not be made');
+  assert.deepEqual(m.paths(), {}, 'nothing to store in state.json');
+  const m2 = tolerateRootless({ ...inner });
+  assert.throws(() => m2.create({ memory: { limit: 1 << 20 } }), (e: Error & { field?: string }) => e.field === '/linux/resources/memory/limit' && /without a cgroup/.test(e.message));
+  const other = tolerateRootless({ ...inner, create: () => { throw new TsrunError('boom', { errno: 'EINVAL' }); } });
+  assert.throws(() => other.create({}), /boom/, 'other errors still fail');
+});
+
+test('fromPaths({}): a container without a cgroup of its own (rootless) has no pids', () => {
+  const m = fromPaths({});
+  assert.deepEqual(m.pids(), []);
+  assert.equal(m.exists(), false);
+  m.destroy(10);
 });

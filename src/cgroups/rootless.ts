@@ -1,0 +1,88 @@
+// --rootless: a runtime without the right to create cgroups (an
+// unprivileged user with no delegated subtree) still runs containers, as
+// runc does: permission errors on creating and joining the cgroup are
+// logged and the container runs where its parent is. Asking for limits that
+// cannot be applied stays an error; there is no silent "limit ignored".
+import { TsrunError } from '../errors.js';
+import { log } from '../log.js';
+import type { CgroupManager, CgroupResources } from './manager.js';
+import { blkio } from './v1/blkio.js';
+import { cpu } from './v1/cpu.js';
+import { cpuset } from './v1/cpuset.js';
+import { hugetlb } from './v1/hugetlb.js';
+import { memory } from './v1/memory.js';
+import { netCls } from './v1/net-cls.js';
+import { netPrio } from './v1/net-prio.js';
+import { pids } from './v1/pids.js';
+import { rdma } from './v1/rdma.js';
+
+const PERMISSION = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+function permissionError(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; e && i < 4; i++) {
+    const code = (e as { errno?: string; code?: string }).errno ?? (e as { code?: string }).code;
+    if (code && PERMISSION.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return /permission denied|operation not permitted|read-only file system/.test(String((err as Error)?.message ?? ''));
+}
+
+/** The first limit the resources ask for (devices aside), or undefined. */
+function askedLimit(r: CgroupResources | undefined): string | undefined {
+  if (!r) return undefined;
+  for (const c of [cpu, cpuset, memory, pids, blkio, hugetlb, netCls, netPrio, rdma]) {
+    const field = c.requested(r);
+    if (field) return field;
+  }
+  return Object.keys(r.unified ?? {}).length > 0 ? '/linux/resources/unified' : undefined;
+}
+
+export function tolerateRootless(m: CgroupManager): CgroupManager {
+  let usable = true;
+  const skip = (what: string, err: unknown): void => {
+    log.warn(`rootless: ${what}: ${(err as Error).message}; running without a cgroup of its own`);
+    usable = false;
+  };
+  return {
+    kind: m.kind,
+    create(resources) {
+      try {
+        m.create(resources);
+      } catch (err) {
+        if (!permissionError(err)) throw err;
+        const field = askedLimit(resources);
+        if (field) {
+          throw new TsrunError(`cannot apply ${field.slice(1).split('/').join('.')} without a cgroup: ${(err as Error).message}`, { field, cause: err });
+        }
+        skip('cannot create the cgroup', err);
+      }
+    },
+    addPid(pid) {
+      if (!usable) return;
+      try {
+        m.addPid(pid);
+      } catch (err) {
+        if (!permissionError(err)) throw err;
+        skip('cannot join the cgroup', err);
+      }
+    },
+    set: (r) => m.set(r),
+    pids: () => (usable || m.exists() ? m.pids() : []),
+    stats: () => m.stats(),
+    freeze: () => m.freeze(),
+    thaw: () => m.thaw(),
+    freezerState: () => m.freezerState(),
+    killAll: (sig) => m.killAll(sig),
+    destroy(timeoutMs) {
+      try {
+        m.destroy(timeoutMs);
+      } catch (err) {
+        if (!permissionError(err)) throw err;
+      }
+    },
+    paths: () => (usable ? m.paths() : {}),
+    exists: () => m.exists(),
+    oomKillCount: () => m.oomKillCount(),
+  };
+}
