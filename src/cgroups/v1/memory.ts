@@ -2,7 +2,8 @@
 // memory limit at every moment, so the order of the two writes depends on
 // the direction of the change: raising writes memsw first, lowering writes
 // the memory limit first. Kernel memory limits (kernel, kernelTCP) are
-// ignored, as runc does: kernels since 5.16 refuse them.
+// ignored with a warning, as runc does (kernels since 5.16 refuse them), and
+// so is useHierarchy (always on since 5.x; runc dropped it too).
 import { TsrunError } from '../../errors.js';
 import { hasFile, intText, readKeyValues, readNumber, writeCg } from '../fsio.js';
 import { log } from '../../log.js';

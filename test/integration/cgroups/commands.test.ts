@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot, tempDir, tsrun, tsrunBin } from '../../helpers/tsrun.js';
 import { makeBundle, type Bundle } from '../../helpers/bundle.js';
@@ -19,6 +19,8 @@ after(() => {
   for (const id of ids) tsrun(['--root', root, 'delete', '--force', id]);
   for (const b of bundles) b.remove();
   state?.remove();
+  const left = bundles.flatMap((b) => readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h, b.cgroupParent)).filter((p) => existsSync(p)));
+  assert.deepEqual(left, [], 'no cgroup of ours is left in any hierarchy');
 });
 
 function container(id: string, args: string[], resources: object): Bundle {
