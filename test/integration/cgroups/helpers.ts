@@ -24,11 +24,16 @@ export function leftovers(): string[] {
   return out;
 }
 
-/** Remove our parent directories (their children must be gone already). */
+function rmdirTree(dir: string): void {
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmdirTree(join(dir, e.name));
+  rmdirSync(dir);
+}
+
+/** Remove our parent directories and the empty levels below them (rmdir only: a busy cgroup stays and is reported). */
 export function removeParents(): void {
   for (const p of leftovers()) {
     try {
-      rmdirSync(p);
+      rmdirTree(p);
     } catch {
       /* reported by leftovers() in the test */
     }
