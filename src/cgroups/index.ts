@@ -7,7 +7,8 @@
  * How the lifecycle uses it:
  *
  *   // create
- *   const cg = openCgroup({ id, cgroupsPath: config.linux?.cgroupsPath, systemd: globals.systemdCgroup });
+ *   const cg = openCgroup({ id, cgroupsPath: config.linux?.cgroupsPath, systemd: globals.systemdCgroup,
+ *                           rootless: globals.rootless === 'true' || (globals.rootless === 'auto' && euid !== 0) });
  *   cg.create({ ...config.linux?.resources,
  *               deviceRules: containerDeviceRules(config.linux?.resources?.devices, config.linux?.devices) });
  *   cg.addPid(initPid);                       // before the init is released
@@ -18,8 +19,14 @@
  *   cg.freeze(); cg.thaw(); cg.freezerState();   // pause / resume / status "paused"
  *   cg.killAll(9);                               // kill --all, delete --force
  *   cg.pids(); cg.stats(); cg.oomKillCount();    // ps, events
- *   cg.set(resources);                           // update
+ *   withRollback(() => cg.set(resources));       // update: old values back if one is refused
  *   cg.destroy();                                // delete (after the processes are gone)
+ *
+ * paths() keys: v1 subsystem names ("memory", "cpu", "name=systemd"), and
+ * "unified" for the cgroup2 directory (the only key on a pure v2 host).
+ * cgroupsPath: "/a/b" is below every hierarchy's root, "a/b" and the default
+ * "<id>" below the runtime's own cgroup (as runc). --systemd-cgroup is
+ * refused for now ("--systemd-cgroup: systemd is not running on this host").
  *
  * Every failure is a TsrunError; one caused by a config value carries the
  * JSON pointer in `field` (/linux/resources/cpu/cpus) and names the cgroup
