@@ -275,6 +275,10 @@ int main(int argc, char **argv) {
 
   c.stage = STAGE_PARENT;
   c.child = pid;
+  /* these belong to the child now; a monitor holding the fifo would hide the execve from `start` */
+  if (c.fifo_fd >= 0) close(c.fifo_fd);
+  if (c.console_fd >= 0) close(c.console_fd);
+  c.fifo_fd = c.console_fd = -1;
   for (uint32_t k = i; k < p.nops; k++) {
     if (p.ops[k].stage != STAGE_PARENT) continue;
     c.err_op = (int)k;

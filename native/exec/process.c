@@ -196,8 +196,8 @@ int op_wait_start(struct ctx *c) {
     }
     return fail(c, errno, "read the exec fifo");
   }
-  close(c->fifo_fd);
-  c->fifo_fd = -1;
+  /* The read end stays open (close-on-exec) until the execve: `start` writes
+   * until EPIPE to learn that the payload runs before its poststart hooks. */
   return 0;
 }
 

@@ -32,7 +32,8 @@ export function runHooks(kind: HookName, hooks: Hook[] | undefined, state: HookS
       maxBuffer: 1 << 20,
     });
     let why: string | undefined;
-    if (res.error) {
+    // a hook need not read its stdin: EPIPE on the state is no failure
+    if (res.error && (res.error as NodeJS.ErrnoException).code !== 'EPIPE') {
       const code = (res.error as NodeJS.ErrnoException).code;
       why = code === 'ETIMEDOUT' ? `timeout after ${h.timeout} seconds` : `${(res.error as Error).message}`;
     } else if (res.signal) why = res.signal === 'SIGKILL' && h.timeout ? `timeout after ${h.timeout} seconds` : `signal: ${res.signal}`;

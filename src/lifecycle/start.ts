@@ -21,7 +21,31 @@ export function startRefusal(status: ContainerStatus): string | undefined {
   }
 }
 
-/** Release the init of a created container. */
+/**
+ * The init holds the fifo's read end until its execve (close-on-exec), so
+ * writing more bytes fails with EPIPE once the payload runs (or the init
+ * died): poststart hooks then run after the payload started, as the spec
+ * wants. Bounded: startContainer hooks may take their time, we don't wait
+ * forever.
+ */
+function waitForExec(fd: number, limitMs = 30_000): void {
+  const end = Date.now() + limitMs;
+  const one = Buffer.from('0');
+  let delay = 0.2;
+  while (Date.now() < end) {
+    try {
+      writeSync(fd, one);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') return;
+      if (code !== 'EAGAIN') throw err;
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay);
+    delay = Math.min(delay * 2, 10);
+  }
+}
+
+/** Release the init of a created container and wait until it exec'd the payload. */
 export function releaseInit(dir: string): void {
   const fifo = `${dir}/${EXEC_FIFO}`;
   let fd: number;
@@ -35,6 +59,7 @@ export function releaseInit(dir: string): void {
   }
   try {
     writeSync(fd, Buffer.from('0'));
+    waitForExec(fd);
   } finally {
     closeSync(fd);
   }

@@ -1,0 +1,94 @@
+// config.md hooks: prestart, createRuntime, createContainer, startContainer,
+// poststart, poststop run at their points, in order, each with the state on
+// stdin; a failing create-time hook fails create, leaving nothing behind.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeBundle } from '../../helpers/bundle.js';
+import { rootSkip } from '../../helpers/tsrun.js';
+import { makeRoot } from '../lifecycle/helpers.js';
+
+// Appends "<kind> <state JSON>" to the log file named by its 2nd argument.
+const HOOK = '#!/bin/sh\nstate=$(cat)\necho "$1 $state" >> "$2"\n';
+
+test('hooks run in order with the state on stdin: prestart, createRuntime, createContainer, startContainer, poststart, poststop', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  let hostLog = '';
+  const b = makeBundle({
+    args: ['sh', '-c', 'sleep 0.2'],
+    // startContainer writes its record inside the container
+    patch: (s) => (s.root!.readonly = false),
+  });
+  try {
+    const rootfs = join(b.dir, 'rootfs');
+    // startContainer runs after the pivot: its path and its log are inside the container
+    hostLog = join(rootfs, 'hooks.log');
+    writeFileSync(join(b.dir, 'hook.sh'), HOOK);
+    chmodSync(join(b.dir, 'hook.sh'), 0o755);
+    writeFileSync(join(rootfs, 'hook.sh'), HOOK);
+    chmodSync(join(rootfs, 'hook.sh'), 0o755);
+    const config = JSON.parse(readFileSync(join(b.dir, 'config.json'), 'utf8'));
+    const host = (kind: string) => ({ path: join(b.dir, 'hook.sh'), args: ['hook.sh', kind, hostLog] });
+    config.hooks = {
+      prestart: [host('prestart')],
+      createRuntime: [host('createRuntime')],
+      createContainer: [host('createContainer')],
+      startContainer: [{ path: '/hook.sh', args: ['hook.sh', 'startContainer', '/hooks.log'] }],
+      poststart: [host('poststart')],
+      poststop: [host('poststop')],
+    };
+    writeFileSync(join(b.dir, 'config.json'), JSON.stringify(config));
+    let res = r.ts(['create', '--bundle', b.dir, 'h']);
+    assert.equal(res.code, 0, res.stderr);
+    const pid = r.state('h')!.pid;
+    res = r.ts(['start', 'h']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.ok(r.waitStatus('h', 'stopped'));
+    assert.equal(r.ts(['delete', 'h']).code, 0);
+    const entries = readFileSync(hostLog, 'utf8').trim().split('\n').map((l) => {
+      const i = l.indexOf(' ');
+      return { kind: l.slice(0, i), state: JSON.parse(l.slice(i + 1)) as { id: string; status: string; pid?: number; bundle: string } };
+    });
+    assert.deepEqual(entries.map((e) => e.kind), ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
+    for (const e of entries) {
+      assert.equal(e.state.id, 'h');
+      assert.equal(e.state.bundle, b.dir);
+    }
+    for (const e of entries.slice(0, 5)) assert.equal(e.state.pid, pid, `${e.kind} sees the init pid`);
+    assert.equal(entries[4]!.state.status, 'running');
+    assert.equal(entries[5]!.state.status, 'stopped');
+  } finally {
+    r.cleanup('h');
+    b.remove();
+  }
+});
+
+test('a failing createRuntime hook fails create with one error naming /hooks/createRuntime/0; a failing poststart only warns', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  const b = makeBundle({ args: ['true'] });
+  try {
+    const config = JSON.parse(readFileSync(join(b.dir, 'config.json'), 'utf8'));
+    config.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'echo nope >&2; exit 3'] }] };
+    writeFileSync(join(b.dir, 'config.json'), JSON.stringify(config));
+    let res = r.ts(['create', '--bundle', b.dir, 'hf']);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /\/hooks\/createRuntime\/0: error running createRuntime hook #0: exit status 3/);
+    assert.equal(r.state('hf'), null);
+
+    config.hooks = { poststart: [{ path: '/bin/false' }], createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 0'], timeout: 5 }] };
+    writeFileSync(join(b.dir, 'config.json'), JSON.stringify(config));
+    res = r.ts(['run', '--bundle', b.dir, 'hf']);
+    assert.equal(res.code, 0, res.stderr);
+
+    config.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 5'], timeout: 1 }] };
+    writeFileSync(join(b.dir, 'config.json'), JSON.stringify(config));
+    res = r.ts(['create', '--bundle', b.dir, 'hf']);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /\/hooks\/createContainer\/0: .*timeout after 1 seconds/);
+    assert.equal(r.state('hf'), null);
+  } finally {
+    r.cleanup('hf');
+    b.remove();
+  }
+});
