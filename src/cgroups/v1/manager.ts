@@ -151,6 +151,8 @@ export class V1Manager implements CgroupManager {
     // cgroup.kill on the cgroup2 side reaches the same processes (they joined it too).
     if (signal === SIGKILL && u && hasFile(u, 'cgroup.kill') && readProcs(u).length > 0) {
       writeCg(u, 'cgroup.kill', '1');
+      // Anything that joined only the v1 side (not through addPid) still gets it.
+      signalPids(this.pids(), SIGKILL);
       return;
     }
     let froze = false;
