@@ -29,6 +29,7 @@ struct ctx {
   int root_fd;           /* O_PATH of the rootfs, until pivot */
   int pivoted;
   pid_t child;
+  int *ns_fds;            /* per op index: namespace files opened before any setns */
   char *state_json;      /* from the runtime's GO message, for hooks */
   size_t state_len;
   char *exec_path;       /* resolved by lookup_exec */

@@ -109,8 +109,11 @@ int run_pre_op(struct ctx *c, const struct op *op) {
     c->pidfd_sock = unix_connect(c, op->u.pidfd_socket.path);
     return c->pidfd_sock < 0 ? -1 : 0;
   case OP_JOIN_NS: {
-    int fd = open(op->u.join_ns.path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return fail(c, errno, "open %s", op->u.join_ns.path);
+    /* opened up front (open_ns_files): after joining a mount namespace the
+     * host's /proc/<pid>/ns paths are gone */
+    int fd = c->ns_fds[c->err_op];
+    if (fd < 0) return fail(c, EBADF, "namespace %s not opened", op->u.join_ns.path);
+    c->ns_fds[c->err_op] = -1;
     int r = setns(fd, (int)op->u.join_ns.nstype);
     int e = errno;
     close(fd);
@@ -221,6 +224,21 @@ int main(int argc, char **argv) {
     fail(&c, 0, "%s", err);
     report_error(&c);
     return 1;
+  }
+
+  c.ns_fds = calloc(p.nops ? p.nops : 1, sizeof(int));
+  if (!c.ns_fds) return 1;
+  for (uint32_t k = 0; k < p.nops; k++) {
+    c.ns_fds[k] = -1;
+    if (p.ops[k].code == OP_CLONE) break;
+    if (p.ops[k].code != OP_JOIN_NS) continue;
+    c.ns_fds[k] = open(p.ops[k].u.join_ns.path, O_RDONLY | O_CLOEXEC);
+    if (c.ns_fds[k] < 0) {
+      c.err_op = (int)k;
+      fail(&c, errno, "open %s", p.ops[k].u.join_ns.path);
+      report_error(&c);
+      return 1;
+    }
   }
 
   uint32_t i = 0;

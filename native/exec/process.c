@@ -239,6 +239,9 @@ int run_child_op(struct ctx *c, const struct op *op) {
   case OP_BECOME_ROOT:
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) return fail(c, errno, "become root in the user namespace");
     return 0;
+  case OP_UNSHARE:
+    if (unshare((int)op->u.unshare.flags) < 0) return fail(c, errno, "unshare %#x", op->u.unshare.flags);
+    return 0;
   case OP_SESSION_KEYRING:
     if (syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, op->u.session_keyring.name) < 0 && errno != ENOSYS)
       return fail(c, errno, "join session keyring");

@@ -447,7 +447,7 @@ int op_console(struct ctx *c, const struct op_console *o) {
     if (ioctl(master, TIOCSWINSZ, &ws) < 0) return fail(c, errno, "set the console size");
   }
   /* /dev/console is the peer, bound by fd (CVE-2025-52565) */
-  int con = resolve_target(c, "/dev/console", MKDIR_FILE);
+  int con = o->bind_console ? resolve_target(c, "/dev/console", MKDIR_FILE) : -1;
   if (con >= 0) {
     if (mount(fdpath(peer, q, sizeof q), fdpath(con, p, sizeof p), NULL, MS_BIND, NULL) < 0)
       report_warning(c, "bind /dev/console: %s", strerror(errno));

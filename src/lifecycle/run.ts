@@ -4,6 +4,7 @@ import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
 import { createContainer, type CreateOptions } from './create.js';
 import { destroyContainer, killContainer } from './destroy.js';
+import { exitCodeOf } from './exit.js';
 import { poststart, releaseInit } from './start.js';
 
 export interface RunOptions extends CreateOptions {
@@ -13,11 +14,6 @@ export interface RunOptions extends CreateOptions {
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
 
-/** A wait status as a shell reports it: the exit code, or 128 + the signal. */
-export function exitCodeOf(status: number): number {
-  const sig = status & 0x7f;
-  return sig === 0 ? (status >> 8) & 0xff : 128 + sig;
-}
 
 export async function runContainer(o: RunOptions): Promise<number> {
   const created = await createContainer({ ...o, monitor: !o.detach });

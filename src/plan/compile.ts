@@ -60,7 +60,7 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
     noPivot: ctx.noPivot, cwd: proc.cwd, createContainerHooks: planHooks(config, 'createContainer'),
   });
   ops.push(...beforePivot, pivot);
-  if (proc.terminal) ops.push(op('console', { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0 }, '/process/consoleSize'));
+  if (proc.terminal) ops.push(op('console', { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0, bind_console: 1 }, '/process/consoleSize'));
   const after = planAfterPivot(config);
   ops.push(...after.readonlyRoot);
   if (config.hostname) ops.push(op('hostname', { name: config.hostname }, '/hostname'));
@@ -81,11 +81,13 @@ export function compileExec(proc: Process, container: Spec, ctx: ExecContext, fi
   const warnings: string[] = [];
   const nsTypes = (container.linux?.namespaces ?? []).map((n) => n.type);
   const newUser = nsTypes.includes('user');
-  const po = { base: '', file, rootless: ctx.rootless, newUser, warnings };
+  // a process.json is its own document; flags applied to the config's process point into config.json
+  const base = file === 'config.json' ? '/process' : '';
+  const po = { base, file, rootless: ctx.rootless, newUser, warnings };
   const ops: PlanOp[] = [];
   if (proc.terminal) {
-    if (!ctx.consoleSocket) throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket', { field: '/terminal', file });
-    ops.push(op('console_socket', { path: ctx.consoleSocket }, '/terminal'));
+    if (!ctx.consoleSocket) throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket', { field: `${base}/terminal`, file });
+    ops.push(op('console_socket', { path: ctx.consoleSocket }, `${base}/terminal`));
   }
   if (ctx.pidfdSocket) ops.push(op('pidfd_socket', { path: ctx.pidfdSocket }, undefined));
   const ordered = [...new Set(nsTypes)].sort((a, b) => (a === 'user' ? -1 : b === 'user' ? 1 : 0));
@@ -95,9 +97,9 @@ export function compileExec(proc: Process, container: Spec, ctx: ExecContext, fi
   ops.push(op('clone', { flags: 0n }, undefined));
   ops.push(...planRlimits(proc, po));
   for (const p of ctx.cgroupProcs ?? []) ops.push(op('cgroup_join', { path: p }, undefined));
-  if (proc.terminal) ops.push(op('console', { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0 }, '/consoleSize'));
+  if (proc.terminal) ops.push(op('console', { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0, bind_console: 0 }, `${base}/consoleSize`));
   ops.push(...planAttributes(proc, undefined, po));
-  ops.push(op('chdir', { path: proc.cwd }, '/cwd'));
+  ops.push(op('chdir', { path: proc.cwd }, `${base}/cwd`));
   ops.push(...planCredentials(proc, po));
   ops.push(...planExec(proc, { ...po, preserveFds: ctx.preserveFds ?? 0, waitStart: false, startHooks: [] }));
   return { plan: { flags: ctx.monitor ? PLAN_FLAG_MONITOR : 0, ops }, warnings };

@@ -14,6 +14,8 @@ export interface NamespacePlan {
   parent: PlanOp[];
   /** First ops of the child. */
   child: PlanOp[];
+  /** Namespaces the child unshares itself, once in its cgroup. */
+  late: PlanOp[];
   newUser: boolean;
   newMount: boolean;
   newPid: boolean;
@@ -25,7 +27,7 @@ function mapText(maps: LinuxIDMapping[] | undefined): string {
 
 export function planNamespaces(config: Spec, opts: { rootless?: boolean } = {}): NamespacePlan {
   const nss = config.linux?.namespaces ?? [];
-  const out: NamespacePlan = { pre: [], cloneFlags: 0, parent: [], child: [], newUser: false, newMount: false, newPid: false };
+  const out: NamespacePlan = { pre: [], cloneFlags: 0, parent: [], child: [], late: [], newUser: false, newMount: false, newPid: false };
   const joins: PlanOp[] = [];
   nss.forEach((ns, i) => {
     const field = `/linux/namespaces/${i}`;
@@ -45,6 +47,11 @@ export function planNamespaces(config: Spec, opts: { rootless?: boolean } = {}):
       out.pre.push(op('time_offsets', { offsets }, config.linux?.timeOffsets ? '/linux/timeOffsets' : field));
       return;
     }
+    if (ns.type === 'cgroup') {
+      // Its root is the cgroup the child is in when it is made: only after the runtime moved it.
+      out.late.push(op('unshare', { flags: flag }, field));
+      return;
+    }
     out.cloneFlags |= flag;
     if (ns.type === 'user') out.newUser = true;
     if (ns.type === 'mount') out.newMount = true;
@@ -59,5 +66,6 @@ export function planNamespaces(config: Spec, opts: { rootless?: boolean } = {}):
     out.parent.push(op('id_map', { uid_map: uidMap, gid_map: gidMap, setgroups }, '/linux/uidMappings'));
     out.child.push(op('become_root', {}, '/linux/namespaces'));
   }
+  out.child.push(...out.late);
   return out;
 }

@@ -28,6 +28,7 @@ export const ops = [
   { name: 'cgroup_join', stage: 'parent', doc: 'write the child pid into a cgroup.procs file', fields: [['path', 'str']] },
   // ---- the child
   { name: 'become_root', stage: 'child', doc: 'become uid/gid 0 of a new user namespace', fields: [] },
+  { name: 'unshare', stage: 'child', doc: 'unshare namespaces that must start where the runtime placed the child (cgroup)', fields: [['flags', 'u32']] },
   { name: 'session_keyring', stage: 'child', doc: 'join a new session keyring', fields: [['name', 'str']] },
   { name: 'propagation', stage: 'child', doc: 'set mount propagation of a host path', fields: [['target', 'str'], ['flags', 'u32']] },
   { name: 'rootfs', stage: 'child', doc: 'bind the rootfs onto itself; later paths resolve inside it', fields: [['path', 'str']] },
@@ -41,7 +42,7 @@ export const ops = [
   { name: 'mkdir', stage: 'child', doc: 'make a directory (and its parents) inside the root', fields: [['path', 'str'], ['mode', 'u32']] },
   { name: 'hook', stage: 'child', doc: 'run a hook with the state on stdin', fields: [['kind', 'str'], ['path', 'str'], ['args', 'strs'], ['env', 'strs'], ['timeout', 'u32']] },
   { name: 'pivot_root', stage: 'child', doc: 'make the root the process root (pivot_root, or MS_MOVE + chroot)', fields: [['no_pivot', 'u32'], ['propagation', 'u32']] },
-  { name: 'console', stage: 'child', doc: 'allocate a pty, send its master to the console socket, make the peer stdio', fields: [['rows', 'u32'], ['cols', 'u32']] },
+  { name: 'console', stage: 'child', doc: 'allocate a pty, send its master to the console socket, make the peer stdio (and /dev/console)', fields: [['rows', 'u32'], ['cols', 'u32'], ['bind_console', 'u32']] },
   { name: 'remount_ro', stage: 'child', doc: 'remount a path read-only, keeping its other flags', fields: [['path', 'str']] },
   { name: 'mask_path', stage: 'child', doc: 'hide a path: /dev/null over a file, a read-only tmpfs over a directory', fields: [['path', 'str']] },
   { name: 'readonly_path', stage: 'child', doc: 'bind a path onto itself read-only', fields: [['path', 'str']] },

@@ -1,0 +1,36 @@
+// `tsrun exec [--process F | ...flags] ID [COMMAND...]` (src/lifecycle/exec.ts).
+import { TsrunError } from '../errors.js';
+import { commandMain } from './command.js';
+
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined || v === false ? [] : [String(v)]);
+
+export const main = commandMain(async (ctx) => {
+  const [id, ...args] = ctx.args;
+  if (!id) throw new TsrunError('container id cannot be empty', { exitCode: 255 });
+  const preserveFds = Number(ctx.opts.preserveFds ?? 0);
+  if (!Number.isInteger(preserveFds) || preserveFds < 0) throw new TsrunError(`invalid --preserve-fds ${String(ctx.opts.preserveFds)}`, { exitCode: 255 });
+  if (list(ctx.opts.cgroup).length > 0) throw new TsrunError('exec --cgroup: not implemented yet', { exitCode: 255 });
+  const { execInContainer } = await import('../lifecycle/exec.js');
+  return execInContainer({
+    root: ctx.globals.root,
+    id,
+    flags: {
+      process: ctx.opts.process as string | undefined,
+      args,
+      cwd: ctx.opts.cwd as string | undefined,
+      env: list(ctx.opts.env),
+      tty: ctx.opts.tty === true,
+      user: ctx.opts.user as string | undefined,
+      additionalGids: list(ctx.opts.additionalGids),
+      caps: list(ctx.opts.cap),
+      noNewPrivs: ctx.opts.noNewPrivs === true,
+    },
+    detach: ctx.opts.detach === true,
+    pidFile: ctx.opts.pidFile as string | undefined,
+    consoleSocket: ctx.opts.consoleSocket as string | undefined,
+    pidfdSocket: ctx.opts.pidfdSocket as string | undefined,
+    preserveFds,
+    ignorePaused: ctx.opts.ignorePaused === true,
+    rootless: ctx.globals.rootless === 'true',
+  });
+});

@@ -1,0 +1,153 @@
+// `exec`: a new process in a running container. The executor joins every
+// namespace of the init (user first), the runtime puts the process into the
+// container's cgroup before it runs, and the same process-attribute ops as
+// create apply. A setup failure exits 255 (runc), so callers can tell it
+// from the payload's own status.
+import { RuncText, TsrunError } from '../errors.js';
+import { log } from '../log.js';
+import type { Process, Spec } from '../spec/types.js';
+import type { ContainerRecord } from '../state/types.js';
+import { MsgType } from '../plan/generated/ops.js';
+import { Executor } from './executor.js';
+import { exitCodeOf } from './exit.js';
+import { writePidFile } from './pidfile.js';
+
+export interface ExecFlags {
+  process?: string;
+  args: string[];
+  cwd?: string;
+  env: string[];
+  tty: boolean;
+  user?: string;
+  additionalGids: string[];
+  caps: string[];
+  noNewPrivs: boolean;
+}
+
+export interface ExecOptions {
+  root: string;
+  id: string;
+  flags: ExecFlags;
+  detach?: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  pidfdSocket?: string;
+  preserveFds?: number;
+  ignorePaused?: boolean;
+  rootless?: boolean;
+}
+
+const SETUP_FAILED = 255;
+
+function setupError(message: string, field?: string, file?: string): TsrunError {
+  return new TsrunError(message, { exitCode: SETUP_FAILED, field, file });
+}
+
+/** The process to run: a process.json, or the container's process with the flags applied (runc's getProcess). */
+export async function execProcess(config: Spec, f: ExecFlags): Promise<{ proc: Process; file: string }> {
+  if (f.process) {
+    const { loadProcessFile } = await import('../spec/bundle.js');
+    return { proc: loadProcessFile(f.process), file: f.process };
+  }
+  if (f.args.length === 0) throw setupError('exec args cannot be empty');
+  const base = config.process ?? { user: { uid: 0, gid: 0 }, cwd: '/' };
+  const proc: Process = JSON.parse(JSON.stringify(base)) as Process;
+  proc.args = f.args;
+  delete proc.commandLine;
+  if (f.cwd) proc.cwd = f.cwd;
+  proc.env = [...(proc.env ?? []), ...f.env];
+  proc.terminal = f.tty;
+  if (f.user) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(f.user);
+    if (!m) throw setupError(`parsing ${f.user} as uid[:gid]: invalid user`);
+    proc.user = { ...proc.user, uid: Number(m[1]), gid: m[2] === undefined ? proc.user.gid : Number(m[2]) };
+  }
+  if (f.additionalGids.length > 0) proc.user.additionalGids = f.additionalGids.map(Number);
+  if (f.caps.length > 0) {
+    const caps = proc.capabilities ?? {};
+    for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...new Set([...(caps[set] ?? []), ...f.caps])];
+    proc.capabilities = caps;
+  }
+  if (f.noNewPrivs) proc.noNewPrivileges = true;
+  return { proc, file: 'config.json' };
+}
+
+export async function execInContainer(o: ExecOptions): Promise<number> {
+  const { readRecord } = await import('../state/store.js');
+  const { containerStatus } = await import('../state/status.js');
+  const { containerDir } = await import('../state/paths.js');
+  const record: ContainerRecord = readRecord(o.root, o.id);
+  const status = containerStatus(record, containerDir(o.root, o.id));
+  if (status === 'stopped' || status === 'creating') throw setupError('cannot exec in a stopped container');
+  if (status === 'paused' && !o.ignorePaused) throw setupError('cannot exec in a paused container (use --ignore-paused to override)');
+  void RuncText;
+  const config = record.config as unknown as Spec;
+  const { proc, file } = await execProcess(config, o.flags);
+  if (proc.terminal && o.detach && !o.consoleSocket) throw setupError('cannot allocate tty if tsrun will detach without setting console socket');
+  if (!proc.terminal && o.consoleSocket) throw setupError('cannot use console socket if tsrun will not detach or allocate tty');
+  if (proc.terminal && !o.consoleSocket) throw setupError('exec --tty without --console-socket: not implemented yet (the runtime would have to proxy the pty)');
+  const { compileExec } = await import('../plan/compile.js');
+  const preserveFds = o.preserveFds ?? 0;
+  let compiled;
+  try {
+    compiled = compileExec(proc, config, {
+      initPid: record.pid, consoleSocket: o.consoleSocket, pidfdSocket: o.pidfdSocket, preserveFds, monitor: !o.detach, rootless: o.rootless,
+    }, file);
+  } catch (err) {
+    if (err instanceof TsrunError) throw new TsrunError(err.message, { field: err.field, file: err.file, exitCode: SETUP_FAILED });
+    throw err;
+  }
+  for (const w of compiled.warnings) log.warn(w);
+  const executor = new Executor(compiled.plan, preserveFds);
+  let pid = 0;
+  try {
+    const first = await executor.next((m) => log.debug(m));
+    if (first.type === 'error') throw executor.errorOf(first, file);
+    if (first.type !== 'pid') throw new TsrunError('executor exited before reporting the process pid');
+    pid = first.pid;
+    if (record.cgroupPaths && Object.keys(record.cgroupPaths).length > 0) {
+      const { fromPaths } = await import('../cgroups/index.js');
+      fromPaths(record.cgroupPaths).addPid(pid);
+    }
+    executor.send(MsgType.go, Buffer.from(JSON.stringify({ ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle })));
+    const second = await executor.next((m) => log.debug(m));
+    if (second.type === 'error') throw executor.errorOf(second, file, 'exec failed: unable to start container process: ');
+    if (second.type !== 'ready') throw new TsrunError('exec failed: the process exited during setup');
+    if (o.pidFile) writePidFile(o.pidFile, pid);
+  } catch (err) {
+    if (pid > 0) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    executor.close();
+    if (err instanceof TsrunError) throw new TsrunError(err.message, { field: err.field, file: err.file, errno: err.errno, exitCode: SETUP_FAILED });
+    throw err;
+  }
+  if (o.detach) {
+    executor.close();
+    return 0;
+  }
+  const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+  const handlers = forwarded.map((sig) => {
+    const h = () => {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* it exited */
+      }
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  try {
+    const f = await executor.next((m) => log.debug(m));
+    if (f.type === 'exit') return exitCodeOf(f.status);
+    throw setupError('lost the exec monitor before the process exited');
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+    executor.close();
+  }
+}
