@@ -128,6 +128,9 @@ function forceDelete(ctx, rt, rec) {
   rt.created.delete(id);
 }
 
+/** A hook that fails after reading its stdin (one that exits first can SIGPIPE the runtime: a different matter). */
+const FAILING_HOOK = { path: '/bin/sh', args: ['sh', '-c', 'cat > /dev/null; exit 1'] };
+
 const HOOKS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
 
 /** The hook: record order, the state on stdin, args, env and the net namespace it runs in. */
@@ -192,7 +195,7 @@ function hookFailures(ctx, rt, rec) {
   for (const h of ['prestart', 'createRuntime', 'createContainer']) {
     const id = ctx.id(`hookfail-${h}`);
     const b = shellBundle(ctx, `hook-fails-${h}`, LOOP, (c) => {
-      c.hooks = { [h]: [{ path: '/bin/false' }] };
+      c.hooks = { [h]: [FAILING_HOOK] };
     });
     rt.created.add(id);
     const r = rt.create(id, b.dir);
@@ -203,7 +206,7 @@ function hookFailures(ctx, rt, rec) {
   for (const h of ['startContainer', 'poststart']) {
     const id = ctx.id(`hookfail-${h}`);
     const b = shellBundle(ctx, `hook-fails-${h}`, LOOP, (c) => {
-      c.hooks = { [h]: [{ path: '/bin/false' }] };
+      c.hooks = { [h]: [FAILING_HOOK] };
     });
     rt.create(id, b.dir);
     const r = rt.call(['start', id]);
@@ -230,7 +233,7 @@ function hookFailures(ctx, rt, rec) {
   {
     const id = ctx.id('poststop-fails');
     const b = shellBundle(ctx, 'poststop-fails', LOOP, (c) => {
-      c.hooks = { poststop: [{ path: '/bin/false' }] };
+      c.hooks = { poststop: [FAILING_HOOK] };
     });
     const steps = [rt.create(id, b.dir), rt.call(['start', id]), rt.call(['kill', id, 'KILL'])].map(brief).join('; ');
     const stopped = waitFor(() => rt.state(id)?.status === 'stopped', 5000);
