@@ -151,12 +151,13 @@ test('update: raising a memory limit on a running cgroup (reopened from paths())
 
 test('freeze/thaw (v1 freezer): a counting loop stops moving and resumes', { skip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-freeze-'));
+  let h: Held | undefined;
   try {
     const counter = join(dir, 'n');
     writeFileSync(counter, '0');
     const m = cg('freezer');
     m.create({});
-    const h = start(`read go; i=0; while :; do i=$((i+1)); echo $i > ${counter}; done`);
+    h = start(`read go; i=0; while :; do i=$((i+1)); echo $i > ${counter}; done`);
     m.addPid(h.pid);
     h.go();
     await until(() => Number(readFileSync(counter, 'utf8') || 0) > 10, 3000);
@@ -172,6 +173,9 @@ test('freeze/thaw (v1 freezer): a counting loop stops moving and resumes', { ski
     assert.equal(m.freezerState(), 'THAWED');
     assert.ok(await until(() => readFileSync(counter, 'utf8') !== b, 3000), 'the counter moves again');
   } finally {
+    // The loop writes into dir until it is gone.
+    h?.kill();
+    await h?.exited;
     rmSync(dir, { recursive: true, force: true });
   }
 });
