@@ -101,9 +101,20 @@ function isDir(p) {
   }
 }
 
+/**
+ * uint64 max cannot be a JS number; configs carry this string where they mean
+ * it and the JSON text gets the exact digits (RLIM_INFINITY, 2^64-1).
+ */
+export const U64_MAX = '__U64_MAX__';
+
+/** config.json text, with U64_MAX written as 18446744073709551615. */
+export function configText(config) {
+  return JSON.stringify(config, null, 2).replaceAll(`"${U64_MAX}"`, '18446744073709551615');
+}
+
 /** Write config.json and the checker's expectations into the bundle. */
 export function writeBundle(bundle, runtimeConfig, checks) {
-  writeFileSync(join(bundle.dir, 'config.json'), JSON.stringify(runtimeConfig, null, 2));
+  writeFileSync(join(bundle.dir, 'config.json'), configText(runtimeConfig));
   writeFileSync(join(bundle.rootfs, EXPECT_IN_CONTAINER.slice(1)), checks.map((c) => serialize(c) + '\n').join(''), { mode: 0o644 });
 }
 

@@ -118,7 +118,7 @@ function capChecks(caps, uid, known, grantable, nnp) {
   ];
 }
 
-const limitStr = (v) => (BigInt(v) >= 2n ** 64n - 1n ? 'unlimited' : String(v));
+const limitStr = (v) => (v === '__U64_MAX__' || BigInt(v) >= 2n ** 64n - 1n ? 'unlimited' : String(v));
 
 const DEFAULT_DEVICES = [
   ['/dev/null', 1, 3], ['/dev/zero', 1, 5], ['/dev/full', 1, 7],

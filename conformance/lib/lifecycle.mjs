@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SPEC_VERSION, baseConfig, precreateDestinations } from './bundle.mjs';
+import { SPEC_VERSION, baseConfig, configText, precreateDestinations } from './bundle.mjs';
 import { sleepMs, waitFor } from './wait.mjs';
 
 /** @typedef {{name: string, ok: boolean, detail: string}} Outcome */
@@ -50,7 +50,7 @@ function shellBundle(ctx, name, script, mutate = (_c) => {}) {
   c.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind', 'rw'] });
   mutate(c);
   precreateDestinations(b.rootfs, c);
-  writeFileSync(join(b.dir, 'config.json'), JSON.stringify(c, null, 2));
+  writeFileSync(join(b.dir, 'config.json'), configText(c));
   return { ...b, out, config: c };
 }
 
@@ -148,7 +148,7 @@ function hooks(ctx, rt, rec) {
   const hook = (name, dir) => ({ path: '/bin/sh', args: ['sh', '-c', HOOK_SCRIPT, 'hook', name, dir], env: [`HOOK_ENV=env-of-${name}`, 'PATH=/usr/sbin:/usr/bin:/sbin:/bin'] });
   c.hooks = Object.fromEntries(HOOKS.map((h) => [h, [hook(h, h === 'startContainer' ? '/hooklog' : log)]]));
   precreateDestinations(b.rootfs, c);
-  writeFileSync(join(b.dir, 'config.json'), JSON.stringify(c, null, 2));
+  writeFileSync(join(b.dir, 'config.json'), configText(c));
 
   rec.mustPass('hooks: create with all six hooks exits 0', rt.create(id, b.dir));
   const pid = rt.state(id)?.pid;
@@ -271,7 +271,7 @@ function createdContainer(ctx, rt, rec) {
     const b = shellBundle(ctx, 'config-update', LOOP);
     rt.create(id, b.dir);
     const changed = { ...b.config, process: { ...b.config.process, args: ['/bin/sh', '-c', `touch /out/changed; ${LOOP}`] } };
-    writeFileSync(join(b.dir, 'config.json'), JSON.stringify(changed, null, 2));
+    writeFileSync(join(b.dir, 'config.json'), configText(changed));
     rt.call(['start', id]);
     const ran = waitFor(() => existsSync(join(b.out, 'started')) || existsSync(join(b.out, 'changed')));
     rec.add('runtime.md: config.json edits after create do not affect the container', !!ran && existsSync(join(b.out, 'started')) && !existsSync(join(b.out, 'changed')), ran ? 'the edited process ran' : 'nothing ran');
@@ -307,7 +307,7 @@ function seccompNotify(ctx, rt, rec) {
   const sock = join(b.dir, 'agent.sock');
   const got = join(b.dir, 'agent.out');
   b.config.linux.seccomp.listenerPath = sock;
-  writeFileSync(join(b.dir, 'config.json'), JSON.stringify(b.config, null, 2));
+  writeFileSync(join(b.dir, 'config.json'), configText(b.config));
   const agent = spawn(ctx.listener, [sock, got], { stdio: 'ignore' });
   ctx.onCleanup(() => agent.kill('SIGKILL'));
   waitFor(() => existsSync(sock), 3000);
@@ -400,7 +400,7 @@ function refusals(ctx, rt, rec) {
     c.process.args = ['/bin/true'];
     mutate(c, b);
     precreateDestinations(b.rootfs, c);
-    writeFileSync(join(b.dir, 'config.json'), JSON.stringify(c, null, 2));
+    writeFileSync(join(b.dir, 'config.json'), configText(c));
     rt.created.add(id);
     const r = rt.create(id, b.dir);
     rec.mustFail(`${what}: create fails`, r);

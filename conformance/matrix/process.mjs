@@ -1,6 +1,7 @@
 // Matrix entries for config.md's process object and the root filesystem.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { U64_MAX } from '../lib/bundle.mjs';
 
 /** @typedef {import('./index.mjs').Entry} Entry */
 
@@ -105,6 +106,21 @@ export const entries = [
     },
   },
   {
+    name: 'rlimits-unlimited',
+    about: 'RLIM_INFINITY (18446744073709551615, beyond a double\'s precision) as soft and hard values, where this machine\'s hard limit is unlimited',
+    focus: ['process.rlimits'],
+    mutate(c, ctx) {
+      const unlimitedHere = (t) => ctx.host.limits[t]?.hard === 'unlimited';
+      c.process.rlimits = [
+        { type: 'RLIMIT_CPU', soft: 3600, hard: U64_MAX },
+        { type: 'RLIMIT_FSIZE', soft: U64_MAX, hard: U64_MAX },
+        { type: 'RLIMIT_CORE', soft: 0, hard: U64_MAX },
+        { type: 'RLIMIT_STACK', soft: 8388608, hard: U64_MAX },
+        { type: 'RLIMIT_NOFILE', soft: 1024, hard: 4096 },
+      ].filter((r) => r.hard !== U64_MAX || unlimitedHere(r.type));
+    },
+  },
+  {
     name: 'env-args-cwd',
     about: 'odd environment values, arguments with spaces, a nested cwd',
     focus: ['process.env', 'process.args', 'process.cwd'],
@@ -112,8 +128,8 @@ export const entries = [
       mkdirSync(join(b.rootfs, 'work', 'dir with space'), { recursive: true });
     },
     mutate(c) {
-      c.process.env = ['PATH=/bin', 'EMPTY=', 'WITH_EQ=a=b=c', 'SPACES=one two  three', 'UNICODE=h\u00e9llo'];
-      c.process.args = [...c.process.args, 'arg with spaces', '', '--flag=x'];
+      c.process.env = ['PATH=/bin', 'EMPTY=', 'WITH_EQ=a=b=c', 'SPACES=one two  three', 'UNICODE=h\u00e9llo', 'NEWLINE=line1\nline2\ttab'];
+      c.process.args = [...c.process.args, 'arg with spaces', '', '--flag=x', 'multi\nline'];
       c.process.cwd = '/work/dir with space';
     },
   },
