@@ -61,9 +61,10 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   state.validateId(o.id);
   const { compileCreate, explainPlan } = await import('../plan/index.js');
   const preserveFds = o.preserveFds ?? 0;
+  const seccomp = config.linux?.seccomp ? (await import('../sys/seccomp.js')).compileSeccomp(config.linux.seccomp) : undefined;
   const ctxBase = {
     id: o.id, bundle, rootfs, consoleSocket: o.consoleSocket, pidfdSocket: o.pidfdSocket,
-    noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserveFds, monitor: o.monitor, rootless: o.rootless,
+    noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserveFds, monitor: o.monitor, rootless: o.rootless, seccomp,
   };
   if (o.dryRun) {
     const { plan, warnings } = compileCreate(config, { ...ctxBase, stateDir: state.containerDir(o.root, o.id) });

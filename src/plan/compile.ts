@@ -18,12 +18,24 @@ export interface Compiled {
 
 const cfg = (field: string) => ({ field, file: 'config.json' });
 
-function checkUnsupported(config: Spec): void {
-  if (config.linux?.seccomp) throw new TsrunError('linux.seccomp: not implemented yet', cfg('/linux/seccomp'));
+function checkSeccomp(config: Spec, seccomp: CreateContext['seccomp']): void {
+  if (config.linux?.seccomp && !seccomp) throw new TsrunError('linux.seccomp: the profile was not compiled to BPF (src/sys/seccomp.ts)', cfg('/linux/seccomp'));
+}
+
+/**
+ * Where the filter goes: with no_new_privs it is the last thing before the
+ * exec lookup (fewest syscalls of ours filtered); without, loading needs
+ * CAP_SYS_ADMIN, so it goes before the credentials drop (runc does the same).
+ */
+function placeSeccomp(ops: PlanOp[], seccomp: CreateContext['seccomp'], nnp: boolean): void {
+  if (!seccomp) return;
+  const s = op('seccomp', { flags: seccomp.flags, program: seccomp.program }, '/linux/seccomp');
+  const at = nnp ? ops.findIndex((o) => o.op === 'lookup_exec') : ops.findIndex((o) => o.op === 'caps_bounding' || o.op === 'user');
+  ops.splice(at < 0 ? ops.length : at, 0, s);
 }
 
 export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
-  checkUnsupported(config);
+  checkSeccomp(config, ctx.seccomp);
   const proc = config.process;
   if (!proc) throw new TsrunError('process is required to create a container', cfg('/process'));
   const warnings: string[] = [];
@@ -73,6 +85,7 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
   ops.push(op('chdir', { path: proc.cwd }, '/process/cwd'));
   ops.push(...planCredentials(proc, po));
   ops.push(...planExec(proc, { ...po, preserveFds: ctx.preserveFds ?? 0, waitStart: true, startHooks: planHooks(config, 'startContainer') }));
+  placeSeccomp(ops, ctx.seccomp, proc.noNewPrivileges === true);
   return { plan: { flags: ctx.monitor ? PLAN_FLAG_MONITOR : 0, ops }, warnings };
 }
 
@@ -102,5 +115,7 @@ export function compileExec(proc: Process, container: Spec, ctx: ExecContext, fi
   ops.push(op('chdir', { path: proc.cwd }, `${base}/cwd`));
   ops.push(...planCredentials(proc, po));
   ops.push(...planExec(proc, { ...po, preserveFds: ctx.preserveFds ?? 0, waitStart: false, startHooks: [] }));
+  checkSeccomp(container, ctx.seccomp);
+  placeSeccomp(ops, ctx.seccomp, proc.noNewPrivileges === true);
   return { plan: { flags: ctx.monitor ? PLAN_FLAG_MONITOR : 0, ops }, warnings };
 }

@@ -30,6 +30,8 @@ export interface CreateContext {
   monitor?: boolean;
   /** tsrun runs without root (rootless): setgroups is denied in the user namespace. */
   rootless?: boolean;
+  /** linux.seccomp compiled to BPF (src/sys/seccomp.ts): the compiler itself stays pure. */
+  seccomp?: { program: Uint8Array; flags: number };
 }
 
 export interface ExecContext {
@@ -41,4 +43,5 @@ export interface ExecContext {
   cgroupProcs?: string[];
   monitor?: boolean;
   rootless?: boolean;
+  seccomp?: { program: Uint8Array; flags: number };
 }

@@ -231,3 +231,22 @@ test('root.readonly, linux.maskedPaths and linux.readonlyPaths', { skip: rootSki
     r.cleanup();
   }
 });
+
+test('linux.seccomp: a rule with errnoRet answers that errno; the default action allows the rest', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  try {
+    const out = runScript(r, 'sc', 'mkdir /tmp/blocked 2>&1; echo rc=$?; echo allowed > /tmp/file && cat /tmp/file', (s) => {
+      s.root!.readonly = false;
+      s.linux!.seccomp = {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
+        syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }],
+      };
+    });
+    assert.match(out, /Permission denied/);
+    assert.match(out, /rc=1/);
+    assert.match(out, /allowed/);
+  } finally {
+    r.cleanup();
+  }
+});

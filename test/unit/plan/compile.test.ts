@@ -116,7 +116,7 @@ test('process: rlimits from outside, user with additionalGids, umask, oomScoreAd
   assert.ok(names.indexOf('lookup_exec') < names.indexOf('ready') && names.indexOf('ready') < names.indexOf('wait_start'));
 });
 
-test('refusals name their field: seccomp (not yet), hostname without uts, terminal without a console socket', () => {
+test('refusals name their field: seccomp not compiled to BPF, hostname without uts, terminal without a console socket', () => {
   const field = (fn: () => unknown): string | undefined => {
     try {
       fn();
