@@ -12,7 +12,7 @@ export const DROP_PROOFS = [
   ['defaults', '/linux/cgroupsPath'],
   ['defaults', '/mounts/3'],
   ['rlimits-all', '/process/rlimits'],
-  ['rlimits-unlimited', '/process/rlimits/1'],
+  ['rlimits-unlimited', '/process/rlimits/0'],
   ['user-groups-umask', '/process/user/uid'],
   ['user-groups-umask', '/process/user/additionalGids'],
   ['user-groups-umask', '/process/user/umask'],
