@@ -54,7 +54,11 @@ function cgroupBinds(config: Spec, cg: CgroupManager): CgroupBind[] | undefined 
     .map(([k, source]) => ({ name: k.replace(/^name=/, ''), source }));
 }
 
+const t0 = performance.now();
+const lap = (what: string) => log.debug(`create: ${what} at ${(performance.now() - t0).toFixed(1)} ms`);
+
 export async function createContainer(o: CreateOptions): Promise<Created | { plan: Plan; text: string }> {
+  lap('start');
   const { loadBundle } = await import('../spec/bundle.js');
   const { config, bundle, rootfs } = loadBundle(o.bundle, { forCreate: true, systemdCgroup: o.systemdCgroup });
   const state = await import('../state/index.js');
@@ -74,6 +78,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   // Compile once before touching --root: a config the compiler refuses leaves no trace.
   compileCreate(config, { ...ctxBase, stateDir: state.containerDir(o.root, o.id) });
 
+  lap('validated and compiled');
   const { openCgroup, containerDeviceRules } = await import('../cgroups/index.js');
   const dir = state.createContainerDir(o.root, o.id);
   let cg: CgroupManager | undefined;
@@ -84,6 +89,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     cg.create({ ...config.linux?.resources, deviceRules: containerDeviceRules(config.linux?.resources?.devices, config.linux?.devices) });
     const { plan, warnings } = compileCreate(config, { ...ctxBase, stateDir: dir, cgroupBinds: cgroupBinds(config, cg) });
     for (const w of warnings) log.warn(w);
+    lap('cgroup created');
     executor = new Executor(plan, preserveFds);
     // The executor's notes (an ambient capability it could not raise...) are runc's warnings, which runc logs;
     // without --log they would land in the container's stderr, so they are debug output here.
@@ -93,7 +99,9 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     if (first.type === 'error') throw executor.errorOf(first);
     if (first.type !== 'pid') throw new TsrunError('executor exited before reporting the container pid');
     pid = first.pid;
+    lap('executor reported the pid');
     cg.addPid(pid);
+    lap('pid in the cgroup');
     const record: ContainerRecord = {
       ociVersion: config.ociVersion,
       id: o.id,
@@ -111,11 +119,13 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     state.writeRecord(dir, record);
     runHooks('prestart', config.hooks?.prestart, hookState(record, 'creating'));
     runHooks('createRuntime', config.hooks?.createRuntime, hookState(record, 'creating'));
+    lap('state written, hooks run');
     executor.send(MsgType.go, Buffer.from(JSON.stringify(hookState(record, 'creating'))));
 
     const second = await executor.next(onWarning);
     if (second.type === 'error') throw executor.errorOf(second);
     if (second.type !== 'ready') throw new TsrunError('container init exited during setup');
+    lap('init ready');
     if (o.pidFile) writePidFile(o.pidFile, pid);
     return { id: o.id, dir, pid, record, executor, config, cgroup: cg };
   } catch (err) {
