@@ -5,8 +5,9 @@
 // freezer when no v1 freezer is mounted, and for cgroup.kill.
 import { existsSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
-import { dottedField, hasFile, readProcs, walkCgroups, writeCg } from '../fsio.js';
-import { joinCgroup, mkdirTracked, removeDirs, removeTree, signalPids, SIGKILL } from '../common.js';
+import { dottedField, hasFile } from '../fsio.js';
+import { joinCgroup, mkdirTracked, removeDirs, removeTree } from '../common.js';
+import { cgroupPids, killCgroup } from '../kill.js';
 import type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from '../manager.js';
 import { type CgroupStats, emptyStats } from '../stats.js';
 import { controllersOf, enableControllers } from '../v2/enable.js';
@@ -101,14 +102,8 @@ export class V1Manager implements CgroupManager {
   }
 
   /** The directory to list processes from: any hierarchy the container surely joined. */
-  private procsDir(): string | undefined {
-    const d = this.dirs;
-    return d.pids ?? d.freezer ?? d.memory ?? d.devices ?? d.cpu ?? d.unified ?? this.uniqueDirs()[0];
-  }
-
   pids(): number[] {
-    const dir = this.procsDir();
-    return dir ? [...new Set(walkCgroups(dir).flatMap(readProcs))] : [];
+    return cgroupPids(this.dirs);
   }
 
   stats(): CgroupStats {
@@ -147,28 +142,7 @@ export class V1Manager implements CgroupManager {
   }
 
   killAll(signal: number): void {
-    const u = this.unified;
-    // cgroup.kill on the cgroup2 side reaches the same processes (they joined it too).
-    if (signal === SIGKILL && u && hasFile(u, 'cgroup.kill') && readProcs(u).length > 0) {
-      writeCg(u, 'cgroup.kill', '1');
-      // Anything that joined only the v1 side (not through addPid) still gets it.
-      signalPids(this.pids(), SIGKILL);
-      return;
-    }
-    let froze = false;
-    try {
-      if (this.dirs.freezer && this.freezerState() === 'THAWED') {
-        this.freeze();
-        froze = true;
-      }
-    } catch {
-      /* signal without freezing rather than not at all */
-    }
-    try {
-      signalPids(this.pids(), signal);
-    } finally {
-      if (froze) this.thaw();
-    }
+    killCgroup(this.dirs, signal);
   }
 
   destroy(timeoutMs = 5000): void {

@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
 import { dottedField, hasFile, readProcs, walkCgroups, writeCg } from '../fsio.js';
-import { joinCgroup, mkdirTracked, removeDirs, removeTree, signalPids, SIGKILL } from '../common.js';
+import { joinCgroup, mkdirTracked, removeDirs, removeTree } from '../common.js';
+import { killCgroup } from '../kill.js';
 import type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from '../manager.js';
 import { type CgroupStats, emptyStats } from '../stats.js';
 import { rulesOf } from '../v1/devices.js';
@@ -102,18 +103,7 @@ export class V2Manager implements CgroupManager {
   }
 
   killAll(signal: number): void {
-    if (signal === SIGKILL && hasFile(this.dir, 'cgroup.kill')) {
-      writeCg(this.dir, 'cgroup.kill', '1');
-      return;
-    }
-    const wasFrozen = this.freezerState() === 'FROZEN';
-    const canFreeze = hasFile(this.dir, 'cgroup.freeze');
-    if (canFreeze && !wasFrozen) this.freeze();
-    try {
-      signalPids(this.pids(), signal);
-    } finally {
-      if (canFreeze && !wasFrozen) this.thaw();
-    }
+    killCgroup(this.paths(), signal);
   }
 
   destroy(timeoutMs = 5000): void {
