@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
 import { dottedField, hasFile } from '../fsio.js';
-import { joinCgroup, mkdirTracked, removeDirs, removeTree } from '../common.js';
-import { cgroupPids, killCgroup } from '../kill.js';
+import { joinCgroup, mkdirTracked, removeDirs } from '../common.js';
+import { cgroupPids, killCgroup, removeCgroup } from '../teardown.js';
 import type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from '../manager.js';
 import { type CgroupStats, emptyStats } from '../stats.js';
 import { controllersOf, enableControllers } from '../v2/enable.js';
@@ -146,16 +146,7 @@ export class V1Manager implements CgroupManager {
   }
 
   destroy(timeoutMs = 5000): void {
-    const deadline = Date.now() + timeoutMs;
-    let first: unknown;
-    for (const d of this.uniqueDirs()) {
-      try {
-        removeTree(d, deadline);
-      } catch (err) {
-        first ??= err;
-      }
-    }
-    if (first) throw first;
+    removeCgroup(this.dirs, timeoutMs);
   }
 
   paths(): CgroupPaths {

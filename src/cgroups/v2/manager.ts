@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
 import { dottedField, hasFile, readProcs, walkCgroups, writeCg } from '../fsio.js';
 import { joinCgroup, mkdirTracked, removeDirs, removeTree } from '../common.js';
-import { killCgroup } from '../kill.js';
+import { killCgroup } from '../teardown.js';
 import type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from '../manager.js';
 import { type CgroupStats, emptyStats } from '../stats.js';
 import { rulesOf } from '../v1/devices.js';

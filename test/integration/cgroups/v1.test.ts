@@ -208,3 +208,19 @@ test('destroy: waits for the last processes to leave, then removes every directo
   assert.equal(m.exists(), false);
   for (const p of Object.values(m.paths())) assert.equal(existsSync(p), false, p);
 });
+
+test('teardown module alone (kill --all / delete path): kill a paused cgroup, thaw, remove', { skip }, async () => {
+  const { killCgroup, thawCgroup, removeCgroup, cgroupPids } = await import('../../../src/cgroups/teardown.js');
+  const m = cg('teardown');
+  m.create({});
+  const h = start('read go; sleep 30');
+  m.addPid(h.pid);
+  m.freeze();
+  const paths = JSON.parse(JSON.stringify(m.paths())) as Record<string, string>;
+  assert.deepEqual(cgroupPids(paths), [h.pid]);
+  killCgroup(paths, 9);
+  thawCgroup(paths);
+  assert.equal((await h.exited).signal, 'SIGKILL');
+  removeCgroup(paths, 5000);
+  assert.equal(m.exists(), false);
+});

@@ -1,11 +1,12 @@
-// Signalling every process of a cgroup, in a module small enough for the hot
-// commands (kill --all, delete --force): it needs only the freezer files and
-// cgroup.procs, not the controllers, so those commands can import it alone:
-//   const { killCgroup } = await import('../cgroups/kill.js');
-//   killCgroup(record.cgroupPaths, 9);
-// The managers' killAll() is this same function.
+// Tearing a container's cgroup down, in a module small enough for the hot
+// commands (kill --all, delete): signalling, thawing and removing need only
+// the freezer files and cgroup.procs, not the controllers, so those commands
+// can import this alone (~8 KB instead of the whole cgroup library):
+//   const { killCgroup, thawCgroup, removeCgroup } = await import('../cgroups/teardown.js');
+//   killCgroup(record.cgroupPaths, 9); thawCgroup(record.cgroupPaths); removeCgroup(record.cgroupPaths);
+// The managers' killAll(), thaw() and destroy() are these same functions.
 import { hasFile, readProcs, walkCgroups, writeCg } from './fsio.js';
-import { SIGKILL, signalPids } from './common.js';
+import { SIGKILL, removeTree, signalPids } from './common.js';
 import type { CgroupPaths } from './manager.js';
 import { v1Freeze, v1FreezerState, v1Thaw } from './v1/freezer.js';
 import { v2Freeze, v2FreezerState, v2Thaw } from './v2/freezer.js';
@@ -69,4 +70,27 @@ export function killCgroup(paths: CgroupPaths, signal: number): void {
   } finally {
     if (froze) f!.thaw();
   }
+}
+
+/** Thaw the cgroup if a freezer holds it (delete of a paused container). */
+export function thawCgroup(paths: CgroupPaths): void {
+  const f = freezerOf(paths);
+  if (f && f.frozen()) f.thaw();
+}
+
+/**
+ * Remove every directory of the cgroup, deepest first, retrying while the
+ * last processes exit, for at most timeoutMs (default 5 s) in all.
+ */
+export function removeCgroup(paths: CgroupPaths, timeoutMs = 5000): void {
+  const deadline = Date.now() + timeoutMs;
+  let first: unknown;
+  for (const d of [...new Set(Object.values(paths))].sort()) {
+    try {
+      removeTree(d, deadline);
+    } catch (err) {
+      first ??= err;
+    }
+  }
+  if (first) throw first;
 }
