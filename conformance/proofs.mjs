@@ -44,6 +44,7 @@ export const DROP_PROOFS = [
   ['seccomp-rules', '/linux/seccomp/syscalls/2/args'],
   ['seccomp-docker-default', '/linux/seccomp/defaultErrnoRet'],
   ['cgroup-resources', '/linux/resources/memory'],
+  ['cgroup-int64-max', '/linux/resources/memory/reservation'],
   ['cgroup-resources', '/linux/resources/pids'],
   ['cgroup-resources', '/linux/resources/cpu'],
   ['cgroup-resources', '/linux/namespaces/5'],

@@ -106,10 +106,14 @@ function isDir(p) {
  * it and the JSON text gets the exact digits (RLIM_INFINITY, 2^64-1).
  */
 export const U64_MAX = '__U64_MAX__';
+/** int64 max, likewise (9223372036854775807). */
+export const I64_MAX = '__I64_MAX__';
 
-/** config.json text, with U64_MAX written as 18446744073709551615. */
+/** config.json text, with U64_MAX and I64_MAX written as exact integers. */
 export function configText(config) {
-  return JSON.stringify(config, null, 2).replaceAll(`"${U64_MAX}"`, '18446744073709551615');
+  return JSON.stringify(config, null, 2)
+    .replaceAll(`"${U64_MAX}"`, '18446744073709551615')
+    .replaceAll(`"${I64_MAX}"`, '9223372036854775807');
 }
 
 /** Write config.json and the checker's expectations into the bundle. */

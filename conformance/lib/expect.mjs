@@ -257,7 +257,9 @@ export function expectationsFor(config, host) {
   const cg = (ctl, file, v, field) => out.push(check('cgfile', `linux.resources.${field}: ${ctl}/${file} = ${v}`, ctl, file, v));
   // -1 is "unlimited": the v1 memory controller then shows PAGE_COUNTER_MAX pages (4 KiB pages)
   const UNLIMITED_MEM = '9223372036854771712';
-  if (r.memory?.limit !== undefined) cg('memory', 'memory.limit_in_bytes', r.memory.limit === -1 ? UNLIMITED_MEM : r.memory.limit, 'memory.limit');
+  // so does int64 max, rounded down to whole pages
+  const memLimit = (v) => (v === -1 || v === '__I64_MAX__' ? UNLIMITED_MEM : v);
+  if (r.memory?.limit !== undefined) cg('memory', 'memory.limit_in_bytes', memLimit(r.memory.limit), 'memory.limit');
   if (r.memory?.reservation !== undefined) cg('memory', 'memory.soft_limit_in_bytes', r.memory.reservation, 'memory.reservation');
   if (r.memory?.swap !== undefined && host.hasMemsw) cg('memory', 'memory.memsw.limit_in_bytes', r.memory.swap, 'memory.swap');
   if (r.memory?.swappiness !== undefined) cg('memory', 'memory.swappiness', r.memory.swappiness, 'memory.swappiness');

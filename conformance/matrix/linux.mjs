@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { check } from '../lib/expect.mjs';
 import { someBlockDevice } from '../lib/host.mjs';
+import { I64_MAX } from '../lib/bundle.mjs';
 
 /** @typedef {import('./index.mjs').Entry} Entry */
 
@@ -172,6 +173,16 @@ export const entries = [
       c.linux.namespaces.push({ type: 'cgroup' });
       c.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] });
       c.linux.resources = { memory: { limit: -1 }, pids: { limit: -1 } };
+    },
+  },
+  {
+    name: 'cgroup-int64-max',
+    about: 'memory.limit 9223372036854775807 (int64 max, beyond a double\'s precision): catches a runtime that refuses or mangles it (an ignored limit reads the same), with a reservation that does show',
+    focus: ['linux.resources'],
+    mutate(c) {
+      c.linux.namespaces.push({ type: 'cgroup' });
+      c.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] });
+      c.linux.resources = { memory: { limit: I64_MAX, reservation: 33554432 } };
     },
   },
   {
