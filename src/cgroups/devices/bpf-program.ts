@@ -15,6 +15,7 @@
 // decides, per access bit): an allow rule clears the bits it grants and the
 // program returns 1 once none remain; a deny rule that names a pending bit
 // returns 0; falling off the end denies.
+import { endianness } from 'node:os';
 import { type DeviceRule, accessBits } from './rules.js';
 
 export interface Insn {
@@ -96,14 +97,25 @@ export function compileDeviceFilter(rules: readonly DeviceRule[]): Insn[] {
   return prog;
 }
 
-/** struct bpf_insn[], host byte order (little endian on every target we build for). */
-export function encodeProgram(prog: readonly Insn[]): Buffer {
+/**
+ * struct bpf_insn[] in host byte order. The register byte is two 4-bit
+ * bitfields, dst first: the low nibble on little-endian hosts, the high one
+ * on big-endian ones (s390x).
+ */
+export function encodeProgram(prog: readonly Insn[], littleEndian = endianness() === 'LE'): Buffer {
   const buf = Buffer.alloc(prog.length * 8);
   prog.forEach((p, i) => {
-    buf.writeUInt8(p.code, i * 8);
-    buf.writeUInt8(((p.src & 0xf) << 4) | (p.dst & 0xf), i * 8 + 1);
-    buf.writeInt16LE(p.off, i * 8 + 2);
-    buf.writeInt32LE(p.imm | 0, i * 8 + 4);
+    const o = i * 8;
+    buf.writeUInt8(p.code, o);
+    if (littleEndian) {
+      buf.writeUInt8(((p.src & 0xf) << 4) | (p.dst & 0xf), o + 1);
+      buf.writeInt16LE(p.off, o + 2);
+      buf.writeInt32LE(p.imm | 0, o + 4);
+    } else {
+      buf.writeUInt8(((p.dst & 0xf) << 4) | (p.src & 0xf), o + 1);
+      buf.writeInt16BE(p.off, o + 2);
+      buf.writeInt32BE(p.imm | 0, o + 4);
+    }
   });
   return buf;
 }

@@ -104,3 +104,11 @@ test('normalizeRules: defaults and errors point at the rule', () => {
   assert.throws(() => normalizeRules([{ allow: true, access: '' }]), (e: Error & { field?: string }) => e.field === '/linux/resources/devices/0/access');
   assert.throws(() => normalizeRules([{ allow: true, access: 'rx' }]), /only r, w and m/);
 });
+
+test('encoded program on a big-endian host: dst in the high nibble, big-endian off/imm', () => {
+  const prog = compileDeviceFilter([rule(true, 'c', 1, 3, 'rw')]);
+  const be = encodeProgram(prog, false);
+  assert.deepEqual([...be.subarray(0, 8)], [0x61, 0x21, 0, 0, 0, 0, 0, 0]);
+  // r3 &= 0xffff (third instruction): imm big-endian
+  assert.deepEqual([...be.subarray(16, 24)], [0x54, 0x30, 0, 0, 0, 0, 0xff, 0xff]);
+});
