@@ -66,6 +66,11 @@ export class V1Manager implements CgroupManager {
         enableControllers(this.unified, ['hugetlb']);
       }
       this.set(resources);
+      // runtime-spec: a frozen cgroup is not fit for a new container (a
+      // parent frozen by someone else freezes every new child too).
+      if (this.freezerState() !== 'THAWED') {
+        throw new TsrunError(`container's cgroup unexpectedly frozen (${this.paths().freezer ?? this.paths().unified})`, { field: '/linux/cgroupsPath' });
+      }
     } catch (err) {
       removeDirs(made);
       throw err;
