@@ -253,8 +253,11 @@ export function expectationsFor(config, host) {
       out.push(check('selfcg', `linux.cgroupsPath: /proc/self/cgroup ${ctl} is ${cgns ? '/ (cgroup namespace root)' : 'the cgroupsPath'}`, ctl, want));
     }
   }
-  const r = linux.resources ?? {};
+  // limits are read back through a cgroup mount in the container, when the config has one
+  const r = (config.mounts ?? []).some((m) => m.type === 'cgroup') ? linux.resources ?? {} : {};
   const cg = (ctl, file, v, field) => out.push(check('cgfile', `linux.resources.${field}: ${ctl}/${file} = ${v}`, ctl, file, v));
+  // 0 for cpu shares/quota/period is "not set" to engines (Docker writes shares 0); the kernel refuses 0 anyway
+  const setCpu = (v) => v !== undefined && v !== 0;
   // -1 is "unlimited": the v1 memory controller then shows PAGE_COUNTER_MAX pages (4 KiB pages)
   const UNLIMITED_MEM = '9223372036854771712';
   // so does int64 max, rounded down to whole pages
@@ -265,9 +268,9 @@ export function expectationsFor(config, host) {
   if (r.memory?.swappiness !== undefined) cg('memory', 'memory.swappiness', r.memory.swappiness, 'memory.swappiness');
   if (r.memory?.disableOOMKiller) cg('memory', 'memory.oom_control', 'oom_kill_disable 1 under_oom 0 oom_kill 0', 'memory.disableOOMKiller');
   if (r.pids?.limit !== undefined) cg('pids', 'pids.max', r.pids.limit < 0 ? 'max' : r.pids.limit, 'pids.limit');
-  if (r.cpu?.shares !== undefined) cg('cpu', 'cpu.shares', r.cpu.shares, 'cpu.shares');
-  if (r.cpu?.quota !== undefined) cg('cpu', 'cpu.cfs_quota_us', r.cpu.quota, 'cpu.quota');
-  if (r.cpu?.period !== undefined) cg('cpu', 'cpu.cfs_period_us', r.cpu.period, 'cpu.period');
+  if (setCpu(r.cpu?.shares)) cg('cpu', 'cpu.shares', r.cpu.shares, 'cpu.shares');
+  if (setCpu(r.cpu?.quota)) cg('cpu', 'cpu.cfs_quota_us', r.cpu.quota, 'cpu.quota');
+  if (setCpu(r.cpu?.period)) cg('cpu', 'cpu.cfs_period_us', r.cpu.period, 'cpu.period');
   if (r.cpu?.burst !== undefined) cg('cpu', 'cpu.cfs_burst_us', r.cpu.burst, 'cpu.burst');
   if (r.cpu?.idle !== undefined) cg('cpu', 'cpu.idle', r.cpu.idle, 'cpu.idle');
   if (r.cpu?.cpus !== undefined) cg('cpuset', 'cpuset.cpus', r.cpu.cpus, 'cpu.cpus');

@@ -1,4 +1,5 @@
 // The whole matrix, in the order it runs.
+import { entries as engines } from './engines.mjs';
 import { entries as linux } from './linux.mjs';
 import { entries as mounts } from './mounts.mjs';
 import { entries as namespaces } from './namespaces.mjs';
@@ -27,4 +28,4 @@ import { entries as processEntries } from './process.mjs';
  */
 
 /** @type {Entry[]} */
-export const matrix = [...processEntries, ...namespaces, ...mounts, ...linux];
+export const matrix = [...processEntries, ...namespaces, ...mounts, ...linux, ...engines];
