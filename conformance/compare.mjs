@@ -146,6 +146,16 @@ function render(runs, proofs, proofName) {
     const why = runc && !runc.ok ? runcWhy(row.bundle, row.name) ?? 'not investigated' : '';
     return `| ${row.bundle} | ${esc(row.name)} | ${cells.join(' | ')} | ${esc(why)} |`;
   };
+  // what tsrun still lacks compared with the reference, for the people writing it
+  if (names.includes('tsrun') && names.includes('runc')) {
+    const behind = [...rows.values()].filter((r) => r.by.runc?.ok && r.by.tsrun && !r.by.tsrun.ok);
+    out.push('', `## tsrun fails, runc passes (${behind.length})`, '');
+    if (behind.length === 0) out.push('None.');
+    else {
+      out.push('| bundle | check | tsrun got |', '|---|---|---|');
+      for (const r of behind) out.push(`| ${r.bundle} | ${esc(r.name)} | ${esc(cut(r.by.tsrun.detail, 160))} |`);
+    }
+  }
   table('## Checks: feature matrix and lifecycle', (b) => !isEngine(b));
   out.push('');
   out.push('## Checks fail when a field is ignored');
