@@ -160,9 +160,7 @@ function hooks(ctx, rt, rec) {
   rt.created.delete(id);
 
   const order = readOr(join(log, 'order')).split('\n').filter(Boolean);
-  const hostNet = readOr('/proc/self/ns/net') || '';
   const hostNetLink = `net:[${ctx.host.ns.network}]`;
-  void hostNet;
   for (const h of HOOKS) {
     rec.add(`hooks.${h}: runs exactly once`, order.filter((x) => x === h).length === 1, `order: ${order.join(',') || 'none'}`);
   }

@@ -34,7 +34,7 @@ export const listenerBinary = () => join(CONFORMANCE_DIR, 'out', 'seccomp-listen
 
 /**
  * The gist of a runtime's error output: logrus-style lines (runc, tsrun) give
- * their msg="..." text, others their last line; warnings come last.
+ * their msg="..." text, others their lines; warnings only when nothing else.
  */
 export function errorText(out) {
   const lines = out.trim().split('\n').filter(Boolean);
