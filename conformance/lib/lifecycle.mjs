@@ -329,6 +329,59 @@ function seccompNotify(ctx, rt, rec) {
   rec.add('linux.seccomp.listenerPath: container process state carries ociVersion, pid and the container state', typeof st?.ociVersion === 'string' && st?.pid > 0 && st?.state?.id === id && st?.state?.bundle === b.dir, `state ${rest.join(' ').slice(0, 200) || 'none'}`);
 }
 
+/** "1.2.3-dev" -> comparable tuple (pre-release sorts before the release). */
+function semverKey(v) {
+  const m = /^(\d+)\.(\d+)\.(\d+)(-.+)?$/.exec(v ?? '');
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3]), m[4] ? 0 : 1] : null;
+}
+const semverLE = (a, b) => {
+  for (let i = 0; i < 4; i++) if (a[i] !== b[i]) return a[i] < b[i];
+  return true;
+};
+
+/**
+ * features.md: the features document, and what it promises: both ociVersion
+ * bounds accepted, every namespace type it lists usable.
+ */
+function features(ctx, rt, rec) {
+  const r = rt.call(['features']);
+  let f = null;
+  try {
+    f = JSON.parse(r.stdout);
+  } catch {
+    /* not JSON */
+  }
+  rec.add('features: prints the features document (JSON)', r.code === 0 && !!f, brief(r));
+  if (!f) return;
+  const min = semverKey(f.ociVersionMin);
+  const max = semverKey(f.ociVersionMax);
+  rec.add('features: ociVersionMin and ociVersionMax are versions, min <= max', !!min && !!max && semverLE(min, max), `min ${f.ociVersionMin} max ${f.ociVersionMax}`);
+  for (const [what, v] of [['ociVersionMin', f.ociVersionMin], ['ociVersionMax', f.ociVersionMax]]) {
+    const name = `features-${what}`;
+    const b = shellBundle(ctx, name, 'exit 0', (c) => {
+      c.ociVersion = v;
+    });
+    const rr = rt.run(ctx.id(name), b.dir);
+    rec.add(`features.${what} (${v}): accepted as config.json ociVersion`, rr.code === 0, brief(rr));
+  }
+  const hooksOk = Array.isArray(f.hooks) && f.hooks.every((h) => HOOKS.includes(h));
+  rec.add('features.hooks: only hook names the spec defines', hooksOk, `hooks ${JSON.stringify(f.hooks)}`);
+  for (const type of f.linux?.namespaces ?? []) {
+    const name = `features-ns-${type}`;
+    const b = shellBundle(ctx, name, 'exit 0', (c) => {
+      if (!c.linux.namespaces.some((n) => n.type === type)) c.linux.namespaces.push({ type });
+      if (type === 'user') {
+        c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      }
+    });
+    if (type === 'user') precreateDestinations(b.rootfs, b.config);
+    writeFileSync(join(b.dir, 'config.json'), configText(b.config));
+    const rr = rt.run(ctx.id(name), b.dir);
+    rec.add(`features.linux.namespaces lists ${type}: a config with a new ${type} namespace runs`, rr.code === 0, brief(rr));
+  }
+}
+
 /** The spec version this suite is written against must be accepted as such. */
 function specVersion(ctx, rt, rec) {
   const b = shellBundle(ctx, 'spec-version', 'exit 0', (c) => {
@@ -423,7 +476,7 @@ function invalidId(ctx, rt, rec) {
  */
 export function runLifecycle(ctx, rt) {
   const rec = new Recorder();
-  for (const part of [specVersion, unknownProperties, stateMachine, createdContainer, missingId, forceDelete, hooks, hookFailures, seccompNotify, exitCodes, refusals, invalidId]) {
+  for (const part of [specVersion, features, unknownProperties, stateMachine, createdContainer, missingId, forceDelete, hooks, hookFailures, seccompNotify, exitCodes, refusals, invalidId]) {
     try {
       part(ctx, rt, rec);
     } catch (err) {
