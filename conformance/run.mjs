@@ -2,6 +2,7 @@
 // npm run conformance -- --runtime /path/to/runtime [--name NAME] [--only a,b]
 //   [--drop-field /json/pointer --only BUNDLE] [--json FILE] [--timeout SECONDS]
 //   [--oci-version V]   (ociVersion written into configs; default 1.3.0)
+//   --list              the bundles and what each sets
 // Runs the matrix and the lifecycle checks against one runc-compatible runtime,
 // printing TAP. With --drop-field, the field is removed from what the runtime
 // sees but kept in what the checker expects: the run succeeds (exit 0) only if
@@ -21,8 +22,15 @@ const { values } = parseArgs({
     'no-lifecycle': { type: 'boolean' },
     quiet: { type: 'boolean' },
     'oci-version': { type: 'string' },
+    list: { type: 'boolean' },
   },
 });
+if (values.list) {
+  const { matrix } = await import('./matrix/index.mjs');
+  for (const e of matrix) console.log(`${e.name.padEnd(32)} ${e.about}`);
+  console.log(`${'lifecycle'.padEnd(32)} runtime.md from outside: state, errors, hooks, pid file, exit codes, refused configs`);
+  process.exit(0);
+}
 if (!values.runtime) {
   console.error('usage: run.mjs --runtime PATH [--name NAME] [--only a,b] [--drop-field PTR] [--json FILE] [--timeout S]');
   process.exit(2);
