@@ -67,6 +67,7 @@ int op_pivot_root(struct ctx *c, const struct op_pivot_root *o);
 int op_remount_ro(struct ctx *c, const struct op_remount_ro *o);
 int op_mask_path(struct ctx *c, const struct op_mask_path *o);
 int op_readonly_path(struct ctx *c, const struct op_readonly_path *o);
+int op_mount_attr(struct ctx *c, const struct op_mount_attr *o);
 int op_sysctl(struct ctx *c, const struct op_sysctl *o);
 int op_console(struct ctx *c, const struct op_console *o);
 

@@ -2,6 +2,7 @@
  * openat2(RESOLVE_IN_ROOT), missing components are made with *at() calls
  * relative to fds, and mounts go onto /proc/self/fd/N of the resolved fd, so a
  * symlink planted in the rootfs can never redirect a mount to the host. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -23,6 +24,22 @@
 #define MKDIR_FILE 1
 #define MKDIR_AUTO 2
 #define MKDIR_NONE 3
+
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+/* openat2 inside the root with extra RESOLVE_* bits (RESOLVE_NO_SYMLINKS for
+ * /proc and /sys, which must be real directories). */
+static int openat2_in_root_how(int root, const char *path, int flags, uint64_t resolve) {
+  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve};
+  while (*path == '/') path++;
+  if (!*path) path = ".";
+  int fd;
+  do fd = (int)syscall(SYS_openat2, root, path, &how, sizeof how);
+  while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+  return fd;
+}
 
 static int openat2_in_root(int root, const char *path, int flags) {
   struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
@@ -184,7 +201,17 @@ int op_mount(struct ctx *c, const struct op_mount *o) {
     kind = (bind && stat(o->source, &st) == 0 && !S_ISDIR(st.st_mode)) ? MKDIR_FILE : MKDIR_DIR;
   }
   int fd = resolve_target(c, o->target, kind);
-  if (fd < 0) return fail(c, errno, "mount %s: resolve target inside the rootfs", o->target);
+  if (fd < 0) return fail(c, errno, "destination %s: resolve inside the rootfs", o->target);
+  int kernelfs = !bind && (strcmp(o->fstype, "proc") == 0 || strcmp(o->fstype, "sysfs") == 0);
+  if (kernelfs) {
+    /* a procfs or sysfs over a symlink would land wherever the rootfs
+     * points it: these must be real directories all the way down */
+    close(fd);
+    fd = openat2_in_root_how(root_fd(c), o->target, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+    if (fd < 0)
+      return fail(c, errno == ELOOP || errno == ENOTDIR ? EINVAL : errno,
+                  "destination %s: a %s mount needs a real directory, not a symlink", o->target, o->fstype);
+  }
   char p[64];
   fdpath(fd, p, sizeof p);
   const char *data = *o->data ? o->data : NULL;
@@ -201,25 +228,39 @@ int op_mount(struct ctx *c, const struct op_mount *o) {
   }
   int e = errno;
   close(fd);
-  if (r < 0) return fail(c, e, "mount %s (%s) on %s", o->source, bind ? "bind" : o->fstype, o->target);
+  if (r < 0) {
+    if (bind) return fail(c, e, "destination %s: bind %s", o->target, o->source);
+    return fail(c, e, "destination %s: mount %s", o->target, o->fstype);
+  }
   /* the fd names the mount point under the new mount: open the new one */
   if (bind && (o->flags & ~(unsigned long)(MS_BIND | MS_REC))) {
     fd = resolve_target(c, o->target, MKDIR_NONE);
-    if (fd < 0) return fail(c, errno, "reopen %s", o->target);
+    if (fd < 0) return fail(c, errno, "destination %s: reopen", o->target);
     r = remount_bind(fdpath(fd, p, sizeof p), o->flags);
     e = errno;
     close(fd);
-    if (r < 0) return fail(c, e, "remount %s with its options", o->target);
+    if (r < 0) return fail(c, e, "destination %s: remount with its options", o->target);
   }
   if (o->propagation) {
     fd = resolve_target(c, o->target, MKDIR_NONE);
-    if (fd < 0) return fail(c, errno, "reopen %s", o->target);
+    if (fd < 0) return fail(c, errno, "destination %s: reopen", o->target);
     r = mount(NULL, fdpath(fd, p, sizeof p), NULL, o->propagation, NULL);
     e = errno;
     close(fd);
-    if (r < 0) return fail(c, e, "set propagation of %s", o->target);
+    if (r < 0) return fail(c, e, "destination %s: set propagation", o->target);
   }
   return 0;
+}
+
+int op_mount_attr(struct ctx *c, const struct op_mount_attr *o) {
+  int fd = resolve_target(c, o->target, MKDIR_NONE);
+  if (fd < 0) return fail(c, errno, "destination %s: reopen", o->target);
+  struct mount_attr a = {.attr_set = o->attr_set, .attr_clr = o->attr_clr};
+  long r = syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a);
+  int e = errno;
+  close(fd);
+  if (r < 0 && e == ENOSYS) return fail(c, e, "destination %s: recursive mount options need mount_setattr (kernel 5.12)", o->target);
+  return r < 0 ? fail(c, e, "destination %s: set recursive mount attributes", o->target) : 0;
 }
 
 int op_cgroup_v1_binds(struct ctx *c, const struct op_cgroup_v1_binds *o) {
@@ -249,6 +290,59 @@ int op_cgroup_v1_binds(struct ctx *c, const struct op_cgroup_v1_binds *o) {
   return 0;
 }
 
+static int is_node(const struct stat *st, uint32_t type, dev_t dev) {
+  return (st->st_mode & S_IFMT) == type && st->st_rdev == dev;
+}
+
+/* Search a host directory (and its subdirectories, `depth` levels) for a
+ * node of this device; returns an O_PATH fd of it. */
+static int find_node(int dir, uint32_t type, dev_t dev, int depth) {
+  int dup_fd = dup(dir);
+  DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+  if (!d) {
+    if (dup_fd >= 0) close(dup_fd);
+    return -1;
+  }
+  int found = -1;
+  struct dirent *de;
+  struct stat st;
+  while (found < 0 && (de = readdir(d))) {
+    if (de->d_name[0] == '.') continue;
+    if (fstatat(dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
+    if (is_node(&st, type, dev)) {
+      int fd = openat(dir, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      /* re-checked on the fd: the name may have changed since the stat */
+      if (fd >= 0 && fstat(fd, &st) == 0 && is_node(&st, type, dev)) found = fd;
+      else if (fd >= 0) close(fd);
+    } else if (S_ISDIR(st.st_mode) && depth > 0) {
+      int sub = openat(dir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub >= 0) {
+        found = find_node(sub, type, dev, depth - 1);
+        close(sub);
+      }
+    }
+  }
+  closedir(d);
+  return found;
+}
+
+/* The host's node for this device, as an O_PATH fd: the one at the same path
+ * when it really is that device, else one found under the host's /dev. A
+ * path is never trusted by name alone: a host node of another device there
+ * must not be handed to the container. */
+static int host_node(const char *path, uint32_t type, dev_t dev) {
+  struct stat st;
+  int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0 && fstat(fd, &st) == 0 && is_node(&st, type, dev)) return fd;
+  if (fd >= 0) close(fd);
+  int top = open("/dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (top < 0) return -1;
+  fd = find_node(top, type, dev, 2);
+  close(top);
+  if (fd < 0) errno = ENOENT;
+  return fd;
+}
+
 int op_mknod(struct ctx *c, const struct op_mknod *o) {
   char buf[4096];
   const char *name;
@@ -260,10 +354,20 @@ int op_mknod(struct ctx *c, const struct op_mknod *o) {
     r = mknodat(dfd, name, o->type | (o->mode & 07777), makedev(o->major, o->minor));
   }
   if (r < 0 && errno == EPERM && o->bind_fallback) {
-    /* no mknod in a user namespace: bind the host's device over an empty file */
+    /* no mknod in a user namespace: bind the host's node of the same device
+     * over an empty file */
+    dev_t dev = makedev(o->major, o->minor);
+    int host = host_node(o->path, o->type, dev);
+    if (host < 0) {
+      close(dfd);
+      return fail(c, ENOENT, "device %s (%c %u:%u): mknod is not allowed in a user namespace and the host has no such node to bind",
+                  o->path, o->type == S_IFBLK ? 'b' : o->type == S_IFIFO ? 'p' : 'c', o->major, o->minor);
+    }
     int f = openat(dfd, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (f < 0 && errno == ELOOP && unlinkat(dfd, name, 0) == 0) f = openat(dfd, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (f < 0) {
       int e = errno;
+      close(host);
       close(dfd);
       return fail(c, e, "create %s", o->path);
     }
@@ -271,12 +375,14 @@ int op_mknod(struct ctx *c, const struct op_mknod *o) {
     int t = openat2_in_root(root_fd(c), o->path, O_PATH);
     if (t < 0) {
       int e = errno;
+      close(host);
       close(dfd);
       return fail(c, e, "reopen %s", o->path);
     }
-    char p[64];
-    r = mount(o->path, fdpath(t, p, sizeof p), NULL, MS_BIND, NULL);
+    char p[64], q[64];
+    r = mount(fdpath(host, q, sizeof q), fdpath(t, p, sizeof p), NULL, MS_BIND, NULL);
     int e = errno;
+    close(host);
     close(t);
     close(dfd);
     return r < 0 ? fail(c, e, "bind host device %s", o->path) : 0;

@@ -12,14 +12,57 @@ export interface ParsedOptions {
   propagation: number;
   data: string[];
   bind: boolean;
+  /** MOUNT_ATTR_* bits the recursive options (rro, rnosuid, ...) set and clear, for mount_setattr(AT_RECURSIVE). */
+  attrSet: number;
+  attrClr: number;
 }
+
+/** linux/mount.h MOUNT_ATTR_* */
+export const MOUNT_ATTR = {
+  RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, ATIME_MASK: 0x70, RELATIME: 0, NOATIME: 0x10,
+  STRICTATIME: 0x20, NODIRATIME: 0x80, IDMAP: 0x100000, NOSYMFOLLOW: 0x200000,
+} as const;
+
+/**
+ * The recursive mount options: each sets or clears one attribute on the
+ * mount and every submount. The atime family replaces the whole atime mode,
+ * so those also clear the mask.
+ */
+export const RECURSIVE_ATTRS: Record<string, { set?: number; clr?: number }> = {
+  rro: { set: MOUNT_ATTR.RDONLY },
+  rrw: { clr: MOUNT_ATTR.RDONLY },
+  rnosuid: { set: MOUNT_ATTR.NOSUID },
+  rsuid: { clr: MOUNT_ATTR.NOSUID },
+  rnodev: { set: MOUNT_ATTR.NODEV },
+  rdev: { clr: MOUNT_ATTR.NODEV },
+  rnoexec: { set: MOUNT_ATTR.NOEXEC },
+  rexec: { clr: MOUNT_ATTR.NOEXEC },
+  rnodiratime: { set: MOUNT_ATTR.NODIRATIME },
+  rdiratime: { clr: MOUNT_ATTR.NODIRATIME },
+  rnoatime: { set: MOUNT_ATTR.NOATIME, clr: MOUNT_ATTR.ATIME_MASK },
+  ratime: { set: MOUNT_ATTR.RELATIME, clr: MOUNT_ATTR.ATIME_MASK },
+  rrelatime: { set: MOUNT_ATTR.RELATIME, clr: MOUNT_ATTR.ATIME_MASK },
+  rstrictatime: { set: MOUNT_ATTR.STRICTATIME, clr: MOUNT_ATTR.ATIME_MASK },
+  rnosymfollow: { set: MOUNT_ATTR.NOSYMFOLLOW },
+  rsymfollow: { clr: MOUNT_ATTR.NOSYMFOLLOW },
+};
 
 /** Split mount options into flags, propagation and fs data, as runc's parseMountOptions. */
 export function parseMountOptions(options: string[] = []): ParsedOptions {
   let flags = 0;
   let propagation = 0;
+  let attrSet = 0;
+  let attrClr = 0;
   const data: string[] = [];
   for (const o of options) {
+    const r = RECURSIVE_ATTRS[o];
+    if (r) {
+      // A later option wins over an earlier one for the same attribute.
+      const bits = (r.set ?? 0) | (r.clr ?? 0);
+      attrSet = (attrSet & ~bits) | (r.set ?? 0);
+      attrClr = (attrClr & ~bits) | (r.clr ?? 0);
+      continue;
+    }
     const f = MOUNT_FLAGS[o];
     if (f) {
       flags = f.clear ? flags & ~f.flag : flags | f.flag;
@@ -32,7 +75,7 @@ export function parseMountOptions(options: string[] = []): ParsedOptions {
     }
     data.push(o);
   }
-  return { flags, propagation, data, bind: (flags & MS.BIND) !== 0 };
+  return { flags, propagation, data, bind: (flags & MS.BIND) !== 0, attrSet, attrClr };
 }
 
 /** The default device nodes of every container (runc's AllowedDevices). */
@@ -73,7 +116,24 @@ export interface MountContext {
   cgroupBinds?: CgroupBind[];
 }
 
-function mountOp(m: Mount, i: number, ctx: MountContext): PlanOp {
+/**
+ * Files under /proc a bind may cover (what lxcfs provides); anything else
+ * there could hide or fake the kernel's own controls from the container.
+ */
+export const PROC_BIND_ALLOWED = new Set([
+  '/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime',
+  '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid',
+]);
+
+/** A mount at or below /proc is a procfs on /proc itself or a bind onto an allowed file. */
+function checkProcDestination(dest: string, type: string, bind: boolean, field: string): void {
+  if (dest !== '/proc' && !dest.startsWith('/proc/')) return;
+  if (dest === '/proc' && type === 'proc' && !bind) return;
+  if (bind && PROC_BIND_ALLOWED.has(dest)) return;
+  throw new TsrunError(`${JSON.stringify(dest)} cannot be mounted because it is inside /proc`, { field: `${field}/destination`, file: 'config.json' });
+}
+
+function mountOps(m: Mount, i: number, ctx: MountContext): PlanOp[] {
   const field = `/mounts/${i}`;
   if (!isAbsolute(m.destination)) {
     throw new TsrunError(`mount destination ${JSON.stringify(m.destination)} is not absolute`, { field: `${field}/destination`, file: 'config.json' });
@@ -81,39 +141,48 @@ function mountOp(m: Mount, i: number, ctx: MountContext): PlanOp {
   const o = parseMountOptions(m.options);
   const type = m.type ?? '';
   const bind = o.bind || type === 'bind';
+  const target = normalize(m.destination);
+  checkProcDestination(target, type, bind, field);
   let source = m.source ?? '';
   if (bind && source && !isAbsolute(source)) source = join(ctx.bundle, source);
+  const attrs = o.attrSet || o.attrClr ? [op('mount_attr', { target, attr_set: o.attrSet, attr_clr: o.attrClr }, field)] : [];
   if (type === 'cgroup' && ctx.cgroupBinds) {
-    return op('cgroup_v1_binds', {
+    return [op('cgroup_v1_binds', {
       target: normalize(m.destination),
       flags: o.flags,
       sources: ctx.cgroupBinds.map((b) => b.source),
       names: ctx.cgroupBinds.map((b) => b.name),
-    }, field);
+    }, field), ...attrs];
   }
-  return op('mount', {
+  return [op('mount', {
     source: source || type || 'none',
-    target: normalize(m.destination),
+    target,
     fstype: bind ? '' : type,
     flags: bind ? o.flags | MS.BIND : o.flags,
     data: o.data.join(','),
     propagation: o.propagation,
     mkdir: bind ? MKDIR.auto : MKDIR.dir,
     options: bind ? MOUNT_OPT_BIND : 0,
-  }, field);
+  }, field), ...attrs];
 }
 
 /** Ops from the rootfs bind to the pivot (in the new mount namespace, old root still visible). */
 export function planRootfs(config: Spec, ctx: MountContext & { noPivot?: boolean; cwd?: string; createContainerHooks: PlanOp[] }): { beforePivot: PlanOp[]; pivot: PlanOp } {
   const ops: PlanOp[] = [];
   const rootProp = config.linux?.rootfsPropagation ? PROPAGATION[config.linux.rootfsPropagation] ?? 0 : 0;
-  // Nothing we mount may leak back to the host: slave (or what the config asks) from /.
-  ops.push(op('propagation', { target: '/', flags: rootProp && !(rootProp & MS.SHARED) ? rootProp : MS.SLAVE | MS.REC }, '/linux/rootfsPropagation'));
+  // Nothing we mount may leak back to the host, and pivot_root refuses shared
+  // parents: the whole tree is made slave first. The propagation the config
+  // asks for is given to the container's / after the pivot, where it means
+  // what it says (a non-recursive private on the host's / would leave
+  // shared submounts and make pivot_root fail).
+  ops.push(op('propagation', { target: '/', flags: MS.SLAVE | MS.REC }, '/linux/rootfsPropagation'));
   ops.push(op('rootfs', { path: ctx.rootfs }, '/root/path'));
   const mounts = config.mounts ?? [];
-  mounts.forEach((m, i) => ops.push(mountOp(m, i, ctx)));
+  mounts.forEach((m, i) => ops.push(...mountOps(m, i, ctx)));
 
   // /dev gets the default nodes unless the host's /dev is bound in.
+  // A joined user namespace forbids mknod just as a new one does.
+  const inUserNs = ctx.newUser || (config.linux?.namespaces ?? []).some((n) => n.type === 'user');
   const devBound = mounts.some((m) => normalize(m.destination) === '/dev' && (m.type === 'bind' || parseMountOptions(m.options).bind));
   if (!devBound) {
     const configured = new Set((config.linux?.devices ?? []).map((d) => normalize(d.path)));
@@ -125,7 +194,7 @@ export function planRootfs(config: Spec, ctx: MountContext & { noPivot?: boolean
   (config.linux?.devices ?? []).forEach((d, i) => {
     ops.push(op('mknod', {
       path: normalize(d.path), type: deviceType(d), major: d.major ?? 0, minor: d.minor ?? 0,
-      mode: d.fileMode ?? 0o666, uid: d.uid ?? 0, gid: d.gid ?? 0, bind_fallback: ctx.newUser ? 1 : 0,
+      mode: d.fileMode ?? 0o666, uid: d.uid ?? 0, gid: d.gid ?? 0, bind_fallback: inUserNs ? 1 : 0,
     }, `/linux/devices/${i}`));
   });
   if (!devBound) {
@@ -136,7 +205,7 @@ export function planRootfs(config: Spec, ctx: MountContext & { noPivot?: boolean
   }
   if (ctx.cwd && normalize(ctx.cwd) !== '/') ops.push(op('mkdir', { path: ctx.cwd, mode: 0o755 }, '/process/cwd'));
   ops.push(...ctx.createContainerHooks);
-  const pivot = op('pivot_root', { no_pivot: ctx.noPivot ? 1 : 0, propagation: rootProp & MS.SHARED ? rootProp : 0 }, '/root/path');
+  const pivot = op('pivot_root', { no_pivot: ctx.noPivot ? 1 : 0, propagation: rootProp }, '/root/path');
   return { beforePivot: ops, pivot };
 }
 

@@ -65,6 +65,10 @@ export function planNamespaces(config: Spec, opts: { rootless?: boolean } = {}):
     const setgroups = opts.rootless ? 'deny' : '';
     out.parent.push(op('id_map', { uid_map: uidMap, gid_map: gidMap, setgroups }, '/linux/uidMappings'));
     out.child.push(op('become_root', {}, '/linux/namespaces'));
+  } else if (nss.some((ns) => ns.type === 'user' && ns.path)) {
+    // setns keeps the host ids, unmapped in the joined namespace: files made
+    // there (mountpoints under a tmpfs /dev) would fail with EOVERFLOW.
+    out.child.push(op('become_root', {}, '/linux/namespaces'));
   }
   out.child.push(...out.late);
   return out;

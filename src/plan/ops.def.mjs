@@ -65,6 +65,8 @@ export const ops = [
   { name: 'ready', stage: 'child', doc: 'tell the runtime setup is done and close the sync socket', fields: [] },
   { name: 'wait_start', stage: 'child', doc: 'block on the exec fifo until `start` writes a byte', fields: [] },
   { name: 'exec', stage: 'child', doc: 'reset signals, close fds >= 3 + preserved, execve', fields: [['args', 'strs'], ['env', 'strs'], ['preserve_fds', 'u32']] },
+  // ---- appended (codes above never change)
+  { name: 'mount_attr', stage: 'child', doc: 'mount_setattr(AT_RECURSIVE) on a mount inside the root: the r* options (rro, rnosuid, ...)', fields: [['target', 'str'], ['attr_set', 'u32'], ['attr_clr', 'u32']] },
 ];
 
 // Messages between the runtime and the executor on the sync socket.
