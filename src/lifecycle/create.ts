@@ -86,7 +86,9 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   let pid = 0;
   try {
     cg = openCgroup({ id: o.id, cgroupsPath: config.linux?.cgroupsPath, systemd: o.systemdCgroup });
-    cg.create({ ...config.linux?.resources, deviceRules: containerDeviceRules(config.linux?.resources?.devices, config.linux?.devices) });
+    // linux.devices are made, not allowed: the device cgroup grants only what
+    // linux.resources.devices lists (runc does the same; a denied node stays denied).
+    cg.create({ ...config.linux?.resources, deviceRules: containerDeviceRules(config.linux?.resources?.devices) });
     const { plan, warnings } = compileCreate(config, { ...ctxBase, stateDir: dir, cgroupBinds: cgroupBinds(config, cg) });
     for (const w of warnings) log.warn(w);
     lap('cgroup created');
