@@ -418,9 +418,6 @@ function refusals(ctx, rt, rec) {
       c.linux.devices = [{ path: '/not-a-device', type: 'c', major: 1, minor: 3 }];
     }],
     ['process.rlimits: unknown type', (c) => c.process.rlimits.push({ type: 'RLIMIT_NOT_A_LIMIT', soft: 1, hard: 1 })],
-    ['linux.resources: hugepageLimits while no v1 hugetlb hierarchy is mounted (controller not present)', (c) => {
-      c.linux.resources = { hugepageLimits: [{ pageSize: '2MB', limit: 2097152 }] };
-    }],
     ['linux.resources.network while no net_cls/net_prio hierarchy is mounted (controller not present)', (c) => {
       c.linux.resources = { network: { classID: 1048577 } };
     }],
@@ -460,6 +457,40 @@ function refusals(ctx, rt, rec) {
   });
 }
 
+/**
+ * config-linux.md: hugepageLimits need the hugetlb controller. On a hybrid
+ * host whose hugetlb lives only on the cgroup2 mount (this machine), the
+ * controller is present but not in v1: a runtime may refuse (runc does), or
+ * enforce the limit in the cgroup2 hierarchy. Ignoring it silently is wrong.
+ */
+function hugetlbOnlyOnCgroup2(ctx, rt, rec) {
+  const what = 'linux.resources.hugepageLimits with hugetlb only on the cgroup2 mount';
+  const v1 = existsSync('/sys/fs/cgroup/hugetlb');
+  const v2 = existsSync('/sys/fs/cgroup/unified/cgroup.controllers') &&
+    readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8').split(/\s+/).includes('hugetlb');
+  if (v1 || !v2) return;
+  const name = 'hugetlb-v2-only';
+  const id = ctx.id(name);
+  const b = ctx.ws.newBundle(name);
+  const cgroupsPath = ctx.cgroupsPath(name);
+  const c = baseConfig(cgroupsPath, ctx.ociVersion);
+  c.process.args = ['/bin/true'];
+  c.linux.resources = { hugepageLimits: [{ pageSize: '2MB', limit: 2097152 }] };
+  writeFileSync(join(b.dir, 'config.json'), configText(c));
+  rt.created.add(id);
+  const r = rt.create(id, b.dir);
+  if (r.code !== 0) {
+    rec.add(`${what}: refused, or enforced on cgroup2`, true, 'refused');
+    rec.add(`${what}: no container is left after a refusal`, rt.state(id) === null, `state ${rt.state(id)?.status}`);
+    return;
+  }
+  const file = join('/sys/fs/cgroup/unified', cgroupsPath, 'hugetlb.2MB.max');
+  const got = existsSync(file) ? readFileSync(file, 'utf8').trim() : 'missing';
+  rec.add(`${what}: refused, or enforced on cgroup2`, got === '2097152', `hugetlb.2MB.max ${got}`);
+  rt.call(['delete', '--force', id]);
+  rec.add(`${what}: no container is left after a refusal`, true, 'not refused');
+}
+
 /** runtime.md create: an id that is not valid must be refused. */
 function invalidId(ctx, rt, rec) {
   const b = shellBundle(ctx, 'invalid-id', 'exit 0');
@@ -476,7 +507,7 @@ function invalidId(ctx, rt, rec) {
  */
 export function runLifecycle(ctx, rt) {
   const rec = new Recorder();
-  for (const part of [specVersion, features, unknownProperties, stateMachine, createdContainer, missingId, forceDelete, hooks, hookFailures, seccompNotify, exitCodes, refusals, invalidId]) {
+  for (const part of [specVersion, features, unknownProperties, stateMachine, createdContainer, missingId, forceDelete, hooks, hookFailures, seccompNotify, exitCodes, refusals, hugetlbOnlyOnCgroup2, invalidId]) {
     try {
       part(ctx, rt, rec);
     } catch (err) {
