@@ -11,6 +11,7 @@
 
 #define PLAN_HEADER_SIZE 24
 #define PLAN_FLAG_MONITOR 1u /* stage 0 waits for the child and reports its exit */
+#define PLAN_FLAG_PROXY_TTY 2u /* stage 0 gets the pty master itself and copies it to/from its stdio */
 #define MAX_PLAN_SIZE (16u << 20)
 #define MAX_MSG_SIZE (1u << 20)
 
@@ -70,6 +71,10 @@ int op_readonly_path(struct ctx *c, const struct op_readonly_path *o);
 int op_mount_attr(struct ctx *c, const struct op_mount_attr *o);
 int op_sysctl(struct ctx *c, const struct op_sysctl *o);
 int op_console(struct ctx *c, const struct op_console *o);
+
+/* tty.c */
+int proxy_tty(int master, pid_t child, int *status);
+int recv_fd(int sock);
 
 /* process.c */
 int op_user(struct ctx *c, const struct op_user *o);

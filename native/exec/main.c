@@ -264,6 +264,19 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  int proxy_sock = -1;
+  if (p.flags & PLAN_FLAG_PROXY_TTY) {
+    /* no console socket: the child's console op sends the master to us */
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+      fail(&c, errno, "socketpair for the terminal");
+      report_error(&c);
+      return 1;
+    }
+    proxy_sock = sv[0];
+    c.console_fd = sv[1];
+  }
+
   if (p.flags & PLAN_FLAG_MONITOR) {
     /* foreground: the runtime forwards signals to the child; we only watch */
     signal(SIGINT, SIG_IGN);
@@ -326,6 +339,19 @@ int main(int argc, char **argv) {
   }
   if (!(p.flags & PLAN_FLAG_MONITOR)) return 0;
 
+  int status;
+  if (proxy_sock >= 0) {
+    int master = recv_fd(proxy_sock);
+    close(proxy_sock);
+    if (master >= 0) {
+      proxy_tty(master, pid, &status);
+      int32_t st = status;
+      sync_send(c.sync_fd, MSG_EXIT, &st, sizeof st);
+      return 0;
+    }
+    /* the child failed before it made a pty: its error is on the sync socket */
+  }
+
   /* Don't keep the container's stdio open: the runtime has its own copies. */
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull >= 0) {
@@ -334,7 +360,6 @@ int main(int argc, char **argv) {
     dup2(devnull, 2);
     close(devnull);
   }
-  int status;
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) return 1;
   }

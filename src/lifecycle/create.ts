@@ -27,6 +27,8 @@ export interface CreateOptions {
   rootless?: boolean;
   /** Keep the executor's stage 0 to report the exit (foreground run). */
   monitor?: boolean;
+  /** Foreground with a terminal and no console socket: stage 0 proxies the pty. */
+  proxyTty?: boolean;
   dryRun?: boolean;
 }
 
@@ -68,7 +70,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   const seccomp = config.linux?.seccomp ? (await import('../sys/seccomp.js')).compileSeccomp(config.linux.seccomp) : undefined;
   const ctxBase = {
     id: o.id, bundle, rootfs, consoleSocket: o.consoleSocket, pidfdSocket: o.pidfdSocket,
-    noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserveFds, monitor: o.monitor, rootless: o.rootless, seccomp,
+    noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserveFds, monitor: o.monitor, proxyTty: o.proxyTty, rootless: o.rootless, seccomp,
   };
   if (o.dryRun) {
     const { plan, warnings } = compileCreate(config, { ...ctxBase, stateDir: state.containerDir(o.root, o.id) });

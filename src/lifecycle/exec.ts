@@ -85,7 +85,6 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   const { proc, file } = await execProcess(config, o.flags);
   if (proc.terminal && o.detach && !o.consoleSocket) throw setupError('cannot allocate tty if tsrun will detach without setting console socket');
   if (!proc.terminal && o.consoleSocket) throw setupError('cannot use console socket if tsrun will not detach or allocate tty');
-  if (proc.terminal && !o.consoleSocket) throw setupError('exec --tty without --console-socket: not implemented yet (the runtime would have to proxy the pty)');
   const { compileExec } = await import('../plan/compile.js');
   // runc applies the container's profile to exec'd processes too
   const seccomp = config.linux?.seccomp ? (await import('../sys/seccomp.js')).compileSeccomp(config.linux.seccomp) : undefined;
@@ -93,7 +92,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   let compiled;
   try {
     compiled = compileExec(proc, config, {
-      initPid: record.pid, consoleSocket: o.consoleSocket, pidfdSocket: o.pidfdSocket, preserveFds, monitor: !o.detach, rootless: o.rootless, seccomp,
+      initPid: record.pid, consoleSocket: o.consoleSocket, pidfdSocket: o.pidfdSocket, preserveFds, monitor: !o.detach, proxyTty: !o.detach, rootless: o.rootless, seccomp,
     }, file);
   } catch (err) {
     if (err instanceof TsrunError) throw new TsrunError(err.message, { field: err.field, file: err.file, exitCode: SETUP_FAILED });

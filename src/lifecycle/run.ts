@@ -16,7 +16,7 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 
 
 export async function runContainer(o: RunOptions): Promise<number> {
-  const created = await createContainer({ ...o, monitor: !o.detach });
+  const created = await createContainer({ ...o, monitor: !o.detach, proxyTty: !o.detach });
   if ('text' in created) return 0;
   const { executor, record, dir } = created;
   try {

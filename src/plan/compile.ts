@@ -8,7 +8,7 @@ import { CLONE, NS_FILE } from './linux.js';
 import { planAfterPivot, planRootfs } from './mounts.js';
 import { planNamespaces } from './namespaces.js';
 import { planAttributes, planCredentials, planExec, planRlimits } from './process.js';
-import { op, PLAN_FLAG_MONITOR, type Plan, type PlanOp } from './types.js';
+import { op, PLAN_FLAG_MONITOR, PLAN_FLAG_PROXY_TTY, type Plan, type PlanOp } from './types.js';
 
 export interface Compiled {
   plan: Plan;
@@ -46,7 +46,8 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
   const types = new Set((config.linux?.namespaces ?? []).map((n) => n.type));
   if (config.hostname && !types.has('uts')) throw new TsrunError('unable to set hostname without a private UTS namespace', cfg('/hostname'));
   if (config.domainname && !types.has('uts')) throw new TsrunError('unable to set domainname without a private UTS namespace', cfg('/domainname'));
-  if (proc.terminal && !ctx.consoleSocket) {
+  const proxy = !!(proc.terminal && !ctx.consoleSocket && ctx.proxyTty && ctx.monitor);
+  if (proc.terminal && !ctx.consoleSocket && !proxy) {
     throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket', cfg('/process/terminal'));
   }
   if (!proc.terminal && ctx.consoleSocket) {
@@ -86,7 +87,7 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
   ops.push(...planCredentials(proc, po));
   ops.push(...planExec(proc, { ...po, preserveFds: ctx.preserveFds ?? 0, waitStart: true, startHooks: planHooks(config, 'startContainer') }));
   placeSeccomp(ops, ctx.seccomp, proc.noNewPrivileges === true);
-  return { plan: { flags: ctx.monitor ? PLAN_FLAG_MONITOR : 0, ops }, warnings };
+  return { plan: { flags: (ctx.monitor ? PLAN_FLAG_MONITOR : 0) | (proxy ? PLAN_FLAG_PROXY_TTY : 0), ops }, warnings };
 }
 
 /** A process joining a running container (`tsrun exec`). */
@@ -98,7 +99,8 @@ export function compileExec(proc: Process, container: Spec, ctx: ExecContext, fi
   const base = file === 'config.json' ? '/process' : '';
   const po = { base, file, rootless: ctx.rootless, newUser, warnings };
   const ops: PlanOp[] = [];
-  if (proc.terminal) {
+  const proxy = !!(proc.terminal && !ctx.consoleSocket && ctx.proxyTty && ctx.monitor);
+  if (proc.terminal && !proxy) {
     if (!ctx.consoleSocket) throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket', { field: `${base}/terminal`, file });
     ops.push(op('console_socket', { path: ctx.consoleSocket }, `${base}/terminal`));
   }
@@ -117,5 +119,5 @@ export function compileExec(proc: Process, container: Spec, ctx: ExecContext, fi
   ops.push(...planExec(proc, { ...po, preserveFds: ctx.preserveFds ?? 0, waitStart: false, startHooks: [] }));
   checkSeccomp(container, ctx.seccomp);
   placeSeccomp(ops, ctx.seccomp, proc.noNewPrivileges === true);
-  return { plan: { flags: ctx.monitor ? PLAN_FLAG_MONITOR : 0, ops }, warnings };
+  return { plan: { flags: (ctx.monitor ? PLAN_FLAG_MONITOR : 0) | (proxy ? PLAN_FLAG_PROXY_TTY : 0), ops }, warnings };
 }

@@ -28,6 +28,8 @@ export interface CreateContext {
   cgroupBinds?: CgroupBind[];
   /** Stage 0 stays and reports the exit (foreground run). */
   monitor?: boolean;
+  /** Foreground with a terminal and no console socket: stage 0 proxies the pty. */
+  proxyTty?: boolean;
   /** tsrun runs without root (rootless): setgroups is denied in the user namespace. */
   rootless?: boolean;
   /** linux.seccomp compiled to BPF (src/sys/seccomp.ts): the compiler itself stays pure. */
@@ -42,6 +44,7 @@ export interface ExecContext {
   preserveFds?: number;
   cgroupProcs?: string[];
   monitor?: boolean;
+  proxyTty?: boolean;
   rootless?: boolean;
   seccomp?: { program: Uint8Array; flags: number };
 }

@@ -14,6 +14,8 @@ export interface Plan {
 
 /** Stage 0 stays, waits for the child and reports its exit status (foreground run/exec). */
 export const PLAN_FLAG_MONITOR = 1;
+/** With MONITOR and a terminal but no console socket: stage 0 copies the pty to and from its stdio. */
+export const PLAN_FLAG_PROXY_TTY = 2;
 
 export function op<N extends OpName>(name: N, args: OpFields[N], field?: string): PlanOp {
   return { op: name, args, field } as PlanOp;

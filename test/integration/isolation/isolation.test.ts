@@ -250,3 +250,24 @@ test('linux.seccomp: a rule with errnoRet answers that errno; the default action
     r.cleanup();
   }
 });
+
+test('process.terminal without --console-socket: a foreground run proxies the pty to its own stdio', { skip: rootSkip, timeout: 30_000 }, () => {
+  const r = makeRoot();
+  const b = makeBundle({ args: ['sh', '-c', 'test -t 0 && echo IS-TTY; read x; echo got-$x; exit 3'], terminal: true });
+  try {
+    // script(1) gives tsrun a terminal, as a shell would
+    const res = spawnSync('script', ['-qec', `${tsrunBin} --root ${r.path} run --bundle ${b.dir} pt`, '/dev/null'], {
+      input: 'hello\n', encoding: 'utf8', timeout: 20_000,
+    });
+    assert.equal(res.status, 3, res.stderr);
+    assert.match(res.stdout, /IS-TTY/);
+    assert.match(res.stdout, /got-hello/);
+    // no terminal on our side and input at its end: the container reads EOF
+    const eof = r.ts(['run', '--bundle', b.dir, 'pt2']);
+    assert.equal(eof.code, 3, eof.stderr);
+    assert.match(eof.stdout, /got-\r?\n/);
+  } finally {
+    r.cleanup('pt', 'pt2');
+    b.remove();
+  }
+});
