@@ -51,6 +51,11 @@ static int openat2_in_root(int root, const char *path, int flags) {
   return fd;
 }
 
+static const char *fdpath(int fd, char *buf, size_t len) {
+  snprintf(buf, len, "/proc/self/fd/%d", fd);
+  return buf;
+}
+
 static int root_fd(struct ctx *c) {
   if (c->root_fd < 0) c->root_fd = open("/", O_PATH | O_CLOEXEC | O_DIRECTORY);
   return c->root_fd;
@@ -75,8 +80,84 @@ static int split(const char *path, char *parent, size_t plen, const char **name)
   return 0;
 }
 
-/* mkdir -p inside the root; returns an O_PATH fd of the directory. */
-static int mkdir_in_root(struct ctx *c, const char *path, mode_t mode) {
+/* Lexically clean an absolute path in place: no "." or empty components, and
+ * ".." never above "/" (the root clamps it, as RESOLVE_IN_ROOT does). */
+static void clean_path(char *p) {
+  char out[4096];
+  size_t o = 0;
+  const char *s = p;
+  while (*s) {
+    while (*s == '/') s++;
+    const char *e = s;
+    while (*e && *e != '/') e++;
+    size_t n = (size_t)(e - s);
+    if (n == 0 || (n == 1 && s[0] == '.')) {
+      /* skip */
+    } else if (n == 2 && s[0] == '.' && s[1] == '.') {
+      while (o > 0 && out[o - 1] != '/') o--;
+      if (o > 0) o--;
+    } else if (o + 1 + n < sizeof out) {
+      out[o++] = '/';
+      memcpy(out + o, s, n);
+      o += n;
+    }
+    s = e;
+  }
+  if (o == 0) out[o++] = '/';
+  out[o] = 0;
+  strcpy(p, out);
+}
+
+/* The path inside the root of an fd resolved inside it (its host path with the
+ * root's host path cut off). */
+static int path_in_root(struct ctx *c, int fd, char *buf, size_t len) {
+  char p[64], rootp[4096], fdp[4096];
+  ssize_t rn = readlink(fdpath(root_fd(c), p, sizeof p), rootp, sizeof rootp - 1);
+  ssize_t fn = readlink(fdpath(fd, p, sizeof p), fdp, sizeof fdp - 1);
+  if (rn < 0 || fn < 0) return -1;
+  rootp[rn] = 0;
+  fdp[fn] = 0;
+  if (strcmp(rootp, "/") == 0) rn = 0;
+  if (strncmp(fdp, rootp, (size_t)rn) != 0 || (fdp[rn] != '/' && fdp[rn] != 0)) {
+    errno = EXDEV; /* not below the root: never act on it */
+    return -1;
+  }
+  snprintf(buf, len, "%s", fdp[rn] ? fdp + rn : "/");
+  return 0;
+}
+
+/* `name` in the directory `pfd` is a symlink whose target is missing: the
+ * path, inside the root, it points to (made from the directory's real path
+ * inside the root, so every step is resolved in the root again). */
+static int dangling_target(struct ctx *c, int pfd, const char *name, char *out, size_t len) {
+  struct stat st;
+  char link[4096], base[4096];
+  if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return -1;
+  if (!S_ISLNK(st.st_mode)) {
+    errno = ENOTDIR;
+    return -1;
+  }
+  ssize_t n = readlinkat(pfd, name, link, sizeof link - 1);
+  if (n < 0) return -1;
+  link[n] = 0;
+  if (link[0] == '/') snprintf(out, len, "%s", link);
+  else {
+    if (path_in_root(c, pfd, base, sizeof base) < 0) return -1;
+    if ((size_t)snprintf(out, len, "%s/%s", base, link) >= len) {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+  }
+  clean_path(out);
+  return 0;
+}
+
+#define MAX_LINKS 40
+
+/* mkdir -p inside the root; returns an O_PATH fd of the directory. A
+ * component that is a dangling symlink is followed inside the root (its
+ * target made there), at most MAX_LINKS times. */
+static int mkdir_in_root_n(struct ctx *c, const char *path, mode_t mode, int *links) {
   int fd = openat2_in_root(root_fd(c), path, O_PATH | O_DIRECTORY);
   if (fd >= 0 || errno != ENOENT) return fd;
   char parent[4096];
@@ -85,7 +166,7 @@ static int mkdir_in_root(struct ctx *c, const char *path, mode_t mode) {
     errno = ENAMETOOLONG;
     return -1;
   }
-  int pfd = mkdir_in_root(c, parent, 0755);
+  int pfd = mkdir_in_root_n(c, parent, 0755, links);
   if (pfd < 0) return -1;
   /* an O_PATH fd is enough for *at() calls */
   if (mkdirat(pfd, name, mode) < 0 && errno != EEXIST) {
@@ -94,8 +175,21 @@ static int mkdir_in_root(struct ctx *c, const char *path, mode_t mode) {
     errno = e;
     return -1;
   }
+  fd = openat2_in_root(root_fd(c), path, O_PATH | O_DIRECTORY);
+  if (fd < 0 && errno == ENOENT) {
+    char target[4096];
+    if (++*links > MAX_LINKS) errno = ELOOP;
+    else if (dangling_target(c, pfd, name, target, sizeof target) == 0) fd = mkdir_in_root_n(c, target, mode, links);
+  }
+  int e = errno;
   close(pfd);
-  return openat2_in_root(root_fd(c), path, O_PATH | O_DIRECTORY);
+  errno = e;
+  return fd;
+}
+
+static int mkdir_in_root(struct ctx *c, const char *path, mode_t mode) {
+  int links = 0;
+  return mkdir_in_root_n(c, path, mode, &links);
 }
 
 /* Resolve a target inside the root, making it (a directory or an empty file)
@@ -104,27 +198,51 @@ static int resolve_target(struct ctx *c, const char *path, int kind) {
   int fd = openat2_in_root(root_fd(c), path, O_PATH);
   if (fd >= 0 || errno != ENOENT || kind == MKDIR_NONE) return fd;
   if (kind == MKDIR_DIR) return mkdir_in_root(c, path, 0755);
-  char parent[4096];
-  const char *name;
-  if (split(path, parent, sizeof parent, &name) < 0) {
-    errno = ENAMETOOLONG;
-    return -1;
+  char cur[4096];
+  snprintf(cur, sizeof cur, "%s", path);
+  for (int links = 0;; links++) {
+    char parent[4096];
+    const char *name;
+    if (split(cur, parent, sizeof parent, &name) < 0) {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+    int pfd = mkdir_in_root(c, parent, 0755);
+    if (pfd < 0) return -1;
+    char pp[64];
+    int dfd = open(fdpath(pfd, pp, sizeof pp), O_DIRECTORY | O_RDONLY | O_CLOEXEC); /* mknodat needs a real dir fd */
+    if (dfd < 0) {
+      int e = errno;
+      close(pfd);
+      errno = e;
+      return -1;
+    }
+    int r = mknodat(dfd, name, S_IFREG | 0644, 0);
+    int e = errno;
+    close(dfd);
+    if (r < 0 && e != EEXIST) {
+      close(pfd);
+      errno = e;
+      return -1;
+    }
+    fd = openat2_in_root(root_fd(c), cur, O_PATH);
+    if (fd >= 0 || errno != ENOENT) {
+      e = errno;
+      close(pfd);
+      errno = e;
+      return fd;
+    }
+    /* a dangling symlink: make its target, inside the root */
+    char next[4096];
+    r = links >= MAX_LINKS ? (errno = ELOOP, -1) : dangling_target(c, pfd, name, next, sizeof next);
+    e = errno;
+    close(pfd);
+    if (r < 0) {
+      errno = e;
+      return -1;
+    }
+    snprintf(cur, sizeof cur, "%s", next);
   }
-  int pfd = mkdir_in_root(c, parent, 0755);
-  if (pfd < 0) return -1;
-  char pp[64];
-  snprintf(pp, sizeof pp, "/proc/self/fd/%d", pfd);
-  int dfd = open(pp, O_DIRECTORY | O_RDONLY | O_CLOEXEC); /* mknodat needs a real dir fd */
-  close(pfd);
-  if (dfd < 0) return -1;
-  int r = mknodat(dfd, name, S_IFREG | 0644, 0);
-  int e = errno;
-  close(dfd);
-  if (r < 0 && e != EEXIST) {
-    errno = e;
-    return -1;
-  }
-  return openat2_in_root(root_fd(c), path, O_PATH);
 }
 
 /* A real directory fd for the parent of path (made if missing), and the name. */
@@ -145,11 +263,6 @@ static int parent_dir(struct ctx *c, const char *path, const char **name, char *
   }
   close(pfd);
   return dfd;
-}
-
-static const char *fdpath(int fd, char *buf, size_t len) {
-  snprintf(buf, len, "/proc/self/fd/%d", fd);
-  return buf;
 }
 
 /* Flags a remount must keep: those locked by a user namespace, and the rest we see now. */
@@ -200,18 +313,26 @@ int op_mount(struct ctx *c, const struct op_mount *o) {
     struct stat st;
     kind = (bind && stat(o->source, &st) == 0 && !S_ISDIR(st.st_mode)) ? MKDIR_FILE : MKDIR_DIR;
   }
-  int fd = resolve_target(c, o->target, kind);
-  if (fd < 0) return fail(c, errno, "destination %s: resolve inside the rootfs", o->target);
   int kernelfs = !bind && (strcmp(o->fstype, "proc") == 0 || strcmp(o->fstype, "sysfs") == 0);
+  int fd;
   if (kernelfs) {
     /* a procfs or sysfs over a symlink would land wherever the rootfs
-     * points it: these must be real directories all the way down */
-    close(fd);
+     * points it: these must be real directories all the way down, and a
+     * link there is refused before anything is made at its target */
     fd = openat2_in_root_how(root_fd(c), o->target, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
-    if (fd < 0)
-      return fail(c, errno == ELOOP || errno == ENOTDIR ? EINVAL : errno,
-                  "destination %s: a %s mount needs a real directory, not a symlink", o->target, o->fstype);
+    if (fd < 0 && errno == ENOENT) {
+      fd = mkdir_in_root(c, o->target, 0755);
+      if (fd >= 0) {
+        close(fd);
+        fd = openat2_in_root_how(root_fd(c), o->target, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+      }
+    }
+    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR || errno == EXDEV))
+      return fail(c, EINVAL, "destination %s: a %s mount needs a real directory, not a symlink", o->target, o->fstype);
+  } else {
+    fd = resolve_target(c, o->target, kind);
   }
+  if (fd < 0) return fail(c, errno, "destination %s: resolve inside the rootfs", o->target);
   char p[64];
   fdpath(fd, p, sizeof p);
   const char *data = *o->data ? o->data : NULL;

@@ -185,7 +185,8 @@ export function planRootfs(config: Spec, ctx: MountContext & { noPivot?: boolean
   const inUserNs = ctx.newUser || (config.linux?.namespaces ?? []).some((n) => n.type === 'user');
   const devBound = mounts.some((m) => normalize(m.destination) === '/dev' && (m.type === 'bind' || parseMountOptions(m.options).bind));
   if (!devBound) {
-    const configured = new Set((config.linux?.devices ?? []).map((d) => normalize(d.path)));
+    // a device the config gives or mounts over itself is not made here
+    const configured = new Set([...(config.linux?.devices ?? []).map((d) => normalize(d.path)), ...mounts.map((m) => normalize(m.destination))]);
     for (const d of DEFAULT_DEVICES) {
       if (configured.has(d.path)) continue;
       ops.push(op('mknod', { path: d.path, type: S_IFCHR, major: d.major, minor: d.minor, mode: 0o666, uid: 0, gid: 0, bind_fallback: 1 }, undefined));
