@@ -620,7 +620,8 @@ int op_readonly_path(struct ctx *c, const struct op_readonly_path *o) {
   if (r < 0) return fail(c, e, "bind %s", o->path);
   fd = openat2_in_root(root_fd(c), o->path, O_PATH | O_NOFOLLOW);
   if (fd < 0) return fail(c, errno, "reopen %s", o->path);
-  r = remount_bind(fdpath(fd, p, sizeof p), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | current_flags(p));
+  /* read-only on top of what the path has; nothing else changes */
+  r = remount_bind(fdpath(fd, p, sizeof p), MS_RDONLY | current_flags(p));
   e = errno;
   close(fd);
   return r < 0 ? fail(c, e, "remount %s read-only", o->path) : 0;
