@@ -1,6 +1,7 @@
 // Run a busybox script in a container and read back what it saw: the
 // container's /proc/self/mountinfo, parsed, and key=value lines.
 import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
 import { makeBundle, type Bundle } from '../../helpers/bundle.js';
 import type { Spec } from '../../../src/spec/types.js';
 import type { Root } from '../lifecycle/helpers.js';
@@ -48,10 +49,11 @@ export interface Ran {
 }
 
 /** `tsrun run` the script with a patched config; the bundle is removed before returning. */
-export function runIn(r: Root, id: string, script: string, patch: (s: Spec) => void = () => {}, extra: string[] = []): Ran {
+export function runIn(r: Root, id: string, script: string, patch: (s: Spec) => void = () => {}, extra: string[] = [], prepare?: (rootfs: string) => void): Ran {
   const b = makeBundle({ args: ['sh', '-c', script], patch });
   chmodSync(b.dir, 0o755);
   try {
+    prepare?.(join(b.dir, 'rootfs'));
     const res = r.ts(['run', ...extra, '--bundle', b.dir, id]);
     return { ...res, bundle: b };
   } finally {

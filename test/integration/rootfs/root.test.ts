@@ -1,0 +1,135 @@
+// The root itself: pivot and --no-pivot, root.readonly, rootfsPropagation
+// applied to the container's /, a relative root.path; masked and read-only
+// paths tried for reading and writing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeBundle } from '../../helpers/bundle.js';
+import { rootSkip } from '../../helpers/tsrun.js';
+import { makeRoot } from '../lifecycle/helpers.js';
+import { kv, mountAt, mountinfoOf, MOUNTINFO, runIn } from './helpers.js';
+
+const WRITE_ROOT = 'touch /probe 2>/dev/null && echo rootw=yes || echo rootw=no';
+
+test('root.readonly: / is mounted ro and refuses writes; without it / is writable', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  try {
+    const ro = runIn(r, 'ro', `${MOUNTINFO}; ${WRITE_ROOT}`, (s) => {
+      s.root!.readonly = true;
+    });
+    assert.equal(ro.code, 0, ro.stderr);
+    assert.ok(mountAt(mountinfoOf(ro.stdout), '/')!.opts.has('ro'));
+    assert.equal(kv(ro.stdout).rootw, 'no');
+    const rw = runIn(r, 'rw', `${MOUNTINFO}; ${WRITE_ROOT}`, (s) => {
+      s.root!.readonly = false;
+    });
+    assert.equal(rw.code, 0, rw.stderr);
+    assert.ok(mountAt(mountinfoOf(rw.stdout), '/')!.opts.has('rw'));
+    assert.equal(kv(rw.stdout).rootw, 'yes');
+  } finally {
+    r.cleanup();
+  }
+});
+
+test('--no-pivot: MS_MOVE + chroot gives the same root (read-only too), and the host root is not reachable', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  try {
+    const res = runIn(r, 'nopivot', `${MOUNTINFO}; ${WRITE_ROOT}; ls /..; echo hostname=$(cat /etc/hostname)`, (s) => {
+      s.root!.readonly = true;
+    }, ['--no-pivot']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(kv(res.stdout).rootw, 'no');
+    assert.equal(kv(res.stdout).hostname, 'tsrun');
+    assert.match(res.stdout, /\bbin\b/);
+    const mi = mountinfoOf(res.stdout);
+    assert.ok(mi.some((m) => m.mountPoint === '/proc' && m.fstype === 'proc'));
+  } finally {
+    r.cleanup();
+  }
+});
+
+test('linux.rootfsPropagation: shared, private and unbindable are what / has after the pivot', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  try {
+    const want: Record<string, (tags: string[]) => boolean> = {
+      shared: (t) => t.some((x) => x.startsWith('shared:')),
+      private: (t) => t.length === 0,
+      unbindable: (t) => t.includes('unbindable'),
+      rslave: (t) => !t.some((x) => x.startsWith('shared:')),
+    };
+    for (const [prop, ok] of Object.entries(want)) {
+      const res = runIn(r, `prop-${prop}`, MOUNTINFO, (s) => {
+        s.linux!.rootfsPropagation = prop;
+      });
+      assert.equal(res.code, 0, `${prop}: ${res.stderr}`);
+      const tags = mountAt(mountinfoOf(res.stdout), '/')!.tags;
+      assert.ok(ok(tags), `${prop}: / has ${tags.join(' ') || 'no tags'}`);
+    }
+  } finally {
+    r.cleanup();
+  }
+});
+
+test('root.path: relative to the bundle or absolute', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  const b = makeBundle({ args: ['sh', '-c', 'echo ok=$(cat /etc/hostname)'], patch: (s) => { s.root!.path = 'other-root'; } });
+  try {
+    renameSync(join(b.dir, 'rootfs'), join(b.dir, 'other-root'));
+    const rel = r.ts(['run', '--bundle', b.dir, 'relroot']);
+    assert.equal(rel.code, 0, rel.stderr);
+    assert.equal(kv(rel.stdout).ok, 'tsrun');
+    r.ts(['delete', '--force', 'relroot']);
+    const cfgPath = join(b.dir, 'config.json');
+    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+    cfg.root.path = join(b.dir, 'other-root');
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    const abs = r.ts(['run', '--bundle', b.dir, 'absroot']);
+    assert.equal(abs.code, 0, abs.stderr);
+    assert.equal(kv(abs.stdout).ok, 'tsrun');
+  } finally {
+    r.cleanup('relroot', 'absroot');
+    b.remove();
+  }
+});
+
+test('linux.maskedPaths and readonlyPaths: files read empty, directories are empty and read-only, read-only paths refuse writes, missing ones are skipped', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  const script = [
+    MOUNTINFO,
+    'echo hostname_len=$(cat /etc/hostname | wc -c)',
+    'echo secret > /etc/hostname; echo after=$(cat /etc/hostname | wc -c)',
+    'echo mdir=$(ls -A /mdir | wc -l)',
+    'touch /mdir/x 2>/dev/null && echo mdirw=yes || echo mdirw=no',
+    'touch /rodir/x 2>/dev/null && echo rodirw=yes || echo rodirw=no',
+    'echo rofile=$(cat /rodir/keep)',
+    'touch /tmp/x && echo tmpw=yes',
+  ].join('; ');
+  try {
+    const res = runIn(r, 'paths', script, (s) => {
+      s.root!.readonly = false;
+      s.linux!.maskedPaths = ['/etc/hostname', '/mdir', '/no/such/masked'];
+      s.linux!.readonlyPaths = ['/rodir', '/no/such/ro'];
+    }, [], (rootfs) => {
+      mkdirSync(join(rootfs, 'mdir'));
+      writeFileSync(join(rootfs, 'mdir', 'hidden'), 'hidden\n');
+      mkdirSync(join(rootfs, 'rodir'));
+      writeFileSync(join(rootfs, 'rodir', 'keep'), 'kept\n');
+    });
+    assert.equal(res.code, 0, res.stderr);
+    const o = kv(res.stdout);
+    assert.equal(o.hostname_len, '0', 'a masked file reads as /dev/null');
+    assert.equal(o.after, '0', 'writes to it go nowhere');
+    assert.equal(o.mdir, '0', 'a masked directory is empty');
+    assert.equal(o.mdirw, 'no', 'and read-only');
+    assert.equal(o.rodirw, 'no');
+    assert.equal(o.rofile, 'kept');
+    assert.equal(o.tmpw, 'yes', 'the rest of the root stays writable');
+    const mi = mountinfoOf(res.stdout);
+    assert.ok(mountAt(mi, '/rodir')!.opts.has('ro'));
+    assert.ok(mountAt(mi, '/mdir')!.opts.has('ro'));
+    assert.equal(mountAt(mi, '/mdir')!.fstype, 'tmpfs');
+  } finally {
+    r.cleanup();
+  }
+});
