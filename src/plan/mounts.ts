@@ -1,6 +1,6 @@
 // The container's filesystem: config mounts in order, /dev's default nodes
 // and links, the pivot, a read-only root, masked and read-only paths.
-import { isAbsolute, join, normalize } from 'node:path/posix';
+import { isAbsolute, join, normalize as normalizePosix } from 'node:path/posix';
 import { TsrunError } from '../errors.js';
 import type { LinuxDevice, Mount, Spec } from '../spec/types.js';
 import type { CgroupBind } from './context.js';
@@ -76,6 +76,12 @@ export function parseMountOptions(options: string[] = []): ParsedOptions {
     data.push(o);
   }
   return { flags, propagation, data, bind: (flags & MS.BIND) !== 0, attrSet, attrClr };
+}
+
+/** A container path as the executor and the comparisons here want it: no `.`, `..` or trailing slash. */
+function normalize(p: string): string {
+  const n = normalizePosix(p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
 }
 
 /** The default device nodes of every container (runc's AllowedDevices). */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { makeBundle } from '../../helpers/bundle.js';
 import { rootSkip } from '../../helpers/tsrun.js';
 import { makeRoot } from '../lifecycle/helpers.js';
+import type { RootfsPropagation } from '../../../src/spec/types.js';
 import { kv, mountAt, mountinfoOf, MOUNTINFO, runIn } from './helpers.js';
 
 const WRITE_ROOT = 'touch /probe 2>/dev/null && echo rootw=yes || echo rootw=no';
@@ -52,13 +53,13 @@ test('--no-pivot: MS_MOVE + chroot gives the same root (read-only too), and the 
 test('linux.rootfsPropagation: shared, private and unbindable are what / has after the pivot', { skip: rootSkip }, () => {
   const r = makeRoot();
   try {
-    const want: Record<string, (tags: string[]) => boolean> = {
+    const want: Record<RootfsPropagation, (tags: string[]) => boolean> = {
       shared: (t) => t.some((x) => x.startsWith('shared:')),
       private: (t) => t.length === 0,
       unbindable: (t) => t.includes('unbindable'),
-      rslave: (t) => !t.some((x) => x.startsWith('shared:')),
+      slave: (t) => !t.some((x) => x.startsWith('shared:')),
     };
-    for (const [prop, ok] of Object.entries(want)) {
+    for (const [prop, ok] of Object.entries(want) as Array<[RootfsPropagation, (tags: string[]) => boolean]>) {
       const res = runIn(r, `prop-${prop}`, MOUNTINFO, (s) => {
         s.linux!.rootfsPropagation = prop;
       });
