@@ -133,6 +133,22 @@ int op_chdir(struct ctx *c, const struct op_chdir *o) {
   return 0;
 }
 
+/* The state as the hook sees it from inside: "pid" is ours in the
+ * container's pid namespace (runc's init reports its own getpid()). */
+static void write_state(int fd, const char *json, size_t len) {
+  const char *p = strstr(json, "\"pid\":");
+  if (p) {
+    const char *num = p + 6, *end = num;
+    while (*end >= '0' && *end <= '9') end++;
+    char pid[16];
+    int n = snprintf(pid, sizeof pid, "%d", getpid());
+    if (write(fd, json, (size_t)(num - json)) < 0 || write(fd, pid, (size_t)n) < 0 ||
+        write(fd, end, len - (size_t)(end - json)) < 0) { /* a hook may ignore stdin */ }
+    return;
+  }
+  if (write(fd, json, len) < 0) { /* a hook may ignore stdin */ }
+}
+
 int op_hook(struct ctx *c, const struct op_hook *o) {
   int in[2];
   if (pipe2(in, O_CLOEXEC) < 0) return fail(c, errno, "pipe for %s hook", o->kind);
@@ -148,7 +164,7 @@ int op_hook(struct ctx *c, const struct op_hook *o) {
   }
   close(in[0]);
   signal(SIGPIPE, SIG_IGN);
-  if (c->state_json && write(in[1], c->state_json, c->state_len) < 0) { /* a hook may ignore stdin */ }
+  if (c->state_json) write_state(in[1], c->state_json, c->state_len);
   close(in[1]);
   signal(SIGPIPE, SIG_DFL);
   int status;

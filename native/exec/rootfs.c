@@ -15,6 +15,9 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
@@ -689,5 +692,122 @@ int op_console(struct ctx *c, const struct op_console *o) {
     if (dup2(peer, i) < 0) return fail(c, errno, "dup the pty onto stdio");
   close(peer);
   if (ioctl(0, TIOCSCTTY, 0) < 0) return fail(c, errno, "make the pty the controlling terminal");
+  return 0;
+}
+
+/* ---- idmapped mounts
+ * Setting MOUNT_ATTR_IDMAP needs CAP_SYS_ADMIN over the filesystem's user
+ * namespace (the host's, for host filesystems): stage 0 makes the idmapped
+ * clone with host credentials before the clone, the child inherits the fd
+ * and moves it onto its target inside the root. */
+
+static int write_file_at(pid_t pid, const char *name, const char *text) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t len = strlen(text);
+  ssize_t n = write(fd, text, len);
+  int e = errno;
+  close(fd);
+  if (n != (ssize_t)len) {
+    errno = n < 0 ? e : EIO;
+    return -1;
+  }
+  return 0;
+}
+
+/* A user namespace with these maps, as an fd: a short-lived helper process
+ * unshares it, we write its maps from outside and keep its ns file. */
+static int userns_with_maps(const char *uid_map, const char *gid_map) {
+  int go[2];
+  if (pipe2(go, O_CLOEXEC) < 0) return -1;
+  pid_t pid = fork();
+  if (pid < 0) {
+    int e = errno;
+    close(go[0]);
+    close(go[1]);
+    errno = e;
+    return -1;
+  }
+  if (pid == 0) {
+    close(go[1]);
+    char b;
+    if (unshare(CLONE_NEWUSER) < 0) _exit(1);
+    /* the parent reads our ns once we are in it; wait until it is done */
+    (void)!write(go[0], "", 0);
+    (void)!read(go[0], &b, 1);
+    _exit(0);
+  }
+  close(go[0]);
+  /* wait until the helper is in its own user namespace */
+  char self[64], child[64], ns[64];
+  ssize_t a = readlink("/proc/self/ns/user", self, sizeof self - 1);
+  int fd = -1, e = 0;
+  for (int tries = 0; tries < 2000; tries++) {
+    snprintf(ns, sizeof ns, "/proc/%d/ns/user", (int)pid);
+    ssize_t b = readlink(ns, child, sizeof child - 1);
+    if (a > 0 && b > 0 && (a != b || memcmp(self, child, (size_t)a) != 0)) break;
+    usleep(500);
+  }
+  if (write_file_at(pid, "uid_map", uid_map) < 0 || write_file_at(pid, "gid_map", gid_map) < 0) e = errno;
+  else {
+    fd = open(ns, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) e = errno;
+  }
+  close(go[1]); /* the helper's read returns: it exits */
+  kill(pid, SIGKILL);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+  if (fd < 0) errno = e;
+  return fd;
+}
+
+int idmap_prepare(struct ctx *c, const struct op_mount_idmap *o) {
+  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (o->recursive ? AT_RECURSIVE : 0);
+  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, o->source, flags);
+  if (tree < 0) return fail(c, errno, "destination %s: clone %s for an idmapped mount", o->target, o->source);
+  int userns = userns_with_maps(o->uid_map, o->gid_map);
+  if (userns < 0) {
+    int e = errno;
+    close(tree);
+    return fail(c, e, "destination %s: make the user namespace of the idmapped mount", o->target);
+  }
+  struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
+  long r = syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (o->recursive ? AT_RECURSIVE : 0), &a, sizeof a);
+  int e = errno;
+  close(userns);
+  if (r < 0) {
+    close(tree);
+    if (e == EINVAL || e == EPERM || e == ENOSYS)
+      return fail(c, e, "destination %s: the filesystem of %s cannot be idmapped here (kernel or filesystem without idmapped mount support)", o->target, o->source);
+    return fail(c, e, "destination %s: idmap %s", o->target, o->source);
+  }
+  return tree;
+}
+
+int op_mount_idmap(struct ctx *c, const struct op_mount_idmap *o, int tree) {
+  if (tree < 0) return fail(c, EBADF, "destination %s: no idmapped mount was prepared", o->target);
+  int kind = (int)o->mkdir;
+  if (kind == MKDIR_AUTO) {
+    struct stat st;
+    kind = fstat(tree, &st) == 0 && !S_ISDIR(st.st_mode) ? MKDIR_FILE : MKDIR_DIR;
+  }
+  int fd = resolve_target(c, o->target, kind);
+  if (fd < 0) return fail(c, errno, "destination %s: resolve inside the rootfs", o->target);
+  long r = syscall(SYS_move_mount, tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  int e = errno;
+  close(fd);
+  close(tree);
+  if (r < 0) return fail(c, e, "destination %s: move the idmapped mount of %s", o->target, o->source);
+  if (o->flags) {
+    char p[64];
+    fd = resolve_target(c, o->target, MKDIR_NONE);
+    if (fd < 0) return fail(c, errno, "destination %s: reopen", o->target);
+    r = remount_bind(fdpath(fd, p, sizeof p), o->flags);
+    e = errno;
+    close(fd);
+    if (r < 0) return fail(c, e, "destination %s: remount with its options", o->target);
+  }
   return 0;
 }

@@ -27,7 +27,13 @@ export async function runContainer(o: RunOptions): Promise<number> {
     executor.close();
     throw err;
   }
-  poststart(record);
+  try {
+    poststart(record);
+  } catch (err) {
+    executor.close();
+    if (!o.keep) await destroyContainer(o.root, record);
+    throw err;
+  }
   if (o.detach) {
     executor.close();
     return 0;

@@ -5,6 +5,7 @@ import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import type { Spec } from '../spec/types.js';
 import { EXEC_FIFO } from '../state/paths.js';
+import { isAlive } from '../state/proc.js';
 import type { ContainerRecord, ContainerStatus } from '../state/types.js';
 import { runHooks } from './hooks.js';
 
@@ -70,8 +71,22 @@ export function releaseInit(dir: string): void {
   }
 }
 
+/**
+ * Poststart hooks. A failure stops the container and fails `start`, as runc
+ * does (the spec only asks for a warning; callers expect runc).
+ */
 export function poststart(record: ContainerRecord): void {
   const config = record.config as unknown as Spec;
   const state = { ociVersion: record.ociVersion, id: record.id, status: 'running', pid: record.pid, bundle: record.bundle, ...(Object.keys(record.annotations ?? {}).length ? { annotations: record.annotations } : {}) };
-  runHooks('poststart', config.hooks?.poststart, state, true);
+  try {
+    runHooks('poststart', config.hooks?.poststart, state);
+  } catch (err) {
+    try {
+      process.kill(record.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+    for (let i = 0; i < 500 && isAlive(record.pid, record.pidStartTime); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    throw err;
+  }
 }

@@ -2,7 +2,7 @@
 // and links, the pivot, a read-only root, masked and read-only paths.
 import { isAbsolute, join, normalize as normalizePosix } from 'node:path/posix';
 import { TsrunError } from '../errors.js';
-import type { LinuxDevice, Mount, Spec } from '../spec/types.js';
+import type { LinuxDevice, LinuxIDMapping, Mount, Spec } from '../spec/types.js';
 import type { CgroupBind } from './context.js';
 import { MKDIR, MOUNT_FLAGS, MOUNT_OPT_BIND, MS, PROPAGATION, S_IFBLK, S_IFCHR, S_IFIFO } from './linux.js';
 import { op, type PlanOp } from './types.js';
@@ -45,7 +45,13 @@ export const RECURSIVE_ATTRS: Record<string, { set?: number; clr?: number }> = {
   rstrictatime: { set: MOUNT_ATTR.STRICTATIME, clr: MOUNT_ATTR.ATIME_MASK },
   rnosymfollow: { set: MOUNT_ATTR.NOSYMFOLLOW },
   rsymfollow: { clr: MOUNT_ATTR.NOSYMFOLLOW },
+  // relatime is the zero atime mode: clearing it, or strictatime, means relatime
+  rnorelatime: { clr: MOUNT_ATTR.ATIME_MASK },
+  rnostrictatime: { clr: MOUNT_ATTR.ATIME_MASK },
 };
+
+/** Options that are neither flags nor fs data. */
+const IDMAP_OPTIONS = new Set(['idmap', 'ridmap']);
 
 /** Split mount options into flags, propagation and fs data, as runc's parseMountOptions. */
 export function parseMountOptions(options: string[] = []): ParsedOptions {
@@ -63,6 +69,11 @@ export function parseMountOptions(options: string[] = []): ParsedOptions {
       attrClr = (attrClr & ~bits) | (r.clr ?? 0);
       continue;
     }
+    if (o === 'symfollow') {
+      flags &= ~MS.NOSYMFOLLOW;
+      continue;
+    }
+    if (IDMAP_OPTIONS.has(o)) continue;
     const f = MOUNT_FLAGS[o];
     if (f) {
       flags = f.clear ? flags & ~f.flag : flags | f.flag;
@@ -115,10 +126,16 @@ function deviceType(d: LinuxDevice): number {
   }
 }
 
+function mapText(maps: LinuxIDMapping[]): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
 export interface MountContext {
   bundle: string;
   rootfs: string;
   newUser: boolean;
+  /** The container's user namespace mappings, for idmap options without mappings of their own. */
+  userMappings?: { uid?: LinuxIDMapping[]; gid?: LinuxIDMapping[] };
   cgroupBinds?: CgroupBind[];
 }
 
@@ -151,6 +168,24 @@ function mountOps(m: Mount, i: number, ctx: MountContext): PlanOp[] {
   checkProcDestination(target, type, bind, field);
   let source = m.source ?? '';
   if (bind && source && !isAbsolute(source)) source = join(ctx.bundle, source);
+  const idmapOpt = m.options?.find((x) => IDMAP_OPTIONS.has(x));
+  if (m.uidMappings || m.gidMappings || idmapOpt) {
+    if (!bind) {
+      throw new TsrunError('an idmapped mount must be a bind mount (options bind or rbind)', { field: `${field}/options`, file: 'config.json' });
+    }
+    // Without mappings of its own, the mount takes the container's.
+    const uid = m.uidMappings ?? ctx.userMappings?.uid;
+    const gid = m.gidMappings ?? ctx.userMappings?.gid;
+    if (!uid?.length || !gid?.length) {
+      throw new TsrunError('an idmapped mount needs uidMappings and gidMappings (on the mount or the container)', { field, file: 'config.json' });
+    }
+    const idmapOp = op('mount_idmap', {
+      source, target, recursive: idmapOpt === 'ridmap' || (o.flags & MS.REC) !== 0 ? 1 : 0,
+      uid_map: mapText(uid), gid_map: mapText(gid), flags: o.flags & ~(MS.BIND | MS.REC), mkdir: MKDIR.auto,
+    }, field);
+    const attrOps = o.attrSet || o.attrClr ? [op('mount_attr', { target, attr_set: o.attrSet, attr_clr: o.attrClr }, field)] : [];
+    return [idmapOp, ...attrOps];
+  }
   const attrs = o.attrSet || o.attrClr ? [op('mount_attr', { target, attr_set: o.attrSet, attr_clr: o.attrClr }, field)] : [];
   if (type === 'cgroup' && ctx.cgroupBinds) {
     return [op('cgroup_v1_binds', {
@@ -184,7 +219,8 @@ export function planRootfs(config: Spec, ctx: MountContext & { noPivot?: boolean
   ops.push(op('propagation', { target: '/', flags: MS.SLAVE | MS.REC }, '/linux/rootfsPropagation'));
   ops.push(op('rootfs', { path: ctx.rootfs }, '/root/path'));
   const mounts = config.mounts ?? [];
-  mounts.forEach((m, i) => ops.push(...mountOps(m, i, ctx)));
+  const mctx = { ...ctx, userMappings: ctx.userMappings ?? { uid: config.linux?.uidMappings, gid: config.linux?.gidMappings } };
+  mounts.forEach((m, i) => ops.push(...mountOps(m, i, mctx)));
 
   // /dev gets the default nodes unless the host's /dev is bound in.
   // A joined user namespace forbids mknod just as a new one does.

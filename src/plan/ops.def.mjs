@@ -67,6 +67,10 @@ export const ops = [
   { name: 'exec', stage: 'child', doc: 'reset signals, close fds >= 3 + preserved, execve', fields: [['args', 'strs'], ['env', 'strs'], ['preserve_fds', 'u32']] },
   // ---- appended (codes above never change)
   { name: 'mount_attr', stage: 'child', doc: 'mount_setattr(AT_RECURSIVE) on a mount inside the root: the r* options (rro, rnosuid, ...)', fields: [['target', 'str'], ['attr_set', 'u32'], ['attr_clr', 'u32']] },
+  {
+    name: 'mount_idmap', stage: 'child', doc: 'move an idmapped clone of source (made by stage 0 before the clone: open_tree + MOUNT_ATTR_IDMAP) onto target inside the root',
+    fields: [['source', 'str'], ['target', 'str'], ['recursive', 'u32'], ['uid_map', 'str'], ['gid_map', 'str'], ['flags', 'u32'], ['mkdir', 'u32']],
+  },
 ];
 
 // Messages between the runtime and the executor on the sync socket.

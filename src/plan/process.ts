@@ -44,12 +44,23 @@ export interface ProcessPlanOptions {
   warnings?: string[];
 }
 
+const RLIM_INFINITY = (1n << 64n) - 1n;
+
+/**
+ * A uint64 limit from JSON: "unlimited" (2^64-1) arrives as a double that
+ * rounds up to 2^64, which must not wrap around to a small number.
+ */
+export function rlimValue(v: number): bigint {
+  if (!Number.isFinite(v) || v >= 2 ** 64 - 1) return RLIM_INFINITY;
+  return BigInt(Math.max(0, Math.trunc(v)));
+}
+
 /** Ops stage 0 runs on the child from outside. */
 export function planRlimits(proc: Process, o: ProcessPlanOptions): PlanOp[] {
   return (proc.rlimits ?? []).map((r, i) => {
     const res = RLIMITS[r.type];
     if (res === undefined) throw new TsrunError(`unknown rlimit type "${r.type}"`, where(o.file, `${o.base}/rlimits/${i}/type`));
-    return op('prlimit', { resource: res, soft: BigInt(r.soft), hard: BigInt(r.hard) }, `${o.base}/rlimits/${i}`);
+    return op('prlimit', { resource: res, soft: rlimValue(r.soft), hard: rlimValue(r.hard) }, `${o.base}/rlimits/${i}`);
   });
 }
 

@@ -55,7 +55,11 @@ test('hooks run in order with the state on stdin: prestart, createRuntime, creat
       assert.equal(e.state.id, 'h');
       assert.equal(e.state.bundle, b.dir);
     }
-    for (const e of entries.slice(0, 5)) assert.equal(e.state.pid, pid, `${e.kind} sees the init pid`);
+    for (const e of entries.slice(0, 5)) {
+      // hooks run inside the container see the init as pid 1, as runc reports it
+      const want = e.kind === 'createContainer' || e.kind === 'startContainer' ? 1 : pid;
+      assert.equal(e.state.pid, want, `${e.kind} sees the init pid`);
+    }
     assert.equal(entries[4]!.state.status, 'running');
     assert.equal(entries[5]!.state.status, 'stopped');
   } finally {
@@ -64,7 +68,7 @@ test('hooks run in order with the state on stdin: prestart, createRuntime, creat
   }
 });
 
-test('a failing createRuntime hook fails create with one error naming /hooks/createRuntime/0; a failing poststart only warns', { skip: rootSkip }, () => {
+test('a failing createRuntime hook fails create with one error naming /hooks/createRuntime/0; a failing poststart fails start and stops the container (runc)', { skip: rootSkip }, () => {
   const r = makeRoot();
   const b = makeBundle({ args: ['true'] });
   try {
@@ -76,10 +80,16 @@ test('a failing createRuntime hook fails create with one error naming /hooks/cre
     assert.match(res.stderr, /\/hooks\/createRuntime\/0: error running createRuntime hook #0: exit status 3/);
     assert.equal(r.state('hf'), null);
 
+    // runc's behaviour, which callers expect: a failing poststart hook fails start and stops the container
     config.hooks = { poststart: [{ path: '/bin/false' }], createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 0'], timeout: 5 }] };
+    config.process.args = ['sleep', '100'];
     writeFileSync(join(b.dir, 'config.json'), JSON.stringify(config));
-    res = r.ts(['run', '--bundle', b.dir, 'hf']);
-    assert.equal(res.code, 0, res.stderr);
+    assert.equal(r.ts(['create', '--bundle', b.dir, 'hf']).code, 0);
+    res = r.ts(['start', 'hf']);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /error running poststart hook #0: exit status 1/);
+    assert.equal(r.state('hf')?.status, 'stopped');
+    assert.equal(r.ts(['delete', 'hf']).code, 0);
 
     config.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 5'], timeout: 1 }] };
     writeFileSync(join(b.dir, 'config.json'), JSON.stringify(config));

@@ -140,3 +140,12 @@ test('exec: joins every namespace of the init, user first, no fifo wait', () => 
   assert.ok(joins.includes('/proc/42/ns/mnt') && joins.includes('/proc/42/ns/pid'));
   assert.ok(!plan.ops.some((o) => o.op === 'wait_start' || o.op === 'exec_fifo'));
 });
+
+test('rlimits: "unlimited" (2^64-1, a double in JSON) stays RLIM_INFINITY instead of wrapping around', () => {
+  const list = ops(spec((s) => {
+    s.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: 0, hard: 18446744073709551615 }];
+  }));
+  const rl = find(list, 'prlimit')[0]!;
+  assert.equal(BigInt(rl.args.hard), (1n << 64n) - 1n);
+  assert.equal(BigInt(rl.args.soft), 0n);
+});
