@@ -69,6 +69,9 @@ int op_remount_ro(struct ctx *c, const struct op_remount_ro *o);
 int op_mask_path(struct ctx *c, const struct op_mask_path *o);
 int op_readonly_path(struct ctx *c, const struct op_readonly_path *o);
 int op_mount_attr(struct ctx *c, const struct op_mount_attr *o);
+/* stage 0, before the clone: returns the fd of the idmapped clone (kept in ns_fds[op index]) */
+int idmap_prepare(struct ctx *c, const struct op_mount_idmap *o);
+int op_mount_idmap(struct ctx *c, const struct op_mount_idmap *o, int tree);
 int op_sysctl(struct ctx *c, const struct op_sysctl *o);
 int op_console(struct ctx *c, const struct op_console *o);
 

@@ -241,6 +241,16 @@ int main(int argc, char **argv) {
     }
   }
 
+  /* idmapped mounts are made with the host's credentials, before any setns */
+  for (uint32_t k = 0; k < p.nops; k++) {
+    if (p.ops[k].code != OP_MOUNT_IDMAP) continue;
+    c.err_op = (int)k;
+    if ((c.ns_fds[k] = idmap_prepare(&c, &p.ops[k].u.mount_idmap)) < 0) {
+      report_error(&c);
+      return 1;
+    }
+  }
+
   uint32_t i = 0;
   uint64_t clone_flags = 0;
   int have_clone = 0;

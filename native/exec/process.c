@@ -276,6 +276,7 @@ int run_child_op(struct ctx *c, const struct op *op) {
   case OP_MASK_PATH: return op_mask_path(c, &op->u.mask_path);
   case OP_READONLY_PATH: return op_readonly_path(c, &op->u.readonly_path);
   case OP_MOUNT_ATTR: return op_mount_attr(c, &op->u.mount_attr);
+  case OP_MOUNT_IDMAP: return op_mount_idmap(c, &op->u.mount_idmap, c->ns_fds[c->err_op]);
   case OP_HOSTNAME:
     if (sethostname(op->u.hostname.name, strlen(op->u.hostname.name)) < 0) return fail(c, errno, "sethostname");
     return 0;

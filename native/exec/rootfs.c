@@ -734,8 +734,7 @@ static int userns_with_maps(const char *uid_map, const char *gid_map) {
     close(go[1]);
     char b;
     if (unshare(CLONE_NEWUSER) < 0) _exit(1);
-    /* the parent reads our ns once we are in it; wait until it is done */
-    (void)!write(go[0], "", 0);
+    /* stay until the parent has our ns file and closes its end */
     (void)!read(go[0], &b, 1);
     _exit(0);
   }

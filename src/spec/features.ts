@@ -17,7 +17,7 @@ export const claims = {
   apparmor: false,
   selinux: false,
   intelRdt: false,
-  idmapMounts: false,
+  idmapMounts: true,
   netDevices: false,
 };
 

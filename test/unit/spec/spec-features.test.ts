@@ -126,9 +126,9 @@ test('tsrun features prints a features document that validates, with the linux o
   assert.ok(linux.seccomp?.actions?.includes('SCMP_ACT_NOTIFY'));
   assert.ok(linux.seccomp?.archs?.includes('SCMP_ARCH_X86_64'));
   for (const f of linux.seccomp?.supportedFlags ?? []) assert.ok(linux.seccomp?.knownFlags?.includes(f), f);
-  assert.equal(linux.mountExtensions?.idmap?.enabled, false);
-  // Until idmapped mounts work, the option names are not claimed either.
-  assert.ok(!doc.mountOptions?.includes('idmap'));
+  assert.equal(linux.mountExtensions?.idmap?.enabled, true);
+  // Idmapped mounts work: the option names are claimed with them.
+  assert.ok(doc.mountOptions?.includes('idmap') && doc.mountOptions.includes('ridmap'));
   assert.deepEqual(linux.apparmor, { enabled: false });
   assert.deepEqual(linux.selinux, { enabled: false });
   assert.deepEqual(linux.intelRdt, { enabled: false });
