@@ -27,6 +27,8 @@ struct ctx {
   int fifo_fd;
   int console_fd;
   int pidfd_sock;
+  int listener_fd;       /* connected to linux.seccomp.listenerPath */
+  char *seccomp_state;   /* container process state for the listener (from GO) */
   int root_fd;           /* O_PATH of the rootfs, until pivot */
   int pivoted;
   pid_t child;

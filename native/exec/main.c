@@ -105,6 +105,9 @@ int run_pre_op(struct ctx *c, const struct op *op) {
   case OP_CONSOLE_SOCKET:
     c->console_fd = unix_connect(c, op->u.console_socket.path);
     return c->console_fd < 0 ? -1 : 0;
+  case OP_SECCOMP_LISTENER:
+    c->listener_fd = unix_connect(c, op->u.seccomp_listener.path);
+    return c->listener_fd < 0 ? -1 : 0;
   case OP_PIDFD_SOCKET:
     c->pidfd_sock = unix_connect(c, op->u.pidfd_socket.path);
     return c->pidfd_sock < 0 ? -1 : 0;
@@ -180,7 +183,8 @@ static void child_main(struct ctx *c, struct plan *p, uint32_t from) {
     _exit(1);
   }
   c->state_json = (char *)body;
-  c->state_len = len;
+  c->state_len = strnlen((char *)body, len);
+  if (c->state_len + 1 < len) c->seccomp_state = (char *)body + c->state_len + 1; /* sync_recv NUL-terminates */
   for (uint32_t i = from; i < p->nops; i++) {
     if (p->ops[i].stage != STAGE_CHILD) continue;
     c->err_op = (int)i;
@@ -204,7 +208,7 @@ int main(int argc, char **argv) {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* we hold host fds: no ptrace from the container */
 
   struct ctx c = {.stage = STAGE_PRE, .sync_fd = atoi(argv[1]), .fifo_fd = -1, .console_fd = -1,
-                  .pidfd_sock = -1, .root_fd = -1, .err_op = -1};
+                  .pidfd_sock = -1, .listener_fd = -1, .root_fd = -1, .err_op = -1};
   int fl = fcntl(c.sync_fd, F_GETFL);
   if (fl < 0) return 1;
   fcntl(c.sync_fd, F_SETFL, fl & ~O_NONBLOCK);
@@ -319,7 +323,8 @@ int main(int argc, char **argv) {
   /* these belong to the child now; a monitor holding the fifo would hide the execve from `start` */
   if (c.fifo_fd >= 0) close(c.fifo_fd);
   if (c.console_fd >= 0) close(c.console_fd);
-  c.fifo_fd = c.console_fd = -1;
+  if (c.listener_fd >= 0) close(c.listener_fd);
+  c.fifo_fd = c.console_fd = c.listener_fd = -1;
   for (uint32_t k = i; k < p.nops; k++) {
     if (p.ops[k].stage != STAGE_PARENT) continue;
     c.err_op = (int)k;

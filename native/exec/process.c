@@ -220,8 +220,20 @@ int op_wait_start(struct ctx *c) {
 int op_seccomp(struct ctx *c, const struct op_seccomp *o) {
   if (o->program.len == 0 || o->program.len % sizeof(struct sock_filter)) return fail(c, EINVAL, "seccomp: bad program");
   struct sock_fprog prog = {(unsigned short)(o->program.len / sizeof(struct sock_filter)), (struct sock_filter *)o->program.p};
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, o->flags, &prog) < 0) return fail(c, errno, "seccomp");
-  return 0;
+  if (!o->listener) {
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, o->flags, &prog) < 0) return fail(c, errno, "seccomp");
+    return 0;
+  }
+  if (c->listener_fd < 0 || !c->seccomp_state) return fail(c, EINVAL, "seccomp listener: no socket or no state to send");
+  int fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, o->flags | SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+  if (fd < 0) return fail(c, errno, "seccomp with a notify listener");
+  /* the container process state as data, the notify fd as SCM_RIGHTS (config-linux.md) */
+  int r = send_fd(c->listener_fd, fd, c->seccomp_state);
+  int e = errno;
+  close(fd);
+  close(c->listener_fd);
+  c->listener_fd = -1;
+  return r < 0 ? fail(c, e, "send the seccomp notify fd to the listener") : 0;
 }
 
 int op_exec(struct ctx *c, const struct op_exec *o) {

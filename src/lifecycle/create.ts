@@ -48,6 +48,21 @@ export function hookState(record: Pick<ContainerRecord, 'ociVersion' | 'id' | 'p
   return s;
 }
 
+/**
+ * The GO message: the state for in-container hooks and, with a seccomp
+ * listener, the container process state the listener receives (config-linux.md).
+ */
+export function goBody(state: HookState, config: Spec): Buffer {
+  const parts = [JSON.stringify(state)];
+  const sc = config.linux?.seccomp;
+  if (sc?.listenerPath) {
+    const processState: Record<string, unknown> = { ociVersion: state.ociVersion, fds: ['seccompFd'], pid: state.pid, state };
+    if (sc.listenerMetadata !== undefined) processState.metadata = sc.listenerMetadata;
+    parts.push(JSON.stringify(processState));
+  }
+  return Buffer.from(parts.join('\0'));
+}
+
 function cgroupBinds(config: Spec, cg: CgroupManager): CgroupBind[] | undefined {
   if (!(config.mounts ?? []).some((m) => m.type === 'cgroup')) return undefined;
   if (cg.kind === 'v2') return undefined;
@@ -124,7 +139,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     runHooks('prestart', config.hooks?.prestart, hookState(record, 'creating'));
     runHooks('createRuntime', config.hooks?.createRuntime, hookState(record, 'creating'));
     lap('state written, hooks run');
-    executor.send(MsgType.go, Buffer.from(JSON.stringify(hookState(record, 'creating'))));
+    executor.send(MsgType.go, goBody(hookState(record, 'creating'), config));
 
     const second = await executor.next(onWarning);
     if (second.type === 'error') throw executor.errorOf(second);

@@ -8,6 +8,7 @@ import { log } from '../log.js';
 import type { Process, Spec } from '../spec/types.js';
 import type { ContainerRecord } from '../state/types.js';
 import { MsgType } from '../plan/generated/ops.js';
+import { goBody } from './create.js';
 import { Executor } from './executor.js';
 import { exitCodeOf } from './exit.js';
 import { writePidFile } from './pidfile.js';
@@ -110,7 +111,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
       const { fromPaths } = await import('../cgroups/index.js');
       fromPaths(record.cgroupPaths).addPid(pid);
     }
-    executor.send(MsgType.go, Buffer.from(JSON.stringify({ ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle })));
+    executor.send(MsgType.go, goBody({ ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle }, config));
     const second = await executor.next((m) => log.debug(m));
     if (second.type === 'error') throw executor.errorOf(second, file, 'exec failed: unable to start container process: ');
     if (second.type !== 'ready') throw new TsrunError('exec failed: the process exited during setup');

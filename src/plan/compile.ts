@@ -29,7 +29,11 @@ function checkSeccomp(config: Spec, seccomp: CreateContext['seccomp']): void {
  */
 function placeSeccomp(ops: PlanOp[], seccomp: CreateContext['seccomp'], nnp: boolean): void {
   if (!seccomp) return;
-  const s = op('seccomp', { flags: seccomp.flags, program: seccomp.program }, '/linux/seccomp');
+  const s = op('seccomp', { flags: seccomp.flags, program: seccomp.program, listener: seccomp.listenerPath ? 1 : 0 }, '/linux/seccomp');
+  if (seccomp.listenerPath) {
+    // connected from the runtime's namespaces: the path is a host path
+    ops.splice(ops.findIndex((o) => o.op === 'clone'), 0, op('seccomp_listener', { path: seccomp.listenerPath }, '/linux/seccomp/listenerPath'));
+  }
   const at = nnp ? ops.findIndex((o) => o.op === 'lookup_exec') : ops.findIndex((o) => o.op === 'caps_bounding' || o.op === 'user');
   ops.splice(at < 0 ? ops.length : at, 0, s);
 }

@@ -33,7 +33,7 @@ export interface CreateContext {
   /** tsrun runs without root (rootless): setgroups is denied in the user namespace. */
   rootless?: boolean;
   /** linux.seccomp compiled to BPF (src/sys/seccomp.ts): the compiler itself stays pure. */
-  seccomp?: { program: Uint8Array; flags: number };
+  seccomp?: { program: Uint8Array; flags: number; listenerPath?: string };
 }
 
 export interface ExecContext {
@@ -46,5 +46,5 @@ export interface ExecContext {
   monitor?: boolean;
   proxyTty?: boolean;
   rootless?: boolean;
-  seccomp?: { program: Uint8Array; flags: number };
+  seccomp?: { program: Uint8Array; flags: number; listenerPath?: string };
 }

@@ -18,6 +18,7 @@ export const ops = [
   // ---- stage 0, before the clone
   { name: 'exec_fifo', stage: 'pre', doc: 'make the exec fifo and hold its read end', fields: [['path', 'str']] },
   { name: 'console_socket', stage: 'pre', doc: 'connect to the console socket the pty master goes to', fields: [['path', 'str']] },
+  { name: 'seccomp_listener', stage: 'pre', doc: 'connect to linux.seccomp.listenerPath, which receives the seccomp notify fd', fields: [['path', 'str']] },
   { name: 'pidfd_socket', stage: 'pre', doc: 'connect to the socket that receives a pidfd of the child', fields: [['path', 'str']] },
   { name: 'join_ns', stage: 'pre', doc: 'setns into a namespace file', fields: [['nstype', 'u32'], ['path', 'str']] },
   { name: 'time_offsets', stage: 'pre', doc: 'unshare a time namespace for the child and write its clock offsets', fields: [['offsets', 'str']] },
@@ -59,7 +60,7 @@ export const ops = [
   { name: 'user', stage: 'child', doc: 'setgroups, setresgid, setresuid, keeping capabilities', fields: [['uid', 'u32'], ['gid', 'u32'], ['gids', 'u32s'], ['set_groups', 'u32']] },
   { name: 'caps', stage: 'child', doc: 'capset effective/permitted/inheritable and raise ambient', fields: [['effective', 'u64'], ['permitted', 'u64'], ['inheritable', 'u64'], ['ambient', 'u64']] },
   { name: 'no_new_privs', stage: 'child', doc: 'PR_SET_NO_NEW_PRIVS', fields: [] },
-  { name: 'seccomp', stage: 'child', doc: 'install a seccomp BPF program', fields: [['flags', 'u32'], ['program', 'bytes']] },
+  { name: 'seccomp', stage: 'child', doc: 'install a seccomp BPF program (with listener: send the notify fd and the container process state)', fields: [['flags', 'u32'], ['program', 'bytes'], ['listener', 'u32']] },
   { name: 'chdir', stage: 'child', doc: 'chdir and verify the cwd is inside the root', fields: [['path', 'str']] },
   { name: 'lookup_exec', stage: 'child', doc: 'resolve args[0] in the container like exec.LookPath', fields: [['name', 'str'], ['path_env', 'str']] },
   { name: 'ready', stage: 'child', doc: 'tell the runtime setup is done and close the sync socket', fields: [] },
@@ -78,7 +79,7 @@ export const ops = [
 export const messages = [
   { name: 'plan', code: 1, doc: 'runtime -> stage 0: the plan' },
   { name: 'pid', code: 2, doc: 'stage 0 -> runtime: u32 child pid (host), u32 stage-0 pid' },
-  { name: 'go', code: 3, doc: 'runtime -> child: state JSON for the hooks; continue' },
+  { name: 'go', code: 3, doc: 'runtime -> child: state JSON for the hooks [NUL, container process state JSON for a seccomp listener]; continue' },
   { name: 'ready', code: 4, doc: 'child -> runtime: set up, waiting to start (create) or about to exec (exec)' },
   { name: 'error', code: 5, doc: 'any -> runtime: u32 stage, i32 op index, i32 errno, message' },
   { name: 'exit', code: 6, doc: 'stage 0 (monitor) -> runtime: i32 wait status of the child' },

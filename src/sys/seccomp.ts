@@ -62,7 +62,7 @@ export function actionValue(action: SeccompAction, errnoRet: number | undefined,
     case 'SCMP_ACT_ALLOW':
       return 0x7fff0000;
     case 'SCMP_ACT_NOTIFY':
-      throw new TsrunError('SCMP_ACT_NOTIFY (seccomp user notification): not implemented yet', { field, file: 'config.json' });
+      return 0x7fc00000;
   }
   throw new TsrunError(`unknown seccomp action "${String(action)}"`, { field, file: 'config.json' });
 }
@@ -131,6 +131,8 @@ export interface SeccompProgram {
   program: Uint8Array;
   /** seccomp(2) SECCOMP_FILTER_FLAG_* */
   flags: number;
+  /** linux.seccomp.listenerPath: the notify fd goes there with the container process state. */
+  listenerPath?: string;
 }
 
 export function compileSeccomp(sc: LinuxSeccomp): SeccompProgram {
@@ -142,7 +144,10 @@ export function compileSeccomp(sc: LinuxSeccomp): SeccompProgram {
     if (v === undefined) throw new TsrunError(`unknown seccomp flag "${f}"`, { field: `/linux/seccomp/flags/${i}`, file: 'config.json' });
     flags |= v;
   });
-  if (sc.listenerPath) throw new TsrunError('seccomp listenerPath: not implemented yet', { field: '/linux/seccomp/listenerPath', file: 'config.json' });
+  const notifies = sc.defaultAction === 'SCMP_ACT_NOTIFY' || (sc.syscalls ?? []).some((r) => r.action === 'SCMP_ACT_NOTIFY');
+  if (notifies && !sc.listenerPath) {
+    throw new TsrunError('SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath', { field: '/linux/seccomp/listenerPath', file: 'config.json' });
+  }
   const ctx = l.init(def);
   if (!ctx) throw new TsrunError('seccomp_init failed', { field: '/linux/seccomp', file: 'config.json' });
   let fd = -1;
@@ -181,7 +186,7 @@ export function compileSeccomp(sc: LinuxSeccomp): SeccompProgram {
     const program = Buffer.alloc(size);
     let off = 0;
     while (off < size) off += readSync(fd, program, off, size - off, off);
-    return { program, flags };
+    return { program, flags, listenerPath: sc.listenerPath };
   } finally {
     if (fd >= 0) closeSync(fd);
     l.release(ctx);

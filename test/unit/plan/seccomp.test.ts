@@ -18,11 +18,17 @@ test('Docker\'s default profile compiles to a BPF program (8-byte instructions)'
   assert.equal(flags, 0);
 });
 
-test('actions: ERRNO carries errnoRet (default EPERM); NOTIFY is refused by name', () => {
+test('actions: ERRNO carries errnoRet (default EPERM); NOTIFY needs a listenerPath', () => {
   assert.equal(actionValue('SCMP_ACT_ERRNO', undefined, ''), 0x00050001);
   assert.equal(actionValue('SCMP_ACT_ERRNO', 38, ''), 0x00050026);
   assert.equal(actionValue('SCMP_ACT_ALLOW', undefined, ''), 0x7fff0000);
-  assert.throws(() => actionValue('SCMP_ACT_NOTIFY', undefined, '/linux/seccomp/defaultAction'), (e) => e instanceof TsrunError && e.field === '/linux/seccomp/defaultAction');
+  assert.equal(actionValue('SCMP_ACT_NOTIFY', undefined, ''), 0x7fc00000);
+  assert.throws(
+    () => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }),
+    (e) => e instanceof TsrunError && e.field === '/linux/seccomp/listenerPath',
+  );
+  const withListener = compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/l.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] });
+  assert.equal(withListener.listenerPath, '/run/l.sock');
 });
 
 test('unknown syscall names are skipped; a bad operator names its field', () => {
