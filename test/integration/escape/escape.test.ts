@@ -270,8 +270,12 @@ test('escape: a bind destination whose parent is swapped between a directory and
       spec.mounts!.push({ destination: '/race/tmpfs', type: 'tmpfs', source: 'tmpfs', options: [] });
     },
   );
-  // A swapper of our own: rename(2) the directory and the link back and forth.
-  const swapper = spawn('/bin/busybox', ['sh', '-c', 'cd "$1" && while :; do mv race race.dir; mv race.link race; mv race race.link; mv race.dir race; done', 'swap', s.rootfs], { stdio: 'ignore' });
+  // A swapper of our own: rename(2) the directory and the link back and forth
+  // (rename never follows a link; mv(1) would move into the link's target).
+  const swap = `const fs = require('fs'); process.chdir(process.argv[1]);
+    const mv = (a, b) => { try { fs.renameSync(a, b); } catch {} };
+    for (;;) { mv('race', 'race.dir'); mv('race.link', 'race'); mv('race', 'race.link'); mv('race.dir', 'race'); }`;
+  const swapper = spawn(process.execPath, ['-e', swap, s.rootfs], { stdio: 'ignore' });
   try {
     // Each run either works (the mount landed inside the rootfs, wherever the
     // swap left it) or is refused naming its mount; both are fine, leaking is not.
