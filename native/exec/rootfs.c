@@ -308,6 +308,68 @@ int op_rootfs(struct ctx *c, const struct op_rootfs *o) {
 }
 
 #define MOUNT_OPT_BIND 1u
+#define MOUNT_OPT_TMPCOPYUP 2u /* a tmpfs starts with a copy of what it covers (runc's tmpcopyup) */
+
+/* Copy the tree below the directory `src` into the directory `dst`: files,
+ * directories, links and nodes with their modes and owners, every name
+ * relative to a directory fd and never followed. */
+static int copy_tree(int src, int dst, int depth) {
+  if (depth > 64) {
+    errno = ELOOP;
+    return -1;
+  }
+  int dfd = dup(src);
+  DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+  if (!d) {
+    if (dfd >= 0) close(dfd);
+    return -1;
+  }
+  int rc = 0;
+  struct dirent *de;
+  while (rc == 0 && (de = readdir(d))) {
+    const char *n = de->d_name;
+    if (!strcmp(n, ".") || !strcmp(n, "..")) continue;
+    struct stat st;
+    if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+      rc = -1;
+      break;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      int a = -1, b = -1;
+      if (mkdirat(dst, n, 0700) < 0 || (a = openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+          (b = openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 || copy_tree(a, b, depth + 1) < 0)
+        rc = -1;
+      if (a >= 0) close(a);
+      if (b >= 0) close(b);
+    } else if (S_ISREG(st.st_mode)) {
+      int a = openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      int b = a < 0 ? -1 : openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      char buf[65536];
+      ssize_t k = a < 0 || b < 0 ? -1 : 0;
+      while (k >= 0 && (k = read(a, buf, sizeof buf)) > 0)
+        if (write(b, buf, (size_t)k) != k) k = -1;
+      if (k < 0) rc = -1;
+      if (a >= 0) close(a);
+      if (b >= 0) close(b);
+    } else if (S_ISLNK(st.st_mode)) {
+      char t[4096];
+      ssize_t k = readlinkat(src, n, t, sizeof t - 1);
+      if (k < 0) rc = -1;
+      else {
+        t[k] = 0;
+        if (symlinkat(t, dst, n) < 0) rc = -1;
+      }
+    } else if (mknodat(dst, n, st.st_mode, st.st_rdev) < 0) {
+      rc = -1;
+    }
+    if (rc == 0 && fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0) rc = -1;
+    if (rc == 0 && !S_ISLNK(st.st_mode) && fchmodat(dst, n, st.st_mode & 07777, 0) < 0) rc = -1;
+  }
+  int e = errno;
+  closedir(d);
+  errno = e;
+  return rc;
+}
 
 int op_mount(struct ctx *c, const struct op_mount *o) {
   int kind = (int)o->mkdir;
@@ -339,11 +401,21 @@ int op_mount(struct ctx *c, const struct op_mount *o) {
   char p[64];
   fdpath(fd, p, sizeof p);
   const char *data = *o->data ? o->data : NULL;
+  int copyup = !bind && (o->options & MOUNT_OPT_TMPCOPYUP);
+  /* the directory the tmpfs will cover, still reachable through this fd */
+  int below = copyup ? open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+  if (copyup && below < 0) {
+    int e = errno;
+    close(fd);
+    return fail(c, e, "destination %s: tmpcopyup: open the directory", o->target);
+  }
   int r;
   if (bind) {
     r = mount(o->source, p, NULL, MS_BIND | (o->flags & MS_REC), NULL);
   } else {
-    r = mount(o->source, p, o->fstype, o->flags & ~(unsigned long)(MS_BIND | MS_REC), data);
+    unsigned long mflags = o->flags & ~(unsigned long)(MS_BIND | MS_REC);
+    if (copyup) mflags &= ~(unsigned long)MS_RDONLY; /* read-only once filled */
+    r = mount(o->source, p, o->fstype, mflags, data);
     if (r < 0 && errno == EPERM && strcmp(o->fstype, "sysfs") == 0) {
       /* sysfs needs the network namespace's owner; in a user namespace bind the host's */
       r = mount("/sys", p, NULL, MS_BIND | MS_REC, NULL);
@@ -353,8 +425,25 @@ int op_mount(struct ctx *c, const struct op_mount *o) {
   int e = errno;
   close(fd);
   if (r < 0) {
+    if (below >= 0) close(below);
     if (bind) return fail(c, e, "destination %s: bind %s", o->target, o->source);
     return fail(c, e, "destination %s: mount %s", o->target, o->fstype);
+  }
+  if (copyup) {
+    fd = resolve_target(c, o->target, MKDIR_NONE);
+    int top = fd < 0 ? -1 : open(fdpath(fd, p, sizeof p), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    r = top < 0 ? -1 : copy_tree(below, top, 0);
+    e = errno;
+    if (top >= 0) close(top);
+    close(below);
+    if (r < 0) {
+      if (fd >= 0) close(fd);
+      return fail(c, e, "destination %s: tmpcopyup: copy the contents", o->target);
+    }
+    if (o->flags & MS_RDONLY) r = mount(NULL, p, NULL, MS_REMOUNT | (o->flags & ~(unsigned long)(MS_BIND | MS_REC)), data);
+    e = errno;
+    close(fd);
+    if (r < 0) return fail(c, e, "destination %s: remount read-only after tmpcopyup", o->target);
   }
   /* the fd names the mount point under the new mount: open the new one */
   if (bind && (o->flags & ~(unsigned long)(MS_BIND | MS_REC))) {

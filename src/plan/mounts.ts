@@ -53,6 +53,9 @@ export const RECURSIVE_ATTRS: Record<string, { set?: number; clr?: number }> = {
 /** Options that are neither flags nor fs data. */
 const IDMAP_OPTIONS = new Set(['idmap', 'ridmap']);
 
+/** native/exec/rootfs.c MOUNT_OPT_TMPCOPYUP: the tmpfs starts with a copy of the directory it covers. */
+export const MOUNT_OPT_TMPCOPYUP = 2;
+
 /** Split mount options into flags, propagation and fs data, as runc's parseMountOptions. */
 export function parseMountOptions(options: string[] = []): ParsedOptions {
   let flags = 0;
@@ -73,7 +76,7 @@ export function parseMountOptions(options: string[] = []): ParsedOptions {
       flags &= ~MS.NOSYMFOLLOW;
       continue;
     }
-    if (IDMAP_OPTIONS.has(o)) continue;
+    if (IDMAP_OPTIONS.has(o) || o === 'tmpcopyup') continue;
     const f = MOUNT_FLAGS[o];
     if (f) {
       flags = f.clear ? flags & ~f.flag : flags | f.flag;
@@ -203,7 +206,7 @@ function mountOps(m: Mount, i: number, ctx: MountContext): PlanOp[] {
     data: o.data.join(','),
     propagation: o.propagation,
     mkdir: bind ? MKDIR.auto : MKDIR.dir,
-    options: bind ? MOUNT_OPT_BIND : 0,
+    options: bind ? MOUNT_OPT_BIND : type === 'tmpfs' && m.options?.includes('tmpcopyup') ? MOUNT_OPT_TMPCOPYUP : 0,
   }, field), ...attrs];
 }
 

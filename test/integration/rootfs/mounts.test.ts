@@ -228,3 +228,37 @@ test('mounts: the container sees no host mount it was not given', { skip: rootSk
     src.remove();
   }
 });
+
+test('mounts: tmpcopyup fills a tmpfs with what it covers (modes and owners kept); without it the tmpfs is empty', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  try {
+    const script = [
+      MOUNTINFO,
+      'echo copied=$(cat /etc/hostname) n=$(ls -A /etc | wc -l) mode=$(stat -c %a /etc/passwd) sub=$(cat /etc/sub/deep)',
+      'echo link=$(readlink /etc/link)',
+      'echo empty=$(ls -A /empty | wc -l)',
+      'touch /etc/x 2>/dev/null && echo etcw=yes || echo etcw=no',
+    ].join('; ');
+    const res = runIn(r, 'copyup', script, (s) => {
+      s.mounts!.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'ro', 'nosuid', 'mode=755'] });
+      s.mounts!.push({ destination: '/empty', type: 'tmpfs', source: 'tmpfs', options: [] });
+    }, [], (rootfs) => {
+      mkdirSync(join(rootfs, 'etc/sub'));
+      writeFileSync(join(rootfs, 'etc/sub/deep'), 'deep\n');
+      spawnSync('ln', ['-s', '../hostname', join(rootfs, 'etc/link')]);
+      mkdirSync(join(rootfs, 'empty'));
+      writeFileSync(join(rootfs, 'empty/hidden'), 'x');
+    });
+    assert.equal(res.code, 0, res.stderr);
+    const o = kv(res.stdout);
+    assert.match(o.copied ?? '', /^tsrun n=5 mode=644 sub=deep$/);
+    assert.equal(o.link, '../hostname');
+    assert.equal(o.empty, '0');
+    assert.equal(o.etcw, 'no', 'ro applies once the copy is made');
+    const etc = mountAt(mountinfoOf(res.stdout), '/etc')!;
+    assert.equal(etc.fstype, 'tmpfs');
+    has(etc.opts, 'ro', 'nosuid');
+  } finally {
+    r.cleanup();
+  }
+});
