@@ -32,26 +32,147 @@
 #define AT_RECURSIVE 0x8000
 #endif
 
-/* openat2 inside the root with extra RESOLVE_* bits (RESOLVE_NO_SYMLINKS for
- * /proc and /sys, which must be real directories). */
-static int openat2_in_root_how(int root, const char *path, int flags, uint64_t resolve) {
-  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve};
-  while (*path == '/') path++;
-  if (!*path) path = ".";
-  int fd;
-  do fd = (int)syscall(SYS_openat2, root, path, &how, sizeof how);
-  while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+#define MAX_LINKS 40
+
+/* Without openat2 (kernels before 5.6), or when told to for tests
+ * (TSRUN_EXEC_NO_OPENAT2=1): walk the path one component at a time with
+ * O_PATH|O_NOFOLLOW, expanding symlinks ourselves, an absolute target
+ * restarting at the root and ".." never climbing above it. Magic links
+ * (/proc/self/fd/N and the like) are symlinks here too, so they expand to
+ * their text and stay inside the root. */
+static int same_dir(int a, int b) {
+  struct stat x, y;
+  return fstat(a, &x) == 0 && fstat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+static int walk_in_root(int root, const char *path, int flags, int nolinks) {
+  char rest[8192];
+  if (snprintf(rest, sizeof rest, "%s", path) >= (int)sizeof rest) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  int cur = dup(root);
+  if (cur < 0) return -1;
+  int links = 0;
+  char *p = rest;
+  for (;;) {
+    while (*p == '/') p++;
+    if (!*p) break;
+    char *end = strchr(p, '/');
+    char comp[256];
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    if (n >= sizeof comp) {
+      close(cur);
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+    memcpy(comp, p, n);
+    comp[n] = 0;
+    p += n;
+    int last = 1;
+    for (const char *q = p; *q; q++)
+      if (*q != '/') {
+        last = 0;
+        break;
+      }
+    if (!strcmp(comp, ".")) continue;
+    if (!strcmp(comp, "..")) {
+      if (same_dir(cur, root)) continue;
+      int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      close(cur);
+      if (up < 0) return -1;
+      cur = up;
+      continue;
+    }
+    int next = openat(cur, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0) {
+      int e = errno;
+      close(cur);
+      errno = e;
+      return -1;
+    }
+    struct stat st;
+    if (fstat(next, &st) < 0) {
+      int e = errno;
+      close(next);
+      close(cur);
+      errno = e;
+      return -1;
+    }
+    if (S_ISLNK(st.st_mode) && nolinks) {
+      close(next);
+      close(cur);
+      errno = ELOOP;
+      return -1;
+    }
+    if (S_ISLNK(st.st_mode) && !(last && (flags & O_NOFOLLOW))) {
+      char target[4096], joined[8192];
+      ssize_t k = readlinkat(next, "", target, sizeof target - 1);
+      close(next);
+      if (k < 0 || ++links > MAX_LINKS) {
+        if (k >= 0) errno = ELOOP;
+        close(cur);
+        return -1;
+      }
+      target[k] = 0;
+      if (snprintf(joined, sizeof joined, "%s/%s", target, p) >= (int)sizeof joined) {
+        close(cur);
+        errno = ENAMETOOLONG;
+        return -1;
+      }
+      strcpy(rest, joined);
+      p = rest;
+      if (target[0] == '/') {
+        close(cur);
+        cur = dup(root);
+        if (cur < 0) return -1;
+      }
+      continue;
+    }
+    close(cur);
+    cur = next;
+  }
+  /* cur is the answer as O_PATH; reopen it with the caller's flags */
+  if ((flags & O_DIRECTORY)) {
+    struct stat st;
+    if (fstat(cur, &st) == 0 && !S_ISDIR(st.st_mode)) {
+      close(cur);
+      errno = ENOTDIR;
+      return -1;
+    }
+  }
+  if (flags & O_PATH) return cur;
+  char fp[64];
+  snprintf(fp, sizeof fp, "/proc/self/fd/%d", cur);
+  int fd = open(fp, (flags & ~O_NOFOLLOW) | O_CLOEXEC);
+  int e = errno;
+  close(cur);
+  errno = e;
   return fd;
 }
 
-static int openat2_in_root(int root, const char *path, int flags) {
-  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+static int no_openat2 = -1;
+
+static int openat2_in_root_how(int root, const char *path, int flags, uint64_t resolve) {
+  if (no_openat2 < 0) {
+    const char *v = getenv("TSRUN_EXEC_NO_OPENAT2");
+    no_openat2 = v && *v == '1';
+  }
+  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve};
   while (*path == '/') path++;
   if (!*path) path = ".";
-  int fd;
-  do fd = (int)syscall(SYS_openat2, root, path, &how, sizeof how);
-  while (fd < 0 && (errno == EAGAIN || errno == EINTR));
-  return fd;
+  int fd = -1;
+  if (!no_openat2) {
+    do fd = (int)syscall(SYS_openat2, root, path, &how, sizeof how);
+    while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+    if (fd >= 0 || errno != ENOSYS) return fd;
+    no_openat2 = 1;
+  }
+  return walk_in_root(root, path, flags, (resolve & RESOLVE_NO_SYMLINKS) != 0);
+}
+
+static int openat2_in_root(int root, const char *path, int flags) {
+  return openat2_in_root_how(root, path, flags, 0);
 }
 
 static const char *fdpath(int fd, char *buf, size_t len) {
@@ -155,7 +276,6 @@ static int dangling_target(struct ctx *c, int pfd, const char *name, char *out, 
   return 0;
 }
 
-#define MAX_LINKS 40
 
 /* mkdir -p inside the root; returns an O_PATH fd of the directory. A
  * component that is a dangling symlink is followed inside the root (its
