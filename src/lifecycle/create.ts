@@ -52,11 +52,11 @@ export function hookState(record: Pick<ContainerRecord, 'ociVersion' | 'id' | 'p
  * The GO message: the state for in-container hooks and, with a seccomp
  * listener, the container process state the listener receives (config-linux.md).
  */
-export function goBody(state: HookState, config: Spec): Buffer {
+export function goBody(state: HookState, config: Spec, processPid = state.pid): Buffer {
   const parts = [JSON.stringify(state)];
   const sc = config.linux?.seccomp;
   if (sc?.listenerPath) {
-    const processState: Record<string, unknown> = { ociVersion: state.ociVersion, fds: ['seccompFd'], pid: state.pid, state };
+    const processState: Record<string, unknown> = { ociVersion: state.ociVersion, fds: ['seccompFd'], pid: processPid, state };
     if (sc.listenerMetadata !== undefined) processState.metadata = sc.listenerMetadata;
     parts.push(JSON.stringify(processState));
   }

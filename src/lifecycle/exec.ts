@@ -111,7 +111,9 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
       const { fromPaths } = await import('../cgroups/index.js');
       fromPaths(record.cgroupPaths).addPid(pid);
     }
-    executor.send(MsgType.go, goBody({ ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle }, config));
+    // hooks see the container; a seccomp listener sees the exec'd process (the pid it gets notifications from)
+    const body = goBody({ ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle }, config, pid);
+    executor.send(MsgType.go, body);
     const second = await executor.next((m) => log.debug(m));
     if (second.type === 'error') throw executor.errorOf(second, file, 'exec failed: unable to start container process: ');
     if (second.type !== 'ready') throw new TsrunError('exec failed: the process exited during setup');

@@ -2,8 +2,11 @@
 import { opDescs } from './generated/ops.js';
 import type { Plan } from './types.js';
 
-function show(v: unknown): string {
-  if (typeof v === 'bigint') return v > 9n ? `0x${v.toString(16)}` : String(v);
+function show(v: unknown, hex = false): string {
+  if (typeof v === 'bigint') {
+    if (v === (1n << 64n) - 1n) return 'unlimited';
+    return hex && v > 9n ? `0x${v.toString(16)}` : String(v);
+  }
   if (typeof v === 'string') return JSON.stringify(v);
   if (v instanceof Uint8Array) return `<${v.length} bytes>`;
   if (Array.isArray(v)) return `[${v.map(show).join(', ')}]`;
@@ -17,7 +20,7 @@ export function explainPlan(plan: Plan): string {
   const lines = plan.ops.map((o, i) => {
     const desc = opDescs[o.op];
     const fields = Object.entries(o.args as Record<string, unknown>)
-      .map(([k, v]) => `${k}=${HEX_FIELDS.has(k) && typeof v === 'number' ? `0x${v.toString(16)}` : show(v)}`)
+      .map(([k, v]) => `${k}=${HEX_FIELDS.has(k) && typeof v === 'number' ? `0x${v.toString(16)}` : show(v, HEX_FIELDS.has(k))}`)
       .join(' ');
     const from = o.field ? `  <- ${o.field}` : '';
     return `${String(i).padStart(3)}  ${stageName[desc.stage].padEnd(7)} ${o.op.padEnd(15)} ${fields}${from}`;
