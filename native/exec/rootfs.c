@@ -32,6 +32,10 @@
 #define AT_RECURSIVE 0x8000
 #endif
 
+/* MS_NOSYMFOLLOW and its statvfs bit (kernel 5.10; not in every libc's headers) */
+#define MS_NOSYMFOLLOW_ 256UL
+#define ST_NOSYMFOLLOW_ 0x2000UL
+
 #define MAX_LINKS 40
 
 /* Without openat2 (kernels before 5.6), or when told to for tests
@@ -400,12 +404,13 @@ static unsigned long current_flags(const char *path) {
   if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
   if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
   if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
+  if (sv.f_flag & ST_NOSYMFOLLOW_) f |= MS_NOSYMFOLLOW_;
   return f;
 }
 
 static int remount_bind(const char *target, unsigned long flags) {
   unsigned long keep = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY | MS_NOATIME | MS_NODIRATIME | MS_RELATIME |
-                       MS_STRICTATIME | MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_LAZYTIME;
+                       MS_STRICTATIME | MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_LAZYTIME | MS_NOSYMFOLLOW_;
   flags &= keep;
   if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags, NULL) == 0) return 0;
   if (errno != EPERM) return -1;

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootSkip, tempDir } from '../../helpers/tsrun.js';
 import { makeRoot } from '../lifecycle/helpers.js';
@@ -127,13 +127,17 @@ test('mounts: bind propagation shared, private and unbindable show in the contai
 test('mounts: nosymfollow stops symlinks on that mount', { skip: rootSkip }, () => {
   const r = makeRoot();
   try {
-    const script = `${MOUNTINFO}; ln -s /etc/hostname /ns/l; cat /ns/l >/dev/null 2>&1 && echo follow=yes || echo follow=no`;
+    const script = `${MOUNTINFO}; ln -s /etc/hostname /ns/l; cat /ns/l >/dev/null 2>&1 && echo follow=yes || echo follow=no; cat /nsb/l >/dev/null 2>&1 && echo bfollow=yes || echo bfollow=no`;
     const res = runIn(r, 'nosym', script, (s) => {
       s.mounts!.push({ destination: '/ns', type: 'tmpfs', source: 'tmpfs', options: ['nosymfollow'] });
-    });
+      // the same tmpfs bound again with nosymfollow: the bind's remount keeps the flag
+      s.mounts!.push({ destination: '/nsb', type: 'bind', source: 'rootfs/tmp', options: ['bind', 'nosymfollow'] });
+    }, [], (rootfs) => symlinkSync('/etc/hostname', join(rootfs, 'tmp/l')));
     assert.equal(res.code, 0, res.stderr);
     has(mountAt(mountinfoOf(res.stdout), '/ns')!.opts, 'nosymfollow');
+    has(mountAt(mountinfoOf(res.stdout), '/nsb')!.opts, 'nosymfollow');
     assert.equal(kv(res.stdout).follow, 'no');
+    assert.equal(kv(res.stdout).bfollow, 'no');
   } finally {
     r.cleanup();
   }
