@@ -28,9 +28,9 @@ export const main = commandMain(async (ctx) => {
     if (status === 'running' || status === 'paused') {
       if (!force) throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
       if (status === 'paused') {
-        const { fromPaths } = await import('../cgroups/index.js');
+        const { thawCgroup } = await import('../cgroups/teardown.js');
         try {
-          fromPaths(record.cgroupPaths).thaw();
+          thawCgroup(record.cgroupPaths);
         } catch {
           /* killing works on frozen tasks too once thawed; best effort */
         }

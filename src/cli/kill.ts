@@ -16,8 +16,8 @@ export const main = commandMain(async (ctx) => {
   const status = containerStatus(record, containerDir(root, id));
   if (ctx.opts.all === true) {
     if (status === 'stopped') return 0;
-    const { fromPaths } = await import('../cgroups/index.js');
-    fromPaths(record.cgroupPaths).killAll(sig);
+    const { killCgroup } = await import('../cgroups/teardown.js');
+    killCgroup(record.cgroupPaths, sig);
     return 0;
   }
   if (status === 'stopped' || status === 'creating' || !isAlive(record.pid, record.pidStartTime)) throw new TsrunError(RuncText.notRunning);

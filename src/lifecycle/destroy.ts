@@ -1,10 +1,13 @@
 // Tearing a container down: kill what is left, wait for the init to go,
 // remove the cgroup, run poststop hooks, remove the state dir.
+import { existsSync } from 'node:fs';
+import { killCgroup as signalCgroup, removeCgroup } from '../cgroups/teardown.js';
 import { log } from '../log.js';
 import type { Spec } from '../spec/types.js';
 import { isAlive } from '../state/proc.js';
 import type { ContainerRecord } from '../state/types.js';
-import { runHooks } from './hooks.js';
+
+declare const require: (id: string) => unknown;
 
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -20,15 +23,15 @@ export async function killContainer(record: ContainerRecord): Promise<void> {
     }
   }
   await killCgroup(record);
-  for (let i = 0; i < 1000 && record.pid && isAlive(record.pid, record.pidStartTime); i++) sleepMs(10);
+  // Short exponential back-off: a killed init is usually gone within a millisecond.
+  const end = Date.now() + 10_000;
+  for (let delay = 0.1; record.pid && isAlive(record.pid, record.pidStartTime) && Date.now() < end; delay = Math.min(delay * 2, 10)) sleepMs(delay);
 }
 
 async function killCgroup(record: ContainerRecord): Promise<void> {
   if (!record.cgroupPaths || Object.keys(record.cgroupPaths).length === 0) return;
-  const { fromPaths } = await import('../cgroups/index.js');
   try {
-    const cg = fromPaths(record.cgroupPaths);
-    if (cg.exists()) cg.killAll(9);
+    if (Object.values(record.cgroupPaths).some((d) => existsSync(d))) signalCgroup(record.cgroupPaths, 9);
   } catch (err) {
     log.debug(`kill cgroup: ${String(err)}`);
   }
@@ -38,16 +41,19 @@ async function killCgroup(record: ContainerRecord): Promise<void> {
 export async function destroyContainer(root: string, record: ContainerRecord): Promise<void> {
   await killCgroup(record);
   if (record.cgroupPaths && Object.keys(record.cgroupPaths).length > 0) {
-    const { fromPaths } = await import('../cgroups/index.js');
     try {
-      fromPaths(record.cgroupPaths).destroy();
+      removeCgroup(record.cgroupPaths);
     } catch (err) {
       log.warn(`remove cgroup: ${(err as Error).message}`);
     }
   }
   const config = record.config as unknown as Spec;
   const state = { ociVersion: record.ociVersion, id: record.id, status: 'stopped', bundle: record.bundle, ...(Object.keys(record.annotations ?? {}).length ? { annotations: record.annotations } : {}) };
-  runHooks('poststop', config?.hooks?.poststop, state, true);
+  // hooks.js loads node:child_process (2-3 ms): only when there are hooks to run.
+  if (config?.hooks?.poststop?.length) {
+    const { runHooks } = require('./hooks.js') as typeof import('./hooks.js');
+    runHooks('poststop', config.hooks.poststop, state, true);
+  }
   const { removeContainerDir } = await import('../state/store.js');
   removeContainerDir(root, record.id);
 }

@@ -7,7 +7,8 @@ import type { Spec } from '../spec/types.js';
 import { EXEC_FIFO } from '../state/paths.js';
 import { isAlive } from '../state/proc.js';
 import type { ContainerRecord, ContainerStatus } from '../state/types.js';
-import { runHooks } from './hooks.js';
+
+declare const require: (id: string) => unknown;
 
 export function startRefusal(status: ContainerStatus): string | undefined {
   switch (status) {
@@ -79,7 +80,11 @@ export function poststart(record: ContainerRecord): void {
   const config = record.config as unknown as Spec;
   const state = { ociVersion: record.ociVersion, id: record.id, status: 'running', pid: record.pid, bundle: record.bundle, ...(Object.keys(record.annotations ?? {}).length ? { annotations: record.annotations } : {}) };
   try {
-    runHooks('poststart', config.hooks?.poststart, state);
+    // hooks.js loads node:child_process (2-3 ms): only when there are hooks to run.
+    if (config.hooks?.poststart?.length) {
+      const { runHooks } = require('./hooks.js') as typeof import('./hooks.js');
+      runHooks('poststart', config.hooks.poststart, state);
+    }
   } catch (err) {
     try {
       process.kill(record.pid, 'SIGKILL');
