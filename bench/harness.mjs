@@ -35,6 +35,16 @@ function rmdirTree(dir) {
   }
 }
 
+/** Marks a step argv as a probe `cycle` (bench/probe.c) rather than one command line. */
+export const CYCLE = '@cycle';
+
+/** Build bench/probe.c (the timing helper and the subreaper) into dir. */
+function buildProbe(repoRoot, dir) {
+  const out = join(dir, 'probe');
+  execFileSync('cc', ['-O2', '-Wall', '-o', out, join(repoRoot, 'bench', 'probe.c')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return out;
+}
+
 export function makeContext(repoRoot) {
   const tmp = mkdtempSync(join(tmpdir(), 'tsrun-bench-'));
   const cgroupParent = `tsrun-bench-${process.pid}`;
@@ -45,6 +55,7 @@ export function makeContext(repoRoot) {
     env,
     node: process.execPath,
     tsrun: join(repoRoot, 'bin', 'tsrun'),
+    probe: buildProbe(repoRoot, tmp),
     runc: which('runc'),
     crun: which('crun'),
     root: join(tmp, 'tsrun-root'),
@@ -158,20 +169,17 @@ export function makeContext(repoRoot) {
   return ctx;
 }
 
-/** Wall time of one call, in ms, from the parent's side (spawn to reaped). */
-export function timeOnce(argv, env) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { env, stdio: 'ignore', timeout: 120_000 });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  return { ms, status: r.status };
-}
-
-/** Peak RSS of one call in KiB (wait4's ru_maxrss, as GNU time reports it). */
-export function rssOnce(argv, env, tmp) {
-  const out = join(tmp, 'time.out');
-  spawnSync('/usr/bin/time', ['-f', '%M', '-o', out, ...argv], { env, stdio: 'ignore', timeout: 120_000 });
-  const kib = Number(readFileSync(out, 'utf8').trim().split('\n').pop());
-  return Number.isFinite(kib) ? kib : null;
+/**
+ * One timed call through bench/probe.c: wall time in ms from fork to reap,
+ * the peak RSS (wait4's ru_maxrss, KiB) and the exit status. A step argv
+ * starting with CYCLE is a probe `cycle` (create+start+reap+delete).
+ */
+export function timeOnce(probe, argv, env) {
+  const args = argv[0] === CYCLE ? ['cycle', ...argv.slice(1)] : ['run', ...argv];
+  const r = spawnSync(probe, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 120_000 });
+  const [ms, kib, status] = String(r.stdout ?? '').trim().split(' ').map(Number);
+  if (r.status !== 0 || !Number.isFinite(ms)) throw new Error(`probe ${args.slice(0, 3).join(' ')}: exit ${r.status}`);
+  return { ms, kib, status };
 }
 
 export function stats(values) {
