@@ -688,8 +688,22 @@ int op_mknod(struct ctx *c, const struct op_mknod *o) {
   if (dfd < 0) return fail(c, errno, "mknod %s: parent directory", o->path);
   int r = mknodat(dfd, name, o->type | (o->mode & 07777), makedev(o->major, o->minor));
   if (r < 0 && errno == EEXIST) {
-    unlinkat(dfd, name, 0);
-    r = mknodat(dfd, name, o->type | (o->mode & 07777), makedev(o->major, o->minor));
+    /* something is there already: fine if it is this very device (an image's
+     * own /dev), an error otherwise (config.md: a file that does not match
+     * the requested device); never replaced, never followed */
+    struct stat st;
+    int same = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == o->type &&
+               (o->type == S_IFIFO || st.st_rdev == makedev(o->major, o->minor));
+    if (!same) {
+      close(dfd);
+      return fail(c, EEXIST, "device %s: the path exists and is not the requested device", o->path);
+    }
+    if (fchmodat(dfd, name, o->mode & 07777, 0) < 0) {
+      int e = errno;
+      close(dfd);
+      return fail(c, e, "chmod %s", o->path);
+    }
+    r = 0;
   }
   if (r < 0 && errno == EPERM && o->bind_fallback) {
     /* no mknod in a user namespace: bind the host's node of the same device

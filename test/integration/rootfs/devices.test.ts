@@ -2,6 +2,9 @@
 // and owners, and devices inside a user namespace (host nodes bound).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { rootSkip } from '../../helpers/tsrun.js';
 import { makeRoot } from '../lifecycle/helpers.js';
 import { kv, mountAt, mountinfoOf, MOUNTINFO, runIn } from './helpers.js';
@@ -93,6 +96,30 @@ test('linux.devices in a user namespace: bound from the host node of the same de
     });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, new RegExp(`config\\.json: /linux/devices/${i}: .*device /dev/nonesuch \\(c 250:251\\): mknod is not allowed in a user namespace and the host has no such node to bind`));
+  } finally {
+    r.cleanup();
+  }
+});
+
+test('linux.devices: a path that exists as the same device is kept (mode applied); as anything else create fails naming the device', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  try {
+    const same = runIn(r, 'devsame', STAT('/dev/keep-null', 'keep'), (s) => {
+      s.mounts = s.mounts!.filter((m) => !m.destination.startsWith('/dev'));
+      s.linux!.devices = [{ path: '/dev/keep-null', type: 'c', major: 1, minor: 3, fileMode: 0o640 }];
+    }, [], (rootfs) => {
+      const mk = spawnSync('mknod', ['-m', '666', join(rootfs, 'dev/keep-null'), 'c', '1', '3']);
+      assert.equal(mk.status, 0, String(mk.stderr));
+    });
+    assert.equal(same.code, 0, same.stderr);
+    assert.equal(kv(same.stdout).keep, 'character special file 1:3 640 0:0');
+
+    const other = runIn(r, 'devother', 'true', (s) => {
+      s.linux!.devices = [{ path: '/not-a-device', type: 'c', major: 1, minor: 3 }];
+    }, [], (rootfs) => writeFileSync(join(rootfs, 'not-a-device'), 'x'));
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /config\.json: \/linux\/devices\/0: .*device \/not-a-device: the path exists and is not the requested device/);
+    assert.equal(r.state('devother'), null);
   } finally {
     r.cleanup();
   }
