@@ -124,6 +124,16 @@ int op_lookup_exec(struct ctx *c, const struct op_lookup_exec *o) {
   return fail(c, 0, "exec: \"%s\": executable file not found in $PATH", o->name);
 }
 
+/* The container shares the runtime's mount namespace: nothing is mounted
+ * (it would land in the host's table and outlive the container), the root is
+ * only changed for this process. */
+static int op_chroot(struct ctx *c, const struct op_chroot *o) {
+  if (chroot(o->path) < 0) return fail(c, errno, "chroot %s", o->path);
+  if (chdir("/") < 0) return fail(c, errno, "chdir /");
+  c->pivoted = 1;
+  return 0;
+}
+
 int op_chdir(struct ctx *c, const struct op_chdir *o) {
   if (chdir(o->path) < 0) return fail(c, errno, "chdir to cwd (\"%s\") set in config.json", o->path);
   /* CVE-2024-21626: a leaked directory fd could put us outside the root */
@@ -283,6 +293,7 @@ int run_child_op(struct ctx *c, const struct op *op) {
   case OP_MKDIR: return op_mkdir(c, &op->u.mkdir);
   case OP_HOOK: return op_hook(c, &op->u.hook);
   case OP_PIVOT_ROOT: return op_pivot_root(c, &op->u.pivot_root);
+  case OP_CHROOT: return op_chroot(c, &op->u.chroot);
   case OP_CONSOLE: return op_console(c, &op->u.console);
   case OP_REMOUNT_RO: return op_remount_ro(c, &op->u.remount_ro);
   case OP_MASK_PATH: return op_mask_path(c, &op->u.mask_path);

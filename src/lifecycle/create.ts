@@ -136,10 +136,13 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     };
     // State first: a create killed from here on leaves a container `delete --force` can clean.
     state.writeRecord(dir, record);
-    runHooks('prestart', config.hooks?.prestart, hookState(record, 'creating'));
-    runHooks('createRuntime', config.hooks?.createRuntime, hookState(record, 'creating'));
+    // runtime.md: `creating` is lifecycle step 2 only; `created` is after it,
+    // before the program runs: what prestart, createRuntime, createContainer
+    // (steps 3-5) and startContainer (step 7, from the same go body) see.
+    runHooks('prestart', config.hooks?.prestart, hookState(record, 'created'));
+    runHooks('createRuntime', config.hooks?.createRuntime, hookState(record, 'created'));
     lap('state written, hooks run');
-    executor.send(MsgType.go, goBody(hookState(record, 'creating'), config));
+    executor.send(MsgType.go, goBody(hookState(record, 'created'), config));
 
     const second = await executor.next(onWarning);
     if (second.type === 'error') throw executor.errorOf(second);

@@ -44,8 +44,15 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
   if (!proc) throw new TsrunError('process is required to create a container', cfg('/process'));
   const warnings: string[] = [];
   const ns = planNamespaces(config, { rootless: ctx.rootless });
-  if (!ns.newMount && !config.linux?.namespaces?.some((n) => n.type === 'mount')) {
-    throw new TsrunError('a mount namespace is required to set up the root filesystem', cfg('/linux/namespaces'));
+  // No mount namespace at all: the container shares the runtime's mount
+  // table. runc then makes the config's mounts in it (they outlive the
+  // container) and chroots; we only chroot, and say what was not mounted.
+  const sharedMounts = !ns.newMount && !config.linux?.namespaces?.some((n) => n.type === 'mount');
+  if (sharedMounts && config.mounts?.length) {
+    warnings.push('no mount namespace: the mounts in config.json are not made (they would change the runtime\'s mount table and outlive the container)');
+  }
+  if (sharedMounts && config.root?.readonly) {
+    throw new TsrunError('a read-only root needs a mount namespace (it would remount the host\'s filesystem)', cfg('/root/readonly'));
   }
   const types = new Set((config.linux?.namespaces ?? []).map((n) => n.type));
   if (config.hostname && !types.has('uts')) throw new TsrunError('unable to set hostname without a private UTS namespace', cfg('/hostname'));
@@ -72,12 +79,16 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
   // the child
   ops.push(...ns.child);
   if (!ctx.noNewKeyring) ops.push(op('session_keyring', { name: `_ses.${ctx.id}` }, undefined));
-  const { beforePivot, pivot } = planRootfs(config, {
-    bundle: ctx.bundle, rootfs: ctx.rootfs, newUser: ns.newUser, cgroupBinds: ctx.cgroupBinds,
-    noPivot: ctx.noPivot, cwd: proc.cwd, createContainerHooks: planHooks(config, 'createContainer'),
-  });
-  ops.push(...beforePivot, pivot);
-  if (proc.terminal) ops.push(op('console', { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0, bind_console: 1 }, '/process/consoleSize'));
+  if (sharedMounts) {
+    ops.push(...planHooks(config, 'createContainer'), op('chroot', { path: ctx.rootfs }, '/root/path'));
+  } else {
+    const { beforePivot, pivot } = planRootfs(config, {
+      bundle: ctx.bundle, rootfs: ctx.rootfs, newUser: ns.newUser, cgroupBinds: ctx.cgroupBinds,
+      noPivot: ctx.noPivot, cwd: proc.cwd, createContainerHooks: planHooks(config, 'createContainer'),
+    });
+    ops.push(...beforePivot, pivot);
+  }
+  if (proc.terminal) ops.push(op('console', { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0, bind_console: sharedMounts ? 0 : 1 }, '/process/consoleSize'));
   const after = planAfterPivot(config);
   ops.push(...after.readonlyRoot);
   if (config.hostname) ops.push(op('hostname', { name: config.hostname }, '/hostname'));

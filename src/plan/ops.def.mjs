@@ -72,6 +72,7 @@ export const ops = [
     name: 'mount_idmap', stage: 'child', doc: 'move an idmapped clone of source (made by stage 0 before the clone: open_tree + MOUNT_ATTR_IDMAP) onto target inside the root',
     fields: [['source', 'str'], ['target', 'str'], ['recursive', 'u32'], ['uid_map', 'str'], ['gid_map', 'str'], ['flags', 'u32'], ['mkdir', 'u32']],
   },
+  { name: 'chroot', stage: 'child', doc: 'no mount namespace: chroot into the rootfs, leaving the shared mount table untouched', fields: [['path', 'str']] },
 ];
 
 // Messages between the runtime and the executor on the sync socket.

@@ -60,6 +60,8 @@ test('hooks run in order with the state on stdin: prestart, createRuntime, creat
       const want = e.kind === 'createContainer' || e.kind === 'startContainer' ? 1 : pid;
       assert.equal(e.state.pid, want, `${e.kind} sees the init pid`);
     }
+    // runtime.md: `creating` is step 2 alone; the hooks of steps 3-7 run after it, before the program
+    for (const e of entries.slice(0, 4)) assert.equal(e.state.status, 'created', `${e.kind} sees created`);
     assert.equal(entries[4]!.state.status, 'running');
     assert.equal(entries[5]!.state.status, 'stopped');
   } finally {

@@ -149,3 +149,31 @@ test('rlimits: "unlimited" (2^64-1, a double in JSON) stays RLIM_INFINITY instea
   assert.equal(BigInt(rl.args.hard), (1n << 64n) - 1n);
   assert.equal(BigInt(rl.args.soft), 0n);
 });
+
+test('no mount namespace: the shared mount table is untouched, the process is only chrooted (with a warning for the mounts)', () => {
+  const s = spec((c) => {
+    c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'mount');
+    c.linux!.maskedPaths = [];
+    c.linux!.readonlyPaths = [];
+    c.root!.readonly = false;
+  });
+  const { plan, warnings } = compileCreate(s, ctx);
+  const names = plan.ops.map((o) => o.op);
+  for (const forbidden of ['propagation', 'rootfs', 'mount', 'mknod', 'symlink', 'pivot_root', 'remount_ro'] as const) {
+    assert.ok(!names.includes(forbidden), `no ${forbidden} op`);
+  }
+  assert.deepEqual(find(plan.ops, 'chroot').map((o) => o.args.path), ['/b/rootfs']);
+  assert.ok(names.indexOf('chroot') < names.indexOf('chdir'));
+  assert.equal(Number(find(plan.ops, 'clone')[0]!.args.flags) & CLONE.mount, 0);
+  assert.match(warnings.join('\n'), /no mount namespace: the mounts in config.json are not made/);
+});
+
+test('no mount namespace with a read-only root is refused naming /root/readonly', () => {
+  const s = spec((c) => {
+    c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'mount');
+    c.linux!.maskedPaths = [];
+    c.linux!.readonlyPaths = [];
+    c.root!.readonly = true;
+  });
+  assert.throws(() => compileCreate(s, ctx), (e: unknown) => e instanceof TsrunError && /\/root\/readonly/.test(String(e)));
+});
