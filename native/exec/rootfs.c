@@ -812,9 +812,12 @@ int op_remount_ro(struct ctx *c, const struct op_remount_ro *o) {
   return r < 0 ? fail(c, e, "remount %s read-only", o->path) : 0;
 }
 
+/* Masked and read-only paths run after the pivot: a symlink among them is
+ * followed as the container would follow it, inside its root (a link to a
+ * "host" path names the container's own copy), like runc's plain paths. */
 int op_mask_path(struct ctx *c, const struct op_mask_path *o) {
   char p[64], q[64];
-  int fd = openat2_in_root(root_fd(c), o->path, O_PATH | O_NOFOLLOW);
+  int fd = openat2_in_root(root_fd(c), o->path, O_PATH);
   if (fd < 0) return errno == ENOENT ? 0 : fail(c, errno, "mask %s", o->path);
   struct stat st;
   int r;
@@ -842,14 +845,14 @@ int op_mask_path(struct ctx *c, const struct op_mask_path *o) {
 
 int op_readonly_path(struct ctx *c, const struct op_readonly_path *o) {
   char p[64];
-  int fd = openat2_in_root(root_fd(c), o->path, O_PATH | O_NOFOLLOW);
+  int fd = openat2_in_root(root_fd(c), o->path, O_PATH);
   if (fd < 0) return errno == ENOENT ? 0 : fail(c, errno, "readonly %s", o->path);
   fdpath(fd, p, sizeof p);
   int r = mount(p, p, NULL, MS_BIND | MS_REC, NULL);
   int e = errno;
   close(fd);
   if (r < 0) return fail(c, e, "bind %s", o->path);
-  fd = openat2_in_root(root_fd(c), o->path, O_PATH | O_NOFOLLOW);
+  fd = openat2_in_root(root_fd(c), o->path, O_PATH);
   if (fd < 0) return fail(c, errno, "reopen %s", o->path);
   /* read-only on top of what the path has; nothing else changes */
   r = remount_bind(fdpath(fd, p, sizeof p), MS_RDONLY | current_flags(p));

@@ -197,7 +197,7 @@ test('escape: a rootfs /dev/null that is a symlink to a host file is refused, ne
 
 test('escape: a masked path and a read-only path that are symlinks to host files hide nothing of the host', { skip: rootSkip }, () => {
   const s = scenario(
-    'cat /secret 2>&1 | wc -c; echo x > /rodir/f 2>/dev/null && echo wrote || echo ro',
+    'cat /secret 2>&1; echo x > /rodir/f 2>/dev/null && echo wrote || echo ro; touch /rwdir && echo rw-ok',
     (rootfs, c) => {
       symlinkSync(c.file, join(rootfs, 'secret'));
       symlinkSync(join(c.path, 'etc'), join(rootfs, 'rodir'));
@@ -206,6 +206,7 @@ test('escape: a masked path and a read-only path that are symlinks to host files
     (spec) => {
       spec.linux!.maskedPaths = ['/secret'];
       spec.linux!.readonlyPaths = ['/rodir'];
+      spec.root!.readonly = false;
     },
   );
   try {
@@ -213,6 +214,8 @@ test('escape: a masked path and a read-only path that are symlinks to host files
     assert.equal(res.code, 0, res.stderr);
     assert.doesNotMatch(res.stdout, /host secret/);
     assert.match(res.stdout, /\bro\b/, 'the read-only path (resolved in the root) refuses writes');
+    assert.match(res.stdout, /rw-ok/, 'the rest of the root is writable: the refusal came from the read-only path');
+    assert.match(res.stdout, /can't open '\/secret': No such file or directory/, 'the masked link resolves inside the root, where nothing is (skipped)');
     assertHostUnchanged(s);
   } finally {
     s.cleanup('e9');

@@ -3,7 +3,7 @@
 // paths tried for reading and writing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle } from '../../helpers/bundle.js';
 import { rootSkip } from '../../helpers/tsrun.js';
@@ -105,17 +105,20 @@ test('linux.maskedPaths and readonlyPaths: files read empty, directories are emp
     'touch /rodir/x 2>/dev/null && echo rodirw=yes || echo rodirw=no',
     'echo rofile=$(cat /rodir/keep)',
     'touch /tmp/x && echo tmpw=yes',
+    'echo group_len=$(cat /etc/group | wc -c)',
   ].join('; ');
   try {
     const res = runIn(r, 'paths', script, (s) => {
       s.root!.readonly = false;
-      s.linux!.maskedPaths = ['/etc/hostname', '/mdir', '/no/such/masked'];
+      s.linux!.maskedPaths = ['/etc/hostname', '/mdir', '/no/such/masked', '/group-link'];
       s.linux!.readonlyPaths = ['/rodir', '/no/such/ro'];
     }, [], (rootfs) => {
       mkdirSync(join(rootfs, 'mdir'));
       writeFileSync(join(rootfs, 'mdir', 'hidden'), 'hidden\n');
       mkdirSync(join(rootfs, 'rodir'));
       writeFileSync(join(rootfs, 'rodir', 'keep'), 'kept\n');
+      // a masked link is followed inside the root: its target is masked
+      symlinkSync('/etc/group', join(rootfs, 'group-link'));
     });
     assert.equal(res.code, 0, res.stderr);
     const o = kv(res.stdout);
@@ -126,6 +129,7 @@ test('linux.maskedPaths and readonlyPaths: files read empty, directories are emp
     assert.equal(o.rodirw, 'no');
     assert.equal(o.rofile, 'kept');
     assert.equal(o.tmpw, 'yes', 'the rest of the root stays writable');
+    assert.equal(o.group_len, '0', 'a masked symlink masks its target in the root');
     const mi = mountinfoOf(res.stdout);
     assert.ok(mountAt(mi, '/rodir')!.opts.has('ro'));
     assert.ok(mountAt(mi, '/mdir')!.opts.has('ro'));
