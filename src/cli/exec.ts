@@ -9,7 +9,6 @@ export const main = commandMain(async (ctx) => {
   if (!id) throw new TsrunError('container id cannot be empty', { exitCode: 255 });
   const preserveFds = Number(ctx.opts.preserveFds ?? 0);
   if (!Number.isInteger(preserveFds) || preserveFds < 0) throw new TsrunError(`invalid --preserve-fds ${String(ctx.opts.preserveFds)}`, { exitCode: 255 });
-  if (list(ctx.opts.cgroup).length > 0) throw new TsrunError('exec --cgroup: not implemented yet', { exitCode: 255 });
   const { execInContainer } = await import('../lifecycle/exec.js');
   return execInContainer({
     root: ctx.globals.root,
@@ -32,5 +31,6 @@ export const main = commandMain(async (ctx) => {
     preserveFds,
     ignorePaused: ctx.opts.ignorePaused === true,
     rootless: ctx.globals.rootless === 'true',
+    cgroups: list(ctx.opts.cgroup),
   });
 });

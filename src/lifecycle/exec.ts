@@ -36,6 +36,8 @@ export interface ExecOptions {
   preserveFds?: number;
   ignorePaused?: boolean;
   rootless?: boolean;
+  /** `--cgroup` arguments: existing sub-cgroups of the container to run in (src/lifecycle/exec-cgroup.ts). */
+  cgroups?: string[];
 }
 
 const SETUP_FAILED = 255;
@@ -86,6 +88,11 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   const { proc, file } = await execProcess(config, o.flags);
   if (proc.terminal && o.detach && !o.consoleSocket) throw setupError('cannot allocate tty if tsrun will detach without setting console socket');
   if (!proc.terminal && o.consoleSocket) throw setupError('cannot use console socket if tsrun will not detach or allocate tty');
+  let cgroupPaths = record.cgroupPaths ?? {};
+  if (o.cgroups?.length) {
+    if (Object.keys(cgroupPaths).length === 0) throw setupError('exec --cgroup: the container has no cgroup');
+    cgroupPaths = (await import('./exec-cgroup.js')).execCgroupPaths(cgroupPaths, o.cgroups);
+  }
   const { compileExec } = await import('../plan/compile.js');
   // runc applies the container's profile to exec'd processes too
   const seccomp = config.linux?.seccomp ? (await import('../sys/seccomp.js')).compileSeccomp(config.linux.seccomp) : undefined;
@@ -107,9 +114,9 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     if (first.type === 'error') throw executor.errorOf(first, file);
     if (first.type !== 'pid') throw new TsrunError('executor exited before reporting the process pid');
     pid = first.pid;
-    if (record.cgroupPaths && Object.keys(record.cgroupPaths).length > 0) {
+    if (Object.keys(cgroupPaths).length > 0) {
       const { fromPaths } = await import('../cgroups/index.js');
-      fromPaths(record.cgroupPaths).addPid(pid);
+      fromPaths(cgroupPaths).addPid(pid);
     }
     // hooks see the container; a seccomp listener sees the exec'd process (the pid it gets notifications from)
     const body = goBody({ ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle }, config, pid);

@@ -1,0 +1,65 @@
+// `exec --cgroup`: the exec'd process runs in an existing sub-cgroup of the
+// container (every hierarchy, or the v1 controllers named), never creates one.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { makeBundle } from '../../helpers/bundle.js';
+import { rootSkip } from '../../helpers/tsrun.js';
+import { makeRoot } from './helpers.js';
+
+const CG = '/sys/fs/cgroup';
+
+test('exec --cgroup PATH and --cgroup ctrl:PATH join existing sub-cgroups; a missing one or .. is refused with 255', { skip: rootSkip }, () => {
+  const b = makeBundle({ args: ['sleep', '1000'] });
+  const r = makeRoot();
+  const made: string[] = [];
+  try {
+    assert.equal(r.ts(['run', '-d', '--bundle', b.dir, 'xc']).code, 0);
+    for (const ctrl of ['memory', 'pids', 'cpu']) {
+      for (const sub of ['sub', 'only']) {
+        const d = `${CG}/${ctrl}${b.cgroupsPath}/${sub}`;
+        mkdirSync(d);
+        made.push(d);
+      }
+    }
+    // controllers named one by one and as a list
+    let res = r.ts(['exec', '--cgroup', 'pids:sub', '--cgroup', 'memory,cpu:only', 'xc', 'cat', '/proc/self/cgroup']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /:pids:\/sub\n/, res.stdout);
+    assert.match(res.stdout, /:memory:\/only\n/, res.stdout);
+    assert.match(res.stdout, /:cpu:\/only\n/, res.stdout);
+    // a controller not named stays in the container's cgroup
+    assert.match(res.stdout, /:freezer:\/\n/, res.stdout);
+
+    // the host's view: the exec'd pid was written into the sub-cgroup's procs
+    res = r.ts(['exec', '-d', '--cgroup', 'pids:sub', 'xc', 'sleep', '30']);
+    assert.equal(res.code, 0, res.stderr);
+    const procs = readFileSync(`${CG}/pids${b.cgroupsPath}/sub/cgroup.procs`, 'utf8').trim().split('\n').filter(Boolean);
+    assert.equal(procs.length, 1, `one process in pids sub: ${procs.join(',')}`);
+
+    // every hierarchy: a path missing in some of them is refused, nothing runs
+    res = r.ts(['exec', '--cgroup', 'sub', 'xc', 'true']);
+    assert.equal(res.code, 255);
+    assert.match(res.stderr, /exec --cgroup: the sub-cgroup .*\/sub \(\w+\) does not exist/);
+
+    res = r.ts(['exec', '--cgroup', '../escape', 'xc', 'true']);
+    assert.equal(res.code, 255);
+    assert.match(res.stderr, /invalid --cgroup argument: \.\.\/escape/);
+    res = r.ts(['exec', '--cgroup', 'pids:sub', '--cgroup', 'pids:only', 'xc', 'true']);
+    assert.equal(res.code, 255);
+    assert.match(res.stderr, /duplicate --cgroup argument for controller pids/);
+    res = r.ts(['exec', '--cgroup', 'nosuchctrl:sub', 'xc', 'true']);
+    assert.equal(res.code, 255);
+    assert.match(res.stderr, /the container has no nosuchctrl cgroup/);
+  } finally {
+    r.cleanup('xc');
+    for (const d of made.reverse()) {
+      try {
+        rmdirSync(d);
+      } catch {
+        /* taken with the container's cgroup */
+      }
+    }
+    b.remove();
+  }
+});
