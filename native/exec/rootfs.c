@@ -1,7 +1,12 @@
 /* The container's filesystem: every target is resolved inside the root with
- * openat2(RESOLVE_IN_ROOT), missing components are made with *at() calls
- * relative to fds, and mounts go onto /proc/self/fd/N of the resolved fd, so a
- * symlink planted in the rootfs can never redirect a mount to the host. */
+ * openat2(RESOLVE_IN_ROOT) (or a component walk where the kernel lacks it),
+ * missing components are made with *at() calls relative to fds (a dangling
+ * symlink's target made inside the root too), and mounts go onto
+ * /proc/self/fd/N of the resolved fd or with move_mount onto it, so a symlink
+ * planted in the rootfs can never redirect a mount to the host. procfs and
+ * sysfs refuse any symlink on the way; device nodes are never replaced; in a
+ * user namespace a device is a bind of a host node verified to be that very
+ * device. Failures name the destination ("destination /x: mount tmpfs"). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
