@@ -71,6 +71,13 @@ function cgroupBinds(config: Spec, cg: CgroupManager): CgroupBind[] | undefined 
     .map(([k, source]) => ({ name: k.replace(/^name=/, ''), source }));
 }
 
+/** How many fds systemd socket activation passed to this process (LISTEN_PID must be ours). */
+function listenFds(): number {
+  const n = Number(process.env.LISTEN_FDS);
+  if (!process.env.LISTEN_FDS || !Number.isInteger(n) || n <= 0) return 0;
+  return Number(process.env.LISTEN_PID) === process.pid ? n : 0;
+}
+
 const t0 = performance.now();
 const lap = (what: string) => log.debug(`create: ${what} at ${(performance.now() - t0).toFixed(1)} ms`);
 
@@ -81,19 +88,25 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   const state = await import('../state/index.js');
   state.validateId(o.id);
   const { compileCreate, explainPlan } = await import('../plan/index.js');
-  const preserveFds = o.preserveFds ?? 0;
+  // socket activation (runc): fds 3.. handed to us by systemd go on to the
+  // container before the --preserve-fds ones, announced to it as LISTEN_FDS
+  const listen = listenFds();
+  const preserveFds = listen + (o.preserveFds ?? 0);
+  const runConfig: Spec = listen > 0 && config.process
+    ? { ...config, process: { ...config.process, env: [...(config.process.env ?? []), `LISTEN_FDS=${listen}`, 'LISTEN_PID=1'] } }
+    : config;
   const seccomp = config.linux?.seccomp ? (await import('../sys/seccomp.js')).compileSeccomp(config.linux.seccomp) : undefined;
   const ctxBase = {
     id: o.id, bundle, rootfs, consoleSocket: o.consoleSocket, pidfdSocket: o.pidfdSocket,
     noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserveFds, monitor: o.monitor, proxyTty: o.proxyTty, rootless: o.rootless, seccomp,
   };
   if (o.dryRun) {
-    const { plan, warnings } = compileCreate(config, { ...ctxBase, stateDir: state.containerDir(o.root, o.id) });
+    const { plan, warnings } = compileCreate(runConfig, { ...ctxBase, stateDir: state.containerDir(o.root, o.id) });
     for (const w of warnings) log.warn(w);
     return { plan, text: explainPlan(plan) };
   }
   // Compile once before touching --root: a config the compiler refuses leaves no trace.
-  compileCreate(config, { ...ctxBase, stateDir: state.containerDir(o.root, o.id) });
+  compileCreate(runConfig, { ...ctxBase, stateDir: state.containerDir(o.root, o.id) });
 
   lap('validated and compiled');
   const { openCgroup, containerDeviceRules } = await import('../cgroups/index.js');
@@ -106,7 +119,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     // linux.devices are made, not allowed: the device cgroup grants only what
     // linux.resources.devices lists (runc does the same; a denied node stays denied).
     cg.create({ ...config.linux?.resources, deviceRules: containerDeviceRules(config.linux?.resources?.devices) });
-    const { plan, warnings } = compileCreate(config, { ...ctxBase, stateDir: dir, cgroupBinds: cgroupBinds(config, cg) });
+    const { plan, warnings } = compileCreate(runConfig, { ...ctxBase, stateDir: dir, cgroupBinds: cgroupBinds(config, cg) });
     for (const w of warnings) log.warn(w);
     lap('cgroup created');
     executor = new Executor(plan, preserveFds);
