@@ -35,7 +35,7 @@ try {
 const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
 
 // Modules of src/cli/ that are shared code, not subcommands.
-const shared = new Set(['table', 'argv', 'command', 'output', 'load']);
+const shared = new Set(['table', 'argv', 'command', 'output', 'load', 'container-options']);
 const entryPoints = { tsrun: 'src/main.ts' };
 for (const f of readdirSync('src/cli')) {
   const name = f.replace(/\.ts$/, '');

@@ -52,6 +52,7 @@ void report_error(struct ctx *c);
 void report_warning(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int fail(struct ctx *c, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int send_fd(int sock, int fd, const char *name);
+int write_file(const char *path, const char *data);
 
 /* ops: each returns 0, or -1 after fail() */
 int run_pre_op(struct ctx *c, const struct op *op);

@@ -63,7 +63,8 @@ bad:
   exit(1);
 }
 
-static int write_file(const char *path, const char *data) {
+/* Write all of data to an existing file (proc and cgroup files): one write(2). */
+int write_file(const char *path, const char *data) {
   int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   size_t len = strlen(data);

@@ -940,17 +940,7 @@ int op_console(struct ctx *c, const struct op_console *o) {
 static int write_file_at(pid_t pid, const char *name, const char *text) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  size_t len = strlen(text);
-  ssize_t n = write(fd, text, len);
-  int e = errno;
-  close(fd);
-  if (n != (ssize_t)len) {
-    errno = n < 0 ? e : EIO;
-    return -1;
-  }
-  return 0;
+  return write_file(path, text);
 }
 
 /* A user namespace with these maps, as an fd: a short-lived helper process

@@ -9,7 +9,7 @@ function show(v: unknown, hex = false): string {
   }
   if (typeof v === 'string') return JSON.stringify(v);
   if (v instanceof Uint8Array) return `<${v.length} bytes>`;
-  if (Array.isArray(v)) return `[${v.map(show).join(', ')}]`;
+  if (Array.isArray(v)) return `[${v.map((x) => show(x, hex)).join(', ')}]`;
   return String(v);
 }
 

@@ -1,0 +1,23 @@
+// The flags `create` and `run` share, read once into the lifecycle's options.
+import { TsrunError } from '../errors.js';
+import type { CommandContext } from './command.js';
+
+export function containerOptions(ctx: CommandContext) {
+  const id = ctx.args[0];
+  if (!id) throw new TsrunError('container id cannot be empty');
+  const preserveFds = Number(ctx.opts.preserveFds ?? 0);
+  if (!Number.isInteger(preserveFds) || preserveFds < 0) throw new TsrunError(`invalid --preserve-fds ${String(ctx.opts.preserveFds)}`);
+  return {
+    root: ctx.globals.root,
+    id,
+    bundle: String(ctx.opts.bundle ?? '.'),
+    pidFile: ctx.opts.pidFile as string | undefined,
+    consoleSocket: ctx.opts.consoleSocket as string | undefined,
+    pidfdSocket: ctx.opts.pidfdSocket as string | undefined,
+    noPivot: ctx.opts.noPivot === true,
+    noNewKeyring: ctx.opts.noNewKeyring === true,
+    preserveFds,
+    systemdCgroup: ctx.globals.systemdCgroup,
+    rootless: ctx.globals.rootless === 'true',
+  };
+}
