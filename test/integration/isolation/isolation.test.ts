@@ -2,13 +2,14 @@
 // compares that with the config. Titles name the spec field they prove.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle } from '../../helpers/bundle.js';
 import { rootSkip, tempDir, tsrunBin } from '../../helpers/tsrun.js';
 import type { Spec } from '../../../src/spec/types.js';
 import { makeRoot, type Root } from '../lifecycle/helpers.js';
+import { startConsoleReceiver } from '../lifecycle/console.js';
 
 /** `tsrun run` a busybox shell script with a patched config; returns its stdout (asserting exit 0). */
 function runScript(r: Root, id: string, script: string, patch: (s: Spec) => void = () => {}, extra: string[] = []): string {
@@ -138,44 +139,23 @@ test('linux.timeOffsets: a time namespace shows the offsets in /proc/self/timens
 test('process.terminal: the pty master goes to --console-socket; inside, stdin is a tty', { skip: rootSkip, timeout: 30_000 }, async () => {
   const r = makeRoot();
   const dir = tempDir('tsrun-console-');
-  const sock = join(dir.path, 'console.sock');
-  const receiver = join(dir.path, 'recv.py');
-  // A console-socket receiver like go-runc's: one message, the pty name as data, one fd.
-  writeFileSync(receiver, [
-    'import os, socket, sys',
-    's = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(1)',
-    'print("ready", flush=True)',
-    'c, _ = s.accept()',
-    'msg, fds, flags, addr = socket.recv_fds(c, 4096, 4)',
-    'print("name=" + msg.decode() + " fds=" + str(len(fds)), flush=True)',
-    'out = b""',
-    'while True:',
-    '    try: d = os.read(fds[0], 4096)',
-    '    except OSError: break',
-    '    if not d: break',
-    '    out += d',
-    'sys.stdout.write(out.decode(errors="replace"))',
-  ].join('\n'));
   const b = makeBundle({
     args: ['sh', '-c', 'test -t 0 && echo STDIN-IS-TTY; tty; stty size'],
     terminal: true,
     patch: (s) => (s.process!.consoleSize = { height: 33, width: 111 }),
   });
-  const recv = spawn('python3', [receiver, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  recv.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  const done = new Promise<void>((resolve) => recv.on('exit', () => resolve()));
+  const recv = await startConsoleReceiver(dir.path);
   try {
-    for (let i = 0; i < 200 && !output.includes('ready'); i++) await new Promise((res) => setTimeout(res, 10));
-    const res = r.ts(['run', '-d', '--console-socket', sock, '--bundle', b.dir, 'tty']);
+    const res = r.ts(['run', '-d', '--console-socket', recv.socket, '--bundle', b.dir, 'tty']);
     assert.equal(res.code, 0, res.stderr);
-    await Promise.race([done, new Promise((res) => setTimeout(res, 10_000))]);
+    await recv.done(10_000);
+    const output = recv.output();
     assert.match(output, /name=\/dev\/pts\/\d+ fds=1/);
     assert.match(output, /STDIN-IS-TTY/);
     assert.match(output, /\/dev\/pts\/\d+/);
     assert.match(output, /33 111/);
   } finally {
-    recv.kill('SIGKILL');
+    recv.stop();
     r.cleanup('tty');
     b.remove();
     dir.remove();
