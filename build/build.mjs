@@ -43,6 +43,8 @@ for (const f of readdirSync('src/cli')) {
 }
 // The busybox bundle maker (bundles/), for `npm run bundle:busybox` and the demo.
 entryPoints['bundle-busybox'] = 'bundles/busybox-cli.ts';
+// The busybox image tarball maker, for the engine tests (ctr/docker/podman load).
+entryPoints['bundle-oci-image'] = 'bundles/oci-image-cli.ts';
 
 const esbuild = await import('esbuild');
 mkdirSync('dist', { recursive: true });
