@@ -1,6 +1,7 @@
 // The named steps `npm run bench` measures, and the ratios it reports. The
 // lifecycle steps and metrics (create, start, state, kill, delete, the cycle,
-// run, 50 containers, list of 100, init VmRSS) live in bench/lifecycle.mjs,
+// run, state/list with 100 containers, 50 containers with the init's VmRSS
+// and Pss) live in bench/lifecycle.mjs,
 // one set per runtime; `--no-lifecycle` leaves them out (no root needed then).
 //
 // A step is one command line, timed from spawn to exit, many times, in an
@@ -15,12 +16,12 @@
 //     group: 'lifecycle',               // RESULTS.md section
 //     available: (ctx) => true | 'why not',   // checked once; a string skips the step, with the reason
 //     prepare: (ctx) => {},             // once, untimed (make a bundle: ctx.bundle())
-//     argv: (ctx, i) => [ctx.tsrun, '--root', ctx.root, 'create', ...], // per iteration
+//     argv: (ctx, i) => [ctx.tsrun, '--root', ctx.root, 'create', ...], // per iteration, timed by bench/probe.c
+//                                       // ([CYCLE, id, bundle, pidfile, ...runtime argv]: a subreaper cycle)
 //     before: (ctx, i) => {},           // untimed, before each timed call
 //     after: (ctx, i) => {},            // untimed, after each timed call (delete what it made)
 //     cleanup: (ctx) => {},             // once at the end, also after a failure
 //     expect: 0,                        // exit status every timed call must have
-//     iterations: 10,                   // fewer for heavy steps (default: --iterations)
 //   }
 //
 // Values that are not a command's duration (the init's VmRSS, say) are
@@ -99,11 +100,11 @@ export const metrics = [
   atExit('exit-version', 'dist/tsrun.cjs --version: JS time at exit', ['dist/tsrun.cjs', '--version']),
   atExit('exit-state', 'dist/tsrun.cjs state <missing>: JS time at exit', ['dist/tsrun.cjs', '--root', '{root}', 'state', 'missing']),
   ...['cli-state.cjs', 'cli-kill.cjs', 'cli-start.cjs', 'cli-delete.cjs', 'cli-list.cjs', 'cli-run.cjs', 'cli-create.cjs', 'cli-program.cjs'].map(requireCost),
-  // 50 containers, list with 100, the init's VmRSS (bench/lifecycle.mjs).
+  // 50 containers back to back, the init's VmRSS and Pss (bench/lifecycle.mjs).
   ...lifecycleMetrics.map((m) => ({ ...m, lifecycle: true })),
 ];
 
-/** [numerator, denominator, target]: ratio of medians; a target makes it pass/fail. */
+/** [numerator, denominator, target, factor]: median of the paired ratios (pairedRatio in run.mjs); a target makes it pass/fail. */
 export const ratios = [
   ['tsrun-version', 'floor', 1.2],
   ['tsrun-state-missing', 'floor', 1.2],
