@@ -2,13 +2,14 @@
 // io.containerd.runc.v2 --runc-binary bin/tsrun`. containerd runs privately
 // (root, state, sockets, opt dir in a temp dir, CRI off) and is stopped by pid.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, tsrunBin } from '../../helpers/tsrun.js';
 import {
-  cgroupsUnder, filesNamed, findBinary, IMAGE_REF, makeEngineEnv, mountsUnder, waitFor, type EngineEnv,
+  cgroupsUnder, filesNamed, findBinary, IMAGE_REF, keepRunContainerdClean, makeEngineEnv, mountsUnder, processesMentioning,
+  startContainerd,
+  waitFor, type EngineEnv,
 } from './engine-env.js';
 
 const containerd = findBinary('containerd');
@@ -28,9 +29,7 @@ describe('containerd runc v2 shim with tsrun as the runc binary', { skip }, () =
   let env: EngineEnv | undefined;
   let sock = '';
   let runcRoot = '';
-  // The 1.6 shim puts its socket under /run/containerd/s whatever the config
-  // says: made by us when it was not there, so removed (when empty) after.
-  const runContainerdExisted = existsSync('/run/containerd');
+  const cleanRunContainerd = keepRunContainerdClean();
 
   const ctr = (args: string[], timeoutMs?: number) => env!.run(ctrBin!, ['--address', sock, '-n', NS, ...args], { timeoutMs });
   const runArgs = (id: string) => [
@@ -45,31 +44,8 @@ describe('containerd runc v2 shim with tsrun as the runc binary', { skip }, () =
 
   before(async () => {
     env = await makeEngineEnv('ctrd');
-    sock = join(env.dir, 'containerd.sock');
     runcRoot = join(env.dir, 'runc-root');
-    const config = join(env.dir, 'config.toml');
-    writeFileSync(
-      config,
-      [
-        'version = 2',
-        `root = "${env.dir}/root"`,
-        `state = "${env.dir}/state"`,
-        // CRI would want CNI and a sandbox image; ctr does not need it.
-        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-        '[grpc]',
-        `  address = "${sock}"`,
-        '[ttrpc]',
-        `  address = "${sock}.ttrpc"`,
-        '[plugins."io.containerd.internal.v1.opt"]',
-        `  path = "${env.dir}/opt"`,
-        '',
-      ].join('\n'),
-    );
-    const d = env.startDaemon('containerd', containerd!, ['--config', config]);
-    waitFor('containerd to serve', () => {
-      if (d.exited()) throw new Error(`containerd exited:\n${d.log()}`);
-      return existsSync(sock) && ctr(['version']).code === 0;
-    });
+    sock = startContainerd(env, containerd!, ctrBin!);
     const imp = ctr(['images', 'import', env.imageTar]);
     assert.equal(imp.code, 0, imp.stderr);
     assert.match(ctr(['images', 'ls', '-q']).stdout, new RegExp(IMAGE_REF.replace(/[.]/g, '\\.')));
@@ -77,9 +53,7 @@ describe('containerd runc v2 shim with tsrun as the runc binary', { skip }, () =
 
   after(async () => {
     await env?.cleanup();
-    if (!runContainerdExisted) {
-      for (const d of ['/run/containerd/s', '/run/containerd/fifo', '/run/containerd']) spawnSync('rmdir', [d], { stdio: 'ignore' });
-    }
+    cleanRunContainerd();
   });
 
   test('run: the output and the exit code come back', () => {
@@ -114,6 +88,7 @@ describe('containerd runc v2 shim with tsrun as the runc binary', { skip }, () =
       ]);
       assert.equal(r.code, 0, r.stderr);
       waitFor('the payload to start', () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('ready'), 20_000);
+      assert.equal(filesNamed(join(runcRoot, NS), 'state.json').length, 1, 'tsrun state of the running container under --runc-root');
 
       const ex = ctr(['task', 'exec', '--fifo-dir', join(env!.dir, 'fifo'), '--exec-id', 'e1', id, 'sh', '-c', 'echo in-exec $$; exit 5']);
       assert.equal(ex.code, 5, ex.stderr);
@@ -156,5 +131,12 @@ describe('containerd runc v2 shim with tsrun as the runc binary', { skip }, () =
     assert.deepEqual(filesNamed(runcRoot, 'state.json'), []);
     assert.deepEqual(cgroupsUnder(env!.cgroupParent), []);
     assert.deepEqual(mountsUnder(env!.dir), []);
+  });
+
+  test('containerd stopped by pid: no shim or container process left, no mount in the temp dir', async () => {
+    await env!.stopDaemons();
+    waitFor('shims to exit', () => processesMentioning(env!.dir).length === 0, 10_000);
+    assert.deepEqual(mountsUnder(env!.dir), []);
+    assert.deepEqual(cgroupsUnder(env!.cgroupParent), []);
   });
 });

@@ -43,6 +43,8 @@ export interface EngineEnv {
   runTty(cmd: string, args: string[], opts?: { env?: NodeJS.ProcessEnv; timeoutMs?: number }): RunResult;
   /** Start a daemon (stdout/stderr to <dir>/<name>.log); stopped by cleanup() if not before. */
   startDaemon(name: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv): Daemon;
+  /** Stop every daemon started (last first), by pid. */
+  stopDaemons(): Promise<void>;
   /** Stop every daemon, then kill leftovers we caused, unmount, remove cgroups and the dir. */
   cleanup(): Promise<void>;
 }
@@ -132,8 +134,12 @@ export async function makeEngineEnv(name: string): Promise<EngineEnv> {
     return d;
   };
 
+  const stopDaemons = async () => {
+    for (const d of [...daemons].reverse()) await d.stop();
+  };
+
   const cleanup = async () => {
-    for (const d of daemons.reverse()) await d.stop();
+    await stopDaemons();
     // Shims and conmon outlive their daemons; they (and any container left
     // running) are ours when their command line names our dir or they sit
     // in our cgroup parent.
@@ -155,7 +161,7 @@ export async function makeEngineEnv(name: string): Promise<EngineEnv> {
     rmSync(dir, { recursive: true, force: true });
   };
 
-  return { dir, cgroupParent, imageTar, run, runTty, startDaemon, cleanup };
+  return { dir, cgroupParent, imageTar, run, runTty, startDaemon, stopDaemons, cleanup };
 }
 
 /** Wait until `check` returns true, or throw with `what` after `ms`. */
@@ -254,4 +260,50 @@ export function filesNamed(dir: string, name: string): string[] {
     }
   }
   return out;
+}
+
+/**
+ * A containerd of our own in env.dir: root, state, sockets and opt dir there,
+ * CRI off (it wants CNI and a sandbox image; nothing here needs it). Returns
+ * its socket once `ctr version` answers.
+ */
+export function startContainerd(env: EngineEnv, containerd: string, ctr: string): string {
+  const sock = join(env.dir, 'containerd.sock');
+  const config = join(env.dir, 'containerd.toml');
+  writeFileSync(
+    config,
+    [
+      'version = 2',
+      `root = "${env.dir}/containerd-root"`,
+      `state = "${env.dir}/containerd-state"`,
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      '[grpc]',
+      `  address = "${sock}"`,
+      '[ttrpc]',
+      `  address = "${sock}.ttrpc"`,
+      '[plugins."io.containerd.internal.v1.opt"]',
+      `  path = "${env.dir}/opt"`,
+      '',
+    ].join('\n'),
+  );
+  const d = env.startDaemon('containerd', containerd, ['--config', config]);
+  waitFor('containerd to serve', () => {
+    if (d.exited()) throw new Error(`containerd exited:\n${d.log()}`);
+    return existsSync(sock) && env.run(ctr, ['--address', sock, 'version']).code === 0;
+  });
+  return sock;
+}
+
+/**
+ * The 1.6 shim puts its socket under /run/containerd/s whatever the config
+ * says. Call before starting: the returned function removes those
+ * directories (when empty) if they were not there before.
+ */
+export function keepRunContainerdClean(): () => void {
+  if (existsSync('/run/containerd')) return () => {};
+  return () => {
+    for (const d of ['/run/containerd/s', '/run/containerd/fifo', '/run/containerd/runc', '/run/containerd']) {
+      spawnSync('rmdir', [d], { stdio: 'ignore' });
+    }
+  };
 }
