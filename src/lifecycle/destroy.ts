@@ -1,6 +1,7 @@
 // Tearing a container down: kill what is left, wait for the init to go,
 // remove the cgroup, run poststop hooks, remove the state dir.
-import { existsSync } from 'node:fs';
+import { existsSync, rmdirSync } from 'node:fs';
+import type { CgroupPaths } from '../cgroups/manager.js';
 import { killCgroup as signalCgroup, removeCgroup } from '../cgroups/teardown.js';
 import { log } from '../log.js';
 import type { Spec } from '../spec/types.js';
@@ -28,23 +29,43 @@ export async function killContainer(record: ContainerRecord): Promise<void> {
   for (let delay = 0.1; record.pid && isAlive(record.pid, record.pidStartTime) && Date.now() < end; delay = Math.min(delay * 2, 10)) sleepMs(delay);
 }
 
-async function killCgroup(record: ContainerRecord): Promise<void> {
-  if (!record.cgroupPaths || Object.keys(record.cgroupPaths).length === 0) return;
+async function killCgroup(record: ContainerRecord, paths: CgroupPaths | undefined = record.cgroupPaths): Promise<void> {
+  if (!paths || Object.keys(paths).length === 0) return;
   try {
-    if (Object.values(record.cgroupPaths).some((d) => existsSync(d))) signalCgroup(record.cgroupPaths, 9);
+    if (Object.values(paths).some((d) => existsSync(d))) signalCgroup(paths, 9);
   } catch (err) {
     log.debug(`kill cgroup: ${String(err)}`);
   }
 }
 
+/**
+ * One rmdir per directory: an empty cgroup (no process, no child cgroup: the
+ * usual stopped container) goes at once, with no freeze, walk or stat. The
+ * ones still there (EBUSY, ...) come back for the full kill and removal.
+ */
+function removeEmptyCgroups(paths: CgroupPaths): CgroupPaths {
+  const left: CgroupPaths = {};
+  for (const [key, dir] of Object.entries(paths)) {
+    try {
+      rmdirSync(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') left[key] = dir;
+    }
+  }
+  return left;
+}
+
 /** Everything after the processes are gone. Poststop failures only warn. */
 export async function destroyContainer(root: string, record: ContainerRecord): Promise<void> {
-  await killCgroup(record);
   if (record.cgroupPaths && Object.keys(record.cgroupPaths).length > 0) {
-    try {
-      removeCgroup(record.cgroupPaths);
-    } catch (err) {
-      log.warn(`remove cgroup: ${(err as Error).message}`);
+    const left = removeEmptyCgroups(record.cgroupPaths);
+    if (Object.keys(left).length > 0) {
+      await killCgroup(record, left);
+      try {
+        removeCgroup(left);
+      } catch (err) {
+        log.warn(`remove cgroup: ${(err as Error).message}`);
+      }
     }
   }
   const config = record.config as unknown as Spec;
