@@ -142,6 +142,26 @@ describe('dockerd with tsrun as an added runtime', { skip }, () => {
     assert.equal(docker(['rm', name]).code, 0);
   });
 
+  test('pause/unpause, update of the memory limit, top on a running container', () => {
+    const name = 'tsrun-ops';
+    const r = docker(['run', '-d', '--name', name, ...runArgs, '--memory', '64m', IMAGE_REF, 'sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    const p = docker(['pause', name]);
+    assert.equal(p.code, 0, p.stderr);
+    assert.equal(docker(['inspect', '-f', '{{.State.Status}}', name]).stdout.trim(), 'paused');
+    const u = docker(['unpause', name]);
+    assert.equal(u.code, 0, u.stderr);
+    assert.equal(docker(['inspect', '-f', '{{.State.Status}}', name]).stdout.trim(), 'running');
+    const up = docker(['update', '--memory', '96m', '--memory-swap', '192m', name]);
+    assert.equal(up.code, 0, up.stderr);
+    const lim = docker(['exec', name, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes']);
+    assert.equal(lim.stdout, `${96 * 1024 * 1024}\n`, lim.stderr);
+    const top = docker(['top', name]);
+    assert.equal(top.code, 0, top.stderr);
+    assert.match(top.stdout, /sleep 1000/);
+    assert.equal(docker(['rm', '-f', name]).code, 0);
+  });
+
   test('a nonexistent command: exit 127, "executable file not found"', () => {
     const r = docker(['run', '--rm', ...runArgs, IMAGE_REF, 'nonexistentcmd']);
     assert.equal(r.code, 127, r.stderr);

@@ -146,6 +146,26 @@ describe('podman with tsrun as its OCI runtime', { skip }, () => {
     assert.equal(podman(['rm', name]).code, 0);
   });
 
+  test('pause/unpause, update of the memory limit, top on a running container', () => {
+    const name = 'tsrun-ops';
+    const r = podman(['run', '-d', '--name', name, ...opts(), '--memory', '64m', IMAGE_REF, 'sleep', '1000']);
+    assert.equal(r.code, 0, r.stderr);
+    const p = podman(['pause', name]);
+    assert.equal(p.code, 0, p.stderr);
+    assert.equal(podman(['inspect', '-f', '{{.State.Status}}', name]).stdout.trim(), 'paused');
+    const u = podman(['unpause', name]);
+    assert.equal(u.code, 0, u.stderr);
+    assert.equal(podman(['inspect', '-f', '{{.State.Status}}', name]).stdout.trim(), 'running');
+    const up = podman(['update', '--memory', '96m', '--memory-swap', '192m', name]);
+    assert.equal(up.code, 0, up.stderr);
+    const lim = podman(['exec', name, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes']);
+    assert.equal(lim.stdout, `${96 * 1024 * 1024}\n`, lim.stderr);
+    const top = podman(['top', name]);
+    assert.equal(top.code, 0, top.stderr);
+    assert.match(top.stdout, /sleep 1000/);
+    assert.equal(podman(['rm', '-f', name]).code, 0);
+  });
+
   test('a nonexistent command: exit 127, "executable file not found"', () => {
     const r = podman(['run', '--rm', ...opts(), IMAGE_REF, 'nonexistentcmd']);
     assert.equal(r.code, 127, r.stderr);
