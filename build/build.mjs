@@ -67,3 +67,10 @@ await esbuild.build({
   },
   logLevel: 'warning',
 });
+
+// V8 code caches for the big bundles (src/code-cache.ts), made by the node that runs them, without NODE_OPTIONS as the launcher runs it.
+const cacheEnv = { ...process.env };
+delete cacheEnv.NODE_OPTIONS;
+for (const name of ['create', 'run', 'exec']) {
+  spawnSync(process.execPath, ['--no-warnings', 'build/code-cache.mjs', `dist/cli-${name}.cjs`], { stdio: 'inherit', env: cacheEnv });
+}

@@ -1,5 +1,6 @@
 // Subcommands are bundled one file each (dist/cli-<name>.cjs) and required only
 // when called, so `tsrun state` never pays for the code of `create`.
+import { loadWithCodeCache } from '../code-cache.js';
 import type { Invocation } from './command.js';
 
 declare const require: (id: string) => unknown;
@@ -8,7 +9,8 @@ declare const __dirname: string;
 export type CommandModule = { main: (inv: Invocation) => Promise<number> };
 
 export function loadDist<T>(file: string): T {
-  return require(`${__dirname}/${file}`) as T;
+  const path = `${__dirname}/${file}`;
+  return (loadWithCodeCache(path) ?? require(path)) as T;
 }
 
 export function loadCommand(name: string): CommandModule | undefined {

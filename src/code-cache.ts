@@ -1,0 +1,37 @@
+// A V8 code cache for the big subcommand bundles (create, run, exec): with
+// it, loading dist/cli-create.cjs takes ~5 ms instead of ~9 ms (bench/TRIED.md).
+// build/code-cache.mjs writes <bundle>.v8cache right after esbuild. V8 only
+// checks the source's length, so the cache also records the bundle's size and
+// mtime, and is ignored unless both still match: a rebuilt bundle never runs
+// with another build's code.
+import { readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+declare const require: (id: string) => unknown;
+
+type Wrapped = (exports: unknown, require: unknown, module: { exports: unknown }, filename: string, dirname: string) => void;
+
+/** The stamp the cache must carry for `path` as it is now. */
+export function bundleStamp(path: string): string {
+  const st = statSync(path);
+  return `${st.size}:${Math.trunc(st.mtimeMs)}\n`;
+}
+
+/** Load `path` (a CommonJS bundle) with its code cache; undefined when it has none or a stale one. */
+export function loadWithCodeCache(path: string): unknown {
+  let cache: Buffer;
+  try {
+    cache = readFileSync(`${path}.v8cache`);
+  } catch {
+    return undefined;
+  }
+  const nl = cache.indexOf(10);
+  if (nl < 0 || cache.subarray(0, nl + 1).toString() !== bundleStamp(path)) return undefined;
+  const vm = require('node:vm') as typeof import('node:vm');
+  const { wrap, createRequire } = require('node:module') as typeof import('node:module') & { wrap: (src: string) => string };
+  const script = new vm.Script(wrap(readFileSync(path, 'utf8')), { filename: path, cachedData: cache.subarray(nl + 1) });
+  const fn = script.runInThisContext() as Wrapped;
+  const mod = { exports: {} as unknown };
+  fn.call(mod.exports, mod.exports, createRequire(path), mod, path, dirname(path));
+  return mod.exports;
+}
