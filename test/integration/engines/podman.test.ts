@@ -7,7 +7,7 @@
 // missed by its `delete` with any runtime (runc as well). The containers' ids
 // (--cidfile) name what must be gone from there at the end.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, tsrunBin } from '../../helpers/tsrun.js';
@@ -57,6 +57,8 @@ describe('podman with tsrun as its OCI runtime', { skip }, () => {
         'cgroup_manager = "cgroupfs"',
         '[network]',
         `network_config_dir = "${d}/net"`,
+        // --net none only: no CNI plugin is needed (they come with recommends, which CI skips).
+        `cni_plugin_dirs = ["${d}/no-cni-plugins"]`,
         '',
       ].join('\n'),
     );
@@ -64,6 +66,7 @@ describe('podman with tsrun as its OCI runtime', { skip }, () => {
       join(d, 'storage.conf'),
       ['[storage]', 'driver = "vfs"', `graphroot = "${d}/storage"`, `runroot = "${d}/run"`, ''].join('\n'),
     );
+    mkdirSync(join(d, 'no-cni-plugins'));
     penv = { ...process.env, CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: join(d, 'storage.conf') };
     global = [
       '--root', join(d, 'storage'), '--runroot', join(d, 'run'), '--storage-driver', 'vfs',
@@ -163,7 +166,7 @@ describe('podman with tsrun as its OCI runtime', { skip }, () => {
     const top = podman(['top', name]);
     assert.equal(top.code, 0, top.stderr);
     assert.match(top.stdout, /sleep 1000/);
-    assert.equal(podman(['rm', '-f', name]).code, 0);
+    assert.equal(podman(['rm', '-f', '-t', '0', name]).code, 0);
   });
 
   test('a nonexistent command: exit 127, "executable file not found"', () => {
