@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, tsrunBin } from '../../helpers/tsrun.js';
 import {
-  cgroupsUnder, filesNamed, findBinary, IMAGE_REF, keepRunContainerdClean, makeEngineEnv, mountsUnder, processesMentioning,
+  cgroupsUnder, hostMemoryLimitFile, filesNamed, findBinary, IMAGE_REF, keepRunContainerdClean, makeEngineEnv, mountsUnder, processesMentioning,
   startContainerd,
   waitFor, type EngineEnv,
 } from './engine-env.js';
@@ -95,7 +95,7 @@ describe('containerd runc v2 shim with tsrun as the runc binary', { skip }, () =
       assert.match(ex.stdout, /^in-exec \d+\n$/);
 
       // ctr's default spec has no /sys/fs/cgroup mount (runc shows the same): read the host's file.
-      const limit = readFileSync(`/sys/fs/cgroup/memory${env!.cgroupParent}/${id}/memory.limit_in_bytes`, 'utf8');
+      const limit = readFileSync(hostMemoryLimitFile(`${env!.cgroupParent}/${id}`), 'utf8');
       assert.equal(limit.trim(), String(64 * 1024 * 1024));
 
       const k = ctr(['task', 'kill', '-s', 'SIGTERM', id]);

@@ -189,7 +189,8 @@ export function processesMentioning(text: string): number[] {
 
 /** Every v1 hierarchy (and the cgroup2 mount) under /sys/fs/cgroup. */
 function hierarchies(): string[] {
-  const out: string[] = [];
+  // A cgroup2-only host: /sys/fs/cgroup is the one hierarchy.
+  const out: string[] = existsSync(join(CGROUP_ROOT, 'cgroup.controllers')) ? [CGROUP_ROOT] : [];
   for (const e of readdirSync(CGROUP_ROOT)) {
     const p = join(CGROUP_ROOT, e);
     // cpu -> cpu,cpuacct and the like are links to a hierarchy listed anyway.
@@ -306,4 +307,16 @@ export function keepRunContainerdClean(): () => void {
       spawnSync('rmdir', [d], { stdio: 'ignore' });
     }
   };
+}
+
+/** A shell line printing the memory limit then the pids limit, from the container's /sys/fs/cgroup (v1 or v2). */
+export const PRINT_LIMITS =
+  'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; ' +
+  'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max';
+
+/** The memory limit file of the cgroup at `path` (relative to the hierarchy root) as the host sees it. */
+export function hostMemoryLimitFile(path: string): string {
+  return existsSync(join(CGROUP_ROOT, 'cgroup.controllers'))
+    ? join(CGROUP_ROOT, path, 'memory.max')
+    : join(CGROUP_ROOT, 'memory', path, 'memory.limit_in_bytes');
 }
