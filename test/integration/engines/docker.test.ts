@@ -4,7 +4,7 @@
 // no bridge, no iptables) and are stopped by pid; containers get --net none
 // and a cgroup parent of ours.
 import assert from 'node:assert/strict';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, tsrunBin } from '../../helpers/tsrun.js';
@@ -160,6 +160,42 @@ describe('dockerd with tsrun as an added runtime', { skip }, () => {
     assert.equal(top.code, 0, top.stderr);
     assert.match(top.stdout, /sleep 1000/);
     assert.equal(docker(['rm', '-f', name]).code, 0);
+  });
+
+  test('common run options: --cap-add/--cap-drop, --user, --read-only, --init, -i, --tmpfs/-w/-e, -v ro, --sysctl, --shm-size', () => {
+    // --privileged asks for every capability: on a machine whose bounding set
+    // lacks one (CAP_SYS_RESOURCE here) runc fails it the same way, so not tried.
+    const caps = docker(['run', '--rm', ...runArgs, '--cap-add', 'NET_ADMIN', '--cap-drop', 'CHOWN', IMAGE_REF, 'grep', 'CapEff', '/proc/self/status']);
+    assert.equal(caps.code, 0, caps.stderr);
+    const eff = BigInt(`0x${caps.stdout.split(/\s+/)[1]}`);
+    assert.equal((eff >> 12n) & 1n, 1n, 'CAP_NET_ADMIN added');
+    assert.equal(eff & 1n, 0n, 'CAP_CHOWN dropped');
+    const user = docker(['run', '--rm', ...runArgs, '--user', '65534:65534', IMAGE_REF, 'id']);
+    assert.equal(user.code, 0, user.stderr);
+    assert.match(user.stdout, /uid=65534\(nobody\) gid=65534\(nobody\)/);
+    const ro = docker(['run', '--rm', ...runArgs, '--read-only', IMAGE_REF, 'sh', '-c', 'touch /x 2>&1; echo rc=$?']);
+    assert.match(ro.stdout, /Read-only file system/);
+    assert.match(ro.stdout, /rc=1/);
+    if (findBinary('docker-init')) {
+      const init = docker(['run', '--rm', ...runArgs, '--init', IMAGE_REF, 'sh', '-c', 'tr "\\0" " " </proc/1/cmdline']);
+      assert.equal(init.code, 0, init.stderr);
+      assert.match(init.stdout, /^\/sbin\/docker-init -- sh/);
+    }
+    const stdin = env!.run('sh', ['-c', `echo piped-in | ${dockerCli} -H unix://${env!.dir}/docker.sock run --rm -i ${runArgs.join(' ')} ${IMAGE_REF} cat`], {
+      env: { ...process.env, DOCKER_CONFIG: join(env!.dir, 'docker-config') },
+    });
+    assert.equal(stdin.code, 0, stdin.stderr);
+    assert.equal(stdin.stdout, 'piped-in\n');
+    const vol = join(env!.dir, 'vol');
+    mkdirSync(vol);
+    writeFileSync(join(vol, 'f'), 'from the host\n');
+    const many = docker([
+      'run', '--rm', ...runArgs, '--hostname', 'boxy', '--tmpfs', '/scratch:size=1m', '-w', '/scratch', '-e', 'FOO=bar',
+      '-v', `${vol}:/vol:ro`, '--sysctl', 'kernel.msgmax=4096', '--shm-size', '8m', IMAGE_REF,
+      'sh', '-c', 'hostname; pwd; echo $FOO; cat /vol/f /proc/sys/kernel/msgmax; df -k /dev/shm | tail -1; touch /vol/x 2>/dev/null || echo vol-ro',
+    ]);
+    assert.equal(many.code, 0, many.stderr);
+    assert.match(many.stdout, /^boxy\n\/scratch\nbar\nfrom the host\n4096\nshm\s+8192\s.*\nvol-ro\n$/);
   });
 
   test('a nonexistent command: exit 127, "executable file not found"', () => {
