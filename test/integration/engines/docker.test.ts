@@ -204,6 +204,12 @@ describe('dockerd with tsrun as an added runtime', { skip }, () => {
     assert.match(r.stderr, /executable file not found/);
   });
 
+  test('a file that is not executable: exit 126, "permission denied"', () => {
+    const r = docker(['run', '--rm', ...runArgs, IMAGE_REF, '/etc/passwd']);
+    assert.equal(r.code, 126, r.stderr);
+    assert.match(r.stderr, /permission denied/);
+  });
+
   test('afterwards: no container, no tsrun state, no cgroup under our parent', () => {
     assert.equal(docker(['ps', '-aq']).stdout, '');
     assert.deepEqual(filesNamed(execRoot, 'state.json'), [], 'no tsrun state left under the runtime root');

@@ -175,6 +175,12 @@ describe('podman with tsrun as its OCI runtime', { skip }, () => {
     assert.match(r.stderr, /executable file not found/);
   });
 
+  test('a file that is not executable: exit 126, "permission denied"', () => {
+    const r = podman(['run', '--rm', ...opts(), IMAGE_REF, '/etc/passwd']);
+    assert.equal(r.code, 126, r.stderr);
+    assert.match(r.stderr, /permission denied/);
+  });
+
   test('afterwards: no container, no tsrun state, no cgroup under our parent, no process or mount', () => {
     assert.equal(podman(['ps', '-aq']).stdout, '');
     assert.ok(ids().length >= 6, 'every container had a cidfile');
