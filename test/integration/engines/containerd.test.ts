@@ -78,7 +78,7 @@ describe('containerd runc v2 shim with tsrun as the runc binary', { skip }, () =
     }
   });
 
-  test('exec, memory limit, kill: signal reaches the payload; then nothing left', () => {
+  test('exec (plain and -t), ps, pause/resume, memory limit, kill: signal reaches the payload; then nothing left', () => {
     const id = 'c-long';
     const logFile = join(env!.dir, `${id}.log`);
     try {
@@ -93,6 +93,24 @@ describe('containerd runc v2 shim with tsrun as the runc binary', { skip }, () =
       const ex = ctr(['task', 'exec', '--fifo-dir', join(env!.dir, 'fifo'), '--exec-id', 'e1', id, 'sh', '-c', 'echo in-exec $$; exit 5']);
       assert.equal(ex.code, 5, ex.stderr);
       assert.match(ex.stdout, /^in-exec \d+\n$/);
+
+      const ext = env!.runTty(ctrBin!, [
+        '--address', sock, '-n', NS, 'task', 'exec', '-t', '--fifo-dir', join(env!.dir, 'fifo'), '--exec-id', 'e2', id,
+        'sh', '-c', 'tty; exit 6',
+      ]);
+      assert.equal(ext.code, 6, ext.stderr + ext.stdout);
+      assert.match(ext.stdout, /\/dev\/pts\/\d+/);
+
+      // `ctr task ps` is the runtime's `ps --format json`: the init's host pid is listed.
+      const ps = ctr(['task', 'ps', id]);
+      assert.equal(ps.code, 0, ps.stderr);
+      const initPid = ctr(['task', 'ls']).stdout.split('\n').find((l) => l.startsWith(`${id} `))?.split(/\s+/)[1];
+      assert.ok(initPid && new RegExp(`^${initPid}\\s`, 'm').test(ps.stdout), ps.stdout);
+
+      assert.equal(ctr(['task', 'pause', id]).code, 0);
+      assert.match(ctr(['task', 'ls']).stdout, new RegExp(`^${id}\\s+\\d+\\s+PAUSED`, 'm'));
+      assert.equal(ctr(['task', 'resume', id]).code, 0);
+      assert.match(ctr(['task', 'ls']).stdout, new RegExp(`^${id}\\s+\\d+\\s+RUNNING`, 'm'));
 
       // ctr's default spec has no /sys/fs/cgroup mount (runc shows the same): read the host's file.
       const limit = readFileSync(hostMemoryLimitFile(`${env!.cgroupParent}/${id}`), 'utf8');
