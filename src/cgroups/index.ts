@@ -10,7 +10,7 @@
  *   const cg = openCgroup({ id, cgroupsPath: config.linux?.cgroupsPath, systemd: globals.systemdCgroup,
  *                           rootless: globals.rootless === 'true' || (globals.rootless === 'auto' && euid !== 0) });
  *   cg.create({ ...config.linux?.resources,
- *               deviceRules: containerDeviceRules(config.linux?.resources?.devices, config.linux?.devices) });
+ *               deviceRules: containerDeviceRules(config.linux?.resources?.devices) });
  *   cg.addPid(initPid);                       // before the init is released
  *   record.cgroupPaths = cg.paths();          // into state.json
  *

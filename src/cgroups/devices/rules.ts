@@ -87,25 +87,14 @@ export const defaultDeviceRules: readonly DeviceRule[] = [
   { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' }, // net/tun
 ];
 
-export interface LinuxDeviceNode {
-  type: string;
-  major?: number;
-  minor?: number;
-}
-
 /**
  * The full rule list for a container, in runc's order: the config's
- * linux.resources.devices, then the defaults, then an allow-rwm rule for
- * every node in linux.devices (the container must be able to use the
- * devices it was given).
+ * linux.resources.devices, then the defaults. The nodes in linux.devices get
+ * no rule of their own: as with runc, only what resources.devices (or the
+ * defaults) allow is usable.
  */
-export function containerDeviceRules(resources: LinuxDeviceCgroup[] | undefined, nodes: LinuxDeviceNode[] = []): DeviceRule[] {
-  const extra: DeviceRule[] = [];
-  for (const n of nodes) {
-    if ((n.type !== 'c' && n.type !== 'b' && n.type !== 'u') || n.major === undefined || n.minor === undefined) continue;
-    extra.push({ allow: true, type: n.type === 'b' ? 'b' : 'c', major: n.major, minor: n.minor, access: 'rwm' });
-  }
-  return [...normalizeRules(resources), ...defaultDeviceRules, ...extra];
+export function containerDeviceRules(resources: LinuxDeviceCgroup[] | undefined): DeviceRule[] {
+  return [...normalizeRules(resources), ...defaultDeviceRules];
 }
 
 export function ruleMatches(r: DeviceRule, type: 'c' | 'b', major: number, minor: number): boolean {

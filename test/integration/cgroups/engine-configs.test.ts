@@ -41,7 +41,7 @@ for (const f of files) {
     const r = spec.linux?.resources ?? {};
     const m = openCgroup({ id: f, cgroupsPath: cgPath(f.replace(/\W/g, '')) + (spec.linux?.cgroupsPath ?? '') });
     managers.push(m);
-    m.create({ ...r, deviceRules: containerDeviceRules(r.devices, spec.linux?.devices) });
+    m.create({ ...r, deviceRules: containerDeviceRules(r.devices) });
     const h = hold('read go; sleep 30');
     held.push(h);
     m.addPid(h.pid);
