@@ -6,7 +6,7 @@ import { mkdirSync, rmdirSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { errnoOf, readProcs, walkCgroups, writeCg } from './fsio.js';
-import { sleepMs } from './manager.js';
+import { sleepMs, type CgroupManager } from './manager.js';
 
 /** mkdir -p that returns the directories it made, parents first. */
 export function mkdirTracked(dir: string): string[] {
@@ -35,6 +35,25 @@ export function removeDirs(dirs: string[]): void {
     } catch {
       /* best effort: the caller is already failing */
     }
+  }
+}
+
+/**
+ * The common end of both managers' create(): run `setUp` (which may push
+ * more new dirs into `made`), then refuse a frozen cgroup, since runtime-spec
+ * says a frozen one is not fit for a new container (a parent frozen by
+ * someone else freezes every new child too). On any failure the dirs this
+ * create made are removed again.
+ */
+export function setUpOrUndo(m: Pick<CgroupManager, 'freezerState' | 'paths'>, made: string[], setUp: () => void): void {
+  try {
+    setUp();
+    if (m.freezerState() !== 'THAWED') {
+      throw new TsrunError(`container's cgroup unexpectedly frozen (${m.paths().freezer ?? m.paths().unified})`, { field: '/linux/cgroupsPath' });
+    }
+  } catch (err) {
+    removeDirs(made);
+    throw err;
   }
 }
 

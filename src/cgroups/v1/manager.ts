@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
 import { dottedField, hasFile } from '../fsio.js';
-import { joinCgroup, mkdirTracked, removeDirs } from '../common.js';
+import { joinCgroup, mkdirTracked, setUpOrUndo } from '../common.js';
 import { cgroupPids, killCgroup, removeCgroup } from '../teardown.js';
 import type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from '../manager.js';
 import { type CgroupStats, emptyStats } from '../stats.js';
@@ -59,22 +59,14 @@ export class V1Manager implements CgroupManager {
 
   create(resources: CgroupResources = {}): void {
     const made: string[] = [];
-    try {
+    setUpOrUndo(this, made, () => {
       for (const d of this.uniqueDirs()) made.push(...mkdirTracked(d));
       if (this.dirs.cpuset) seedCpuset(this.dirs.cpuset);
       if (this.unified && this.hugetlbOnUnified() && resources.hugepageLimits?.length) {
         enableControllers(this.unified, ['hugetlb']);
       }
       this.set(resources);
-      // runtime-spec: a frozen cgroup is not fit for a new container (a
-      // parent frozen by someone else freezes every new child too).
-      if (this.freezerState() !== 'THAWED') {
-        throw new TsrunError(`container's cgroup unexpectedly frozen (${this.paths().freezer ?? this.paths().unified})`, { field: '/linux/cgroupsPath' });
-      }
-    } catch (err) {
-      removeDirs(made);
-      throw err;
-    }
+    });
   }
 
   addPid(pid: number): void {

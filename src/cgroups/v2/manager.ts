@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
 import { dottedField, hasFile, readProcs, walkCgroups, writeCg } from '../fsio.js';
-import { joinCgroup, mkdirTracked, removeDirs, removeTree } from '../common.js';
+import { joinCgroup, mkdirTracked, removeTree, setUpOrUndo } from '../common.js';
 import { killCgroup } from '../teardown.js';
 import type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from '../manager.js';
 import { type CgroupStats, emptyStats } from '../stats.js';
@@ -39,19 +39,10 @@ export class V2Manager implements CgroupManager {
   constructor(readonly dir: string) {}
 
   create(resources: CgroupResources = {}): void {
-    const made = mkdirTracked(this.dir);
-    try {
+    setUpOrUndo(this, mkdirTracked(this.dir), () => {
       enableControllers(this.dir);
       this.set(resources);
-      // runtime-spec: a frozen cgroup is not fit for a new container (a
-      // parent frozen by someone else freezes every new child too).
-      if (this.freezerState() !== 'THAWED') {
-        throw new TsrunError(`container's cgroup unexpectedly frozen (${this.paths().freezer ?? this.paths().unified})`, { field: '/linux/cgroupsPath' });
-      }
-    } catch (err) {
-      removeDirs(made);
-      throw err;
-    }
+    });
   }
 
   addPid(pid: number): void {
