@@ -10,21 +10,15 @@ import { openCgroup, type CgroupManager } from '../../../src/cgroups/index.js';
 import { containerDeviceRules } from '../../../src/cgroups/devices/rules.js';
 import { kernelList } from '../../../src/cgroups/v1/devices.js';
 import { traceWrites } from '../../../src/cgroups/fsio.js';
-import { cgPath, hold, leftovers, removeParents, type Held } from './helpers.js';
+import { cgPath, hold, cleanUp, type Held } from './helpers.js';
 
 const skip = isRoot ? false : 'needs root: creates cgroups';
 const managers: CgroupManager[] = [];
 const held: Held[] = [];
 
-afterEach(async () => {
+afterEach(() => {
   traceWrites(undefined);
-  for (const h of held.splice(0)) {
-    h.kill();
-    await h.exited;
-  }
-  for (const m of managers.splice(0)) m.destroy(5000);
-  removeParents();
-  assert.deepEqual(leftovers(), []);
+  return cleanUp(held, managers);
 });
 
 const configs: Array<[string, Parameters<typeof containerDeviceRules>[0]]> = [

@@ -7,22 +7,14 @@ import { join } from 'node:path';
 import { isRoot } from '../../helpers/tsrun.js';
 import { openCgroup, containerDeviceRules, type CgroupManager } from '../../../src/cgroups/index.js';
 import type { Spec } from '../../../src/spec/types.js';
-import { cgPath, hold, leftovers, removeParents, type Held } from './helpers.js';
+import { cgPath, hold, cleanUp, type Held } from './helpers.js';
 
 const FIXTURES = join(process.env.TSRUN_ROOT_DIR ?? process.cwd(), '..', 'shared', 'fixtures', 'engine-configs');
 const skip = isRoot ? false : 'needs root: creates cgroups';
 const managers: CgroupManager[] = [];
 const held: Held[] = [];
 
-afterEach(async () => {
-  for (const h of held.splice(0)) {
-    h.kill();
-    await h.exited;
-  }
-  for (const m of managers.splice(0)) m.destroy(5000);
-  removeParents();
-  assert.deepEqual(leftovers(), []);
-});
+afterEach(() => cleanUp(held, managers));
 
 let files: string[] = [];
 try {

@@ -2,9 +2,11 @@
 // parent of our own (/tsrun-test-<pid>/...) in every hierarchy, processes we
 // spawn ourselves and hold at a `read` until they are inside the cgroup,
 // and the check that nothing of ours is left anywhere afterwards.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CgroupManager } from '../../../src/cgroups/index.js';
 
 export const PARENT = `tsrun-test-${process.pid}`;
 export const CGROOT = '/sys/fs/cgroup';
@@ -38,6 +40,28 @@ export function removeParents(): void {
       /* reported by leftovers() in the test */
     }
   }
+}
+
+/**
+ * Every cgroup test file's afterEach: the held processes killed and reaped,
+ * each manager thawed (a frozen cgroup's processes cannot exit) and
+ * destroyed, our parents removed, and nothing of ours left anywhere.
+ */
+export async function cleanUp(held: Held[], managers: CgroupManager[]): Promise<void> {
+  for (const h of held.splice(0)) {
+    h.kill();
+    await h.exited;
+  }
+  for (const m of managers.splice(0)) {
+    try {
+      m.thaw();
+    } catch {
+      /* no freezer, or nothing to thaw */
+    }
+    m.destroy(5000);
+  }
+  removeParents();
+  assert.deepEqual(leftovers(), [], 'no cgroup of ours is left in any hierarchy');
 }
 
 export interface Held {

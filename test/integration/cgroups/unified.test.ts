@@ -11,7 +11,7 @@ import { openCgroup, fromPaths, type CgroupManager } from '../../../src/cgroups/
 import { countDevicePrograms, loadDeviceProgram, closeFd } from '../../../src/cgroups/bpf-syscall.js';
 import { compileDeviceFilter, encodeProgram } from '../../../src/cgroups/devices/bpf-program.js';
 import { normalizeRules } from '../../../src/cgroups/devices/rules.js';
-import { CGROOT, PARENT, cgPath, hold, leftovers, removeParents, until, type Held } from './helpers.js';
+import { CGROOT, PARENT, cgPath, hold, cleanUp, until, type Held } from './helpers.js';
 
 const UNIFIED = join(CGROOT, 'unified');
 const skip = !isRoot ? 'needs root: creates cgroups' : undefined;
@@ -23,22 +23,7 @@ before(() => {
   if (isRoot) subtreeBefore = readFileSync(join(UNIFIED, 'cgroup.subtree_control'), 'utf8');
 });
 
-afterEach(async () => {
-  for (const h of held.splice(0)) {
-    h.kill();
-    await h.exited;
-  }
-  for (const m of managers.splice(0)) {
-    try {
-      m.thaw();
-    } catch {
-      /* nothing to thaw */
-    }
-    m.destroy(5000);
-  }
-  removeParents();
-  assert.deepEqual(leftovers(), [], 'no cgroup of ours is left in any hierarchy');
-});
+afterEach(() => cleanUp(held, managers));
 
 after(() => {
   // Put the host's root subtree_control back as we found it.

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRoot } from '../../helpers/tsrun.js';
 import { openCgroup, fromPaths, type CgroupManager } from '../../../src/cgroups/index.js';
-import { cgPath, delay, hold, leftovers, removeParents, until, type Held } from './helpers.js';
+import { cgPath, delay, hold, cleanUp, until, type Held } from './helpers.js';
 
 const skip = isRoot ? false : 'needs root: creates cgroups';
 const held: Held[] = [];
@@ -26,22 +26,7 @@ function start(script: string): Held {
   return h;
 }
 
-afterEach(async () => {
-  for (const h of held.splice(0)) {
-    h.kill();
-    await h.exited;
-  }
-  for (const m of managers.splice(0)) {
-    try {
-      m.thaw();
-    } catch {
-      /* no freezer or already thawed */
-    }
-    m.destroy(5000);
-  }
-  removeParents();
-  assert.deepEqual(leftovers(), [], 'no cgroup of ours is left in any hierarchy');
-});
+afterEach(() => cleanUp(held, managers));
 
 test('linux.resources.memory.limit: a hog is OOM-killed and the oom count rises', { skip }, async () => {
   const m = cg('oom');
