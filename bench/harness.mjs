@@ -1,9 +1,10 @@
 // The measuring side of `npm run bench`: the context steps get, the timed
 // interleaved runs, peak RSS through /usr/bin/time, and the statistics.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { removeCgroupParent } from '../test/helpers/cgroup-dirs.mjs';
 
 export function which(cmd) {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
@@ -16,23 +17,6 @@ export function cleanEnv() {
   delete env.NODE_OPTIONS;
   delete env.NODE_EXTRA_CA_CERTS;
   return env;
-}
-
-const CGROUP_ROOT = '/sys/fs/cgroup';
-
-function rmdirTree(dir) {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) if (e.isDirectory()) rmdirTree(join(dir, e.name));
-  try {
-    rmdirSync(dir);
-  } catch {
-    /* busy or gone */
-  }
 }
 
 /** Marks a step argv as a probe `cycle` (bench/probe.c) rather than one command line. */
@@ -155,15 +139,7 @@ export function makeContext(repoRoot) {
     /** Remove the temp dir and every cgroup left under this run's parent (rmdir only). */
     dispose() {
       rmSync(tmp, { recursive: true, force: true });
-      let hierarchies = [];
-      try {
-        hierarchies = existsSync(join(CGROUP_ROOT, 'cgroup.controllers'))
-          ? [CGROUP_ROOT]
-          : readdirSync(CGROUP_ROOT).map((n) => join(CGROUP_ROOT, n)).filter((p) => lstatSync(p).isDirectory());
-      } catch {
-        /* no cgroupfs */
-      }
-      for (const h of hierarchies) rmdirTree(join(h, cgroupParent));
+      removeCgroupParent(cgroupParent);
     },
   };
   return ctx;

@@ -2,10 +2,11 @@
 // ABSOLUTE linux.cgroupsPath under a parent of the test's own
 // (/tsrun-test-<pid>-<random>/<name>): a test never uses the default cgroup
 // placement of the machine, and remove() takes the whole parent away.
-import { existsSync, lstatSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeBusyboxBundle } from '../../bundles/busybox.js';
+import { removeCgroupParent } from './cgroup-dirs.mjs';
 import type { Spec } from '../../src/spec/types.js';
 
 export interface BundleOptions {
@@ -29,50 +30,6 @@ export interface Bundle {
   cgroupsPath: string;
   /** Remove the bundle dir and every cgroup left under the parent (rmdir only). */
   remove(): void;
-}
-
-const CGROUP_ROOT = '/sys/fs/cgroup';
-
-/** Depth-first rmdir of a cgroup directory; cgroupfs dirs go with rmdir, never rm -r. */
-function rmdirTree(dir: string): void {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) if (e.isDirectory()) rmdirTree(join(dir, e.name));
-  try {
-    rmdirSync(dir);
-  } catch {
-    /* busy (a process still in it) or already gone: leave it for the test to report */
-  }
-}
-
-/** Every mounted hierarchy under /sys/fs/cgroup (v1 controllers, the named systemd one, unified). */
-export function cgroupHierarchies(): string[] {
-  try {
-    const top = join(CGROUP_ROOT, 'cgroup.controllers');
-    if (existsSync(top)) return [CGROUP_ROOT]; // pure cgroup2
-    return readdirSync(CGROUP_ROOT)
-      .map((n) => join(CGROUP_ROOT, n))
-      .filter((p) => {
-        try {
-          // cpu -> cpu,cpuacct and the like are links to hierarchies listed anyway.
-          return lstatSync(p).isDirectory();
-        } catch {
-          return false;
-        }
-      });
-  } catch {
-    return [];
-  }
-}
-
-/** Remove the cgroup parent `name` in every hierarchy. */
-export function removeCgroupParent(name: string): void {
-  if (!name || name.includes('/') || name.startsWith('.')) throw new Error(`refusing cgroup parent ${name}`);
-  for (const h of cgroupHierarchies()) rmdirTree(join(h, name));
 }
 
 export function makeBundle(opts: BundleOptions = {}): Bundle {

@@ -1,0 +1,1 @@
+export function removeCgroupParent(name: string): void;
