@@ -423,6 +423,19 @@ static int remount_bind(const char *target, unsigned long flags) {
   return mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | flags | current_flags(target), NULL);
 }
 
+/* A bind's own options take only with a remount of the new mount, and an
+ * fd held from before the mount names the mount point under it: reopen. */
+static int remount_target(struct ctx *c, const char *target, unsigned long flags) {
+  char p[64];
+  int fd = resolve_target(c, target, MKDIR_NONE);
+  if (fd < 0) return fail(c, errno, "destination %s: reopen", target);
+  int r = remount_bind(fdpath(fd, p, sizeof p), flags);
+  int e = errno;
+  close(fd);
+  if (r < 0) return fail(c, e, "destination %s: remount with its options", target);
+  return 0;
+}
+
 int op_propagation(struct ctx *c, const struct op_propagation *o) {
   if (mount(NULL, o->target, NULL, o->flags, NULL) < 0) return fail(c, errno, "set propagation of %s", o->target);
   return 0;
@@ -575,15 +588,7 @@ int op_mount(struct ctx *c, const struct op_mount *o) {
     close(fd);
     if (r < 0) return fail(c, e, "destination %s: remount read-only after tmpcopyup", o->target);
   }
-  /* the fd names the mount point under the new mount: open the new one */
-  if (bind && (o->flags & ~(unsigned long)(MS_BIND | MS_REC))) {
-    fd = resolve_target(c, o->target, MKDIR_NONE);
-    if (fd < 0) return fail(c, errno, "destination %s: reopen", o->target);
-    r = remount_bind(fdpath(fd, p, sizeof p), o->flags);
-    e = errno;
-    close(fd);
-    if (r < 0) return fail(c, e, "destination %s: remount with its options", o->target);
-  }
+  if (bind && (o->flags & ~(unsigned long)(MS_BIND | MS_REC)) && remount_target(c, o->target, o->flags) < 0) return -1;
   if (o->propagation) {
     fd = resolve_target(c, o->target, MKDIR_NONE);
     if (fd < 0) return fail(c, errno, "destination %s: reopen", o->target);
@@ -1025,14 +1030,6 @@ int op_mount_idmap(struct ctx *c, const struct op_mount_idmap *o, int tree) {
   close(fd);
   close(tree);
   if (r < 0) return fail(c, e, "destination %s: move the idmapped mount of %s", o->target, o->source);
-  if (o->flags) {
-    char p[64];
-    fd = resolve_target(c, o->target, MKDIR_NONE);
-    if (fd < 0) return fail(c, errno, "destination %s: reopen", o->target);
-    r = remount_bind(fdpath(fd, p, sizeof p), o->flags);
-    e = errno;
-    close(fd);
-    if (r < 0) return fail(c, e, "destination %s: remount with its options", o->target);
-  }
+  if (o->flags && remount_target(c, o->target, o->flags) < 0) return -1;
   return 0;
 }
