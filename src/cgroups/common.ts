@@ -28,7 +28,7 @@ export function mkdirTracked(dir: string): string[] {
 }
 
 /** Remove dirs (deepest first); missing ones are fine. Used to undo a failed create. */
-export function removeDirs(dirs: string[]): void {
+function removeDirs(dirs: string[]): void {
   for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
     try {
       rmdirSync(d);

@@ -10,7 +10,7 @@ import { join, posix } from 'node:path';
 import { TsrunError } from '../errors.js';
 
 /** Controllers a v1 hierarchy can carry; "name=..." hierarchies carry none. */
-export const V1_CONTROLLERS = [
+const V1_CONTROLLERS = [
   'cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'net_cls', 'net_prio',
   'blkio', 'perf_event', 'hugetlb', 'pids', 'rdma', 'misc',
 ] as const;

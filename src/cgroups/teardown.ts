@@ -16,7 +16,7 @@ function unifiedOf(paths: CgroupPaths): string | undefined {
 }
 
 /** The directory whose tree lists the container's processes. */
-export function procsDirOf(paths: CgroupPaths): string | undefined {
+function procsDirOf(paths: CgroupPaths): string | undefined {
   return paths.pids ?? paths.freezer ?? paths.memory ?? paths.devices ?? paths.cpu ?? unifiedOf(paths) ?? Object.values(paths)[0];
 }
 

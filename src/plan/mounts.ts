@@ -28,7 +28,7 @@ export const MOUNT_ATTR = {
  * mount and every submount. The atime family replaces the whole atime mode,
  * so those also clear the mask.
  */
-export const RECURSIVE_ATTRS: Record<string, { set?: number; clr?: number }> = {
+const RECURSIVE_ATTRS: Record<string, { set?: number; clr?: number }> = {
   rro: { set: MOUNT_ATTR.RDONLY },
   rrw: { clr: MOUNT_ATTR.RDONLY },
   rnosuid: { set: MOUNT_ATTR.NOSUID },
@@ -54,7 +54,7 @@ export const RECURSIVE_ATTRS: Record<string, { set?: number; clr?: number }> = {
 const IDMAP_OPTIONS = new Set(['idmap', 'ridmap']);
 
 /** native/exec/rootfs.c MOUNT_OPT_TMPCOPYUP: the tmpfs starts with a copy of the directory it covers. */
-export const MOUNT_OPT_TMPCOPYUP = 2;
+const MOUNT_OPT_TMPCOPYUP = 2;
 
 /** Split mount options into flags, propagation and fs data, as runc's parseMountOptions. */
 export function parseMountOptions(options: string[] = []): ParsedOptions {
@@ -146,7 +146,7 @@ export interface MountContext {
  * Files under /proc a bind may cover (what lxcfs provides); anything else
  * there could hide or fake the kernel's own controls from the container.
  */
-export const PROC_BIND_ALLOWED = new Set([
+const PROC_BIND_ALLOWED = new Set([
   '/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime',
   '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid',
 ]);

@@ -50,7 +50,7 @@ const RLIM_INFINITY = (1n << 64n) - 1n;
  * A uint64 limit from JSON: "unlimited" (2^64-1) arrives as a double that
  * rounds up to 2^64, which must not wrap around to a small number.
  */
-export function rlimValue(v: number): bigint {
+function rlimValue(v: number): bigint {
   if (!Number.isFinite(v) || v >= 2 ** 64 - 1) return RLIM_INFINITY;
   return BigInt(Math.max(0, Math.trunc(v)));
 }

@@ -26,7 +26,7 @@ export const claims = {
  * behaviour (features.md, potentiallyUnsafeConfigAnnotations). None yet: add
  * the key (or "prefix.") when code starts reading one.
  */
-export const unsafeAnnotations: string[] = [];
+const unsafeAnnotations: string[] = [];
 
 export function featuresDocument(version: string, commit: string): Features {
   // idmap/ridmap are recognised option names only once idmapped mounts work.

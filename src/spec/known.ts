@@ -71,18 +71,6 @@ export const RLIMITS: Readonly<Record<string, number>> = {
 
 export const NAMESPACES: readonly NamespaceType[] = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'];
 
-/** The /proc/<pid>/ns/<file> name of each namespace type. */
-export const NAMESPACE_FILES: Readonly<Record<NamespaceType, string>> = {
-  pid: 'pid',
-  network: 'net',
-  mount: 'mnt',
-  ipc: 'ipc',
-  uts: 'uts',
-  user: 'user',
-  cgroup: 'cgroup',
-  time: 'time',
-};
-
 export const HOOKS: readonly HookName[] = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
 
 export const SECCOMP_ACTIONS = [
@@ -139,18 +127,6 @@ export const SECCOMP_FLAGS = [
   'SECCOMP_FILTER_FLAG_SPEC_ALLOW',
   'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV',
 ] as const;
-
-export const MEMORY_POLICY_MODES = [
-  'MPOL_DEFAULT',
-  'MPOL_BIND',
-  'MPOL_INTERLEAVE',
-  'MPOL_WEIGHTED_INTERLEAVE',
-  'MPOL_PREFERRED',
-  'MPOL_PREFERRED_MANY',
-  'MPOL_LOCAL',
-] as const;
-
-export const MEMORY_POLICY_FLAGS = ['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NODES', 'MPOL_F_STATIC_NODES'] as const;
 
 /**
  * Mount options with a meaning to the runtime (config.md, Linux mount

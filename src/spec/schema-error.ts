@@ -4,7 +4,7 @@ import { TsrunError } from '../errors.js';
 import type { SchemaError } from './generated/validators.js';
 
 /** The value at a JSON pointer ("/linux/namespaces/2/type"), or undefined. */
-export function valueAt(doc: unknown, pointer: string): unknown {
+function valueAt(doc: unknown, pointer: string): unknown {
   if (pointer === '') return doc;
   let cur: unknown = doc;
   for (const raw of pointer.slice(1).split('/')) {

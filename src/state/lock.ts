@@ -146,7 +146,7 @@ export function abstractSocketInode(name: string, table?: string): number | null
 }
 
 /** Pids (in our pid namespace) with an fd on socket `inode`. Reads every /proc/<pid>/fd: call rarely. */
-export function socketHolders(inode: number): number[] {
+function socketHolders(inode: number): number[] {
   const target = `socket:[${inode}]`;
   const pids: number[] = [];
   let procs: string[] = [];

@@ -18,7 +18,7 @@ export function rfc3339Nano(epochNs: bigint): string {
 }
 
 /** Now, to sub-millisecond precision (performance clock anchored at process start). */
-export function nowNs(): bigint {
+function nowNs(): bigint {
   return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
 }
 

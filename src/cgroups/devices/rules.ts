@@ -21,9 +21,9 @@ export interface DeviceRule {
   access: string;
 }
 
-export const ACCESS_MKNOD = 1;
-export const ACCESS_READ = 2;
-export const ACCESS_WRITE = 4;
+const ACCESS_MKNOD = 1;
+const ACCESS_READ = 2;
+const ACCESS_WRITE = 4;
 
 export function accessBits(access: string): number {
   let bits = 0;
@@ -97,7 +97,7 @@ export function containerDeviceRules(resources: LinuxDeviceCgroup[] | undefined)
   return [...normalizeRules(resources), ...defaultDeviceRules];
 }
 
-export function ruleMatches(r: DeviceRule, type: 'c' | 'b', major: number, minor: number): boolean {
+function ruleMatches(r: DeviceRule, type: 'c' | 'b', major: number, minor: number): boolean {
   return (r.type === 'a' || r.type === type) && (r.major === -1 || r.major === major) && (r.minor === -1 || r.minor === minor);
 }
 

@@ -14,7 +14,7 @@ const throttles = [
 ] as const;
 
 /** "8:0 Read 4096" lines, as blkio.*_recursive files hold them ("Total N" skipped). */
-export function parseBlkioRecursive(text: string | undefined): BlkioEntry[] {
+function parseBlkioRecursive(text: string | undefined): BlkioEntry[] {
   const out: BlkioEntry[] = [];
   for (const line of (text ?? '').split('\n')) {
     const f = line.trim().split(/\s+/);

@@ -21,7 +21,7 @@ export function cpuRequested(r: CgroupResources): string | undefined {
 }
 
 /** The cpu.max line for a quota/period pair (quota <= 0 = no limit). */
-export function cpuMaxText(quota: number | undefined, period: number | undefined): string {
+function cpuMaxText(quota: number | undefined, period: number | undefined): string {
   const q = quota !== undefined && quota > 0 ? intText(quota) : 'max';
   return `${q} ${intText(period || 100000)}`;
 }
