@@ -2,6 +2,7 @@
 // executor with the plan, place the init in its cgroup, run prestart and
 // createRuntime hooks, record the state, let the init finish its setup, and
 // return with the init blocked on the exec fifo. Any failure undoes it all.
+import { ownBoundingSet } from './bounding-set.js';
 import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
 import type { CgroupManager } from '../cgroups/index.js';
@@ -99,6 +100,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   const ctxBase = {
     id: o.id, bundle, rootfs, consoleSocket: o.consoleSocket, pidfdSocket: o.pidfdSocket,
     noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserveFds, monitor: o.monitor, proxyTty: o.proxyTty, rootless: o.rootless, seccomp,
+    bounding: ownBoundingSet(),
   };
   if (o.dryRun) {
     const { plan, warnings } = compileCreate(runConfig, { ...ctxBase, stateDir: state.containerDir(o.root, o.id) });

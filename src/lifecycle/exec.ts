@@ -3,6 +3,7 @@
 // container's cgroup before it runs, and the same process-attribute ops as
 // create apply. A setup failure exits 255 (runc), so callers can tell it
 // from the payload's own status.
+import { ownBoundingSet } from './bounding-set.js';
 import { RuncText, TsrunError } from '../errors.js';
 import { log } from '../log.js';
 import type { Process, Spec } from '../spec/types.js';
@@ -101,6 +102,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   try {
     compiled = compileExec(proc, config, {
       initPid: record.pid, consoleSocket: o.consoleSocket, pidfdSocket: o.pidfdSocket, preserveFds, monitor: !o.detach, proxyTty: !o.detach, rootless: o.rootless, seccomp,
+      bounding: ownBoundingSet(),
     }, file);
   } catch (err) {
     if (err instanceof TsrunError) throw new TsrunError(err.message, { field: err.field, file: err.file, exitCode: SETUP_FAILED });

@@ -64,7 +64,7 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
   if (!proc.terminal && ctx.consoleSocket) {
     throw new TsrunError('cannot use console socket if tsrun will not detach or allocate tty', cfg('/process/terminal'));
   }
-  const po = { base: '/process', file: 'config.json', rootless: ctx.rootless, newUser: ns.newUser, warnings };
+  const po = { base: '/process', file: 'config.json', rootless: ctx.rootless, newUser: ns.newUser, warnings, bounding: ctx.bounding };
 
   const ops: PlanOp[] = [];
   ops.push(op('exec_fifo', { path: `${ctx.stateDir}/exec.fifo` }, undefined));
@@ -112,7 +112,7 @@ export function compileExec(proc: Process, container: Spec, ctx: ExecContext, fi
   const newUser = nsTypes.includes('user');
   // a process.json is its own document; flags applied to the config's process point into config.json
   const base = file === 'config.json' ? '/process' : '';
-  const po = { base, file, rootless: ctx.rootless, newUser, warnings };
+  const po = { base, file, rootless: ctx.rootless, newUser, warnings, bounding: ctx.bounding };
   const ops: PlanOp[] = [];
   const proxy = !!(proc.terminal && !ctx.consoleSocket && ctx.proxyTty && ctx.monitor);
   if (proc.terminal && !proxy) {

@@ -34,6 +34,8 @@ export interface CreateContext {
   rootless?: boolean;
   /** linux.seccomp compiled to BPF (src/sys/seccomp.ts): the compiler itself stays pure. */
   seccomp?: { program: Uint8Array; flags: number; listenerPath?: string };
+  /** tsrun's own capability bounding set (CapBnd); capabilities outside it are dropped with a warning. */
+  bounding?: bigint;
 }
 
 export interface ExecContext {
@@ -47,4 +49,5 @@ export interface ExecContext {
   proxyTty?: boolean;
   rootless?: boolean;
   seccomp?: { program: Uint8Array; flags: number; listenerPath?: string };
+  bounding?: bigint;
 }

@@ -42,6 +42,8 @@ export interface ProcessPlanOptions {
   rootless?: boolean;
   newUser?: boolean;
   warnings?: string[];
+  /** tsrun's own capability bounding set: what a process it starts can hold at most. */
+  bounding?: bigint;
 }
 
 const RLIM_INFINITY = (1n << 64n) - 1n;
@@ -103,7 +105,17 @@ export function planCredentials(proc: Process, o: ProcessPlanOptions): PlanOp[] 
   const b = o.base;
   const caps: LinuxCapabilities | undefined = proc.capabilities;
   const unknown: string[] = [];
-  if (caps) ops.push(op('caps_bounding', { mask: capMask(caps.bounding, unknown) }, `${b}/capabilities/bounding`));
+  // A capability outside our own bounding set cannot be granted: drop it with
+  // a warning (config.md: warn, SHOULD NOT fail), so `docker run --privileged`
+  // works on hosts with a reduced bounding set, where runc's capset fails.
+  let dropped = 0n;
+  const mask = (names: string[] | undefined) => {
+    const m = capMask(names, unknown);
+    if (o.bounding === undefined) return m;
+    dropped |= m & ~o.bounding;
+    return m & o.bounding;
+  };
+  if (caps) ops.push(op('caps_bounding', { mask: mask(caps.bounding) }, `${b}/capabilities/bounding`));
   const gids = proc.user.additionalGids ?? [];
   ops.push(op('user', {
     uid: proc.user.uid, gid: proc.user.gid, gids,
@@ -114,13 +126,16 @@ export function planCredentials(proc: Process, o: ProcessPlanOptions): PlanOp[] 
   else ops.push(op('umask', { mask: 0o022 }, undefined));
   if (caps) {
     ops.push(op('caps', {
-      effective: capMask(caps.effective, unknown),
-      permitted: capMask(caps.permitted, unknown),
-      inheritable: capMask(caps.inheritable, unknown),
-      ambient: capMask(caps.ambient, unknown),
+      effective: mask(caps.effective),
+      permitted: mask(caps.permitted),
+      inheritable: mask(caps.inheritable),
+      ambient: mask(caps.ambient),
     }, `${b}/capabilities`));
   }
   for (const u of new Set(unknown)) o.warnings?.push(`${b}/capabilities: unknown capability "${u}" ignored`);
+  CAPABILITIES.forEach((name, i) => {
+    if (dropped & (1n << BigInt(i))) o.warnings?.push(`${b}/capabilities: ${name} is not in tsrun's bounding set: dropped`);
+  });
   if (proc.noNewPrivileges) ops.push(op('no_new_privs', {}, `${b}/noNewPrivileges`));
   return ops;
 }

@@ -120,6 +120,30 @@ test('hostname, domainname, linux.sysctl, process.oomScoreAdj, rlimits, umask, u
   }
 });
 
+// The runtime's own bounding set (a test process shares tsrun's): the first capability it lacks.
+const hostBounding = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`);
+const capBits: Record<string, bigint> = { CAP_SYS_RESOURCE: 24n, CAP_SYS_MODULE: 16n, CAP_SYS_TIME: 25n, CAP_MAC_ADMIN: 33n };
+const missingCap = Object.keys(capBits).find((c) => !(hostBounding & (1n << capBits[c]!)));
+
+test('process.capabilities outside the runtime\'s bounding set: dropped with a warning, the container runs (docker --privileged on a reduced host)', {
+  skip: rootSkip || (missingCap ? false : 'this host\'s bounding set has every capability: nothing to drop'),
+}, () => {
+  const r = makeRoot();
+  const b = makeBundle({ args: ['sh', '-c', 'grep CapEff /proc/self/status | cut -f2'], patch: (s) => {
+    const caps = ['CAP_KILL', missingCap!];
+    s.process!.capabilities = { bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: [] };
+  } });
+  try {
+    const res = r.ts(['run', '--bundle', b.dir, 'capdrop']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout.trim(), '0000000000000020', 'only CAP_KILL is held');
+    assert.match(res.stderr, new RegExp(`level=warning msg=".*${missingCap} is not in tsrun's bounding set: dropped`));
+  } finally {
+    r.cleanup('capdrop');
+    b.remove();
+  }
+});
+
 test('linux.timeOffsets: a time namespace shows the offsets in /proc/self/timens_offsets', { skip: rootSkip }, () => {
   const r = makeRoot();
   try {

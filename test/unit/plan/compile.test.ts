@@ -96,6 +96,22 @@ test('capabilities: names to bits; unknown names are warned about, not fatal', (
   assert.match(c.warnings.join('\n'), /CAP_NOPE/);
 });
 
+test('process.capabilities outside tsrun\'s bounding set are dropped from every set with a warning (not a failed capset)', () => {
+  const SYS_RESOURCE = 1n << 24n;
+  const bounding = ((1n << 41n) - 1n) & ~SYS_RESOURCE;
+  const s = spec((c) => {
+    for (const set of ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'] as const) c.process!.capabilities![set] = ['CAP_KILL', 'CAP_SYS_RESOURCE'];
+  });
+  const c = compileCreate(s, { ...ctx, bounding });
+  const [bnd] = find(c.plan.ops, 'caps_bounding');
+  const [caps] = find(c.plan.ops, 'caps');
+  for (const m of [bnd!.args.mask, caps!.args.effective, caps!.args.permitted, caps!.args.inheritable, caps!.args.ambient]) assert.equal(m, 1n << 5n);
+  assert.deepEqual(c.warnings.filter((w) => w.includes('CAP_SYS_RESOURCE')), ["/process/capabilities: CAP_SYS_RESOURCE is not in tsrun's bounding set: dropped"]);
+  // Without a known bounding set nothing is dropped.
+  const [all] = find(compileCreate(s, ctx).plan.ops, 'caps');
+  assert.equal(all!.args.effective, (1n << 5n) | SYS_RESOURCE);
+});
+
 test('process: rlimits from outside, user with additionalGids, umask, oomScoreAdj, noNewPrivileges, cpu affinity', () => {
   const list = ops(spec((s) => {
     s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 100, hard: 200 }];
