@@ -77,21 +77,8 @@ function statusField(key) {
   return m ? m[1].trim() : '';
 }
 
-/** cgroup hierarchies mounted on the host: [{mountpoint, fstype, options}] */
-export function cgroupMounts() {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const f = line.split(' ');
-      const dash = f.indexOf('-');
-      return { point: f[4], fstype: f[dash + 1], super: f[dash + 3] ?? '' };
-    })
-    .filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2');
-}
-
-/** Host mountinfo entries (point, root, fstype), unescaped. */
-export function hostMounts() {
+/** The host's mountinfo, one entry a line, paths unescaped: {root, point, fstype, super}. */
+function mountinfo() {
   const unesc = (s) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -99,8 +86,13 @@ export function hostMounts() {
     .map((line) => {
       const f = line.split(' ');
       const dash = f.indexOf('-');
-      return { root: unesc(f[3]), point: unesc(f[4]), fstype: f[dash + 1] };
+      return { root: unesc(f[3]), point: unesc(f[4]), fstype: f[dash + 1], super: f[dash + 3] ?? '' };
     });
+}
+
+/** cgroup hierarchies mounted on the host. */
+export function cgroupMounts() {
+  return mountinfo().filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2');
 }
 
 /**
@@ -109,7 +101,7 @@ export function hostMounts() {
  */
 export function fsRootOf(path) {
   let best = { root: '/', point: '/' };
-  for (const m of hostMounts()) {
+  for (const m of mountinfo()) {
     if ((path === m.point || path.startsWith(m.point === '/' ? '/' : m.point + '/')) && m.point.length >= best.point.length) best = m;
   }
   const rest = path.slice(best.point === '/' ? 0 : best.point.length);
