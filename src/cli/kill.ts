@@ -2,7 +2,6 @@
 // time check; --all signals every process of the container's cgroup.
 import { RuncText, TsrunError } from '../errors.js';
 import { parseSignal } from '../lifecycle/signals.js';
-import { isAlive } from '../state/proc.js';
 import { containerDir } from '../state/paths.js';
 import { containerStatus } from '../state/status.js';
 import { readRecord } from '../state/store.js';
@@ -20,7 +19,8 @@ export const main = commandMain(async (ctx) => {
     killCgroup(record.cgroupPaths, sig);
     return 0;
   }
-  if (status === 'stopped' || status === 'creating' || !isAlive(record.pid, record.pidStartTime)) throw new TsrunError(RuncText.notRunning);
+  // containerStatus already checked pid + start time: not stopped means alive.
+  if (status === 'stopped' || status === 'creating') throw new TsrunError(RuncText.notRunning);
   try {
     process.kill(record.pid, sig);
   } catch (err) {
