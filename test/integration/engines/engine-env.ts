@@ -8,6 +8,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { makeBusyboxImageTar } from '../../../bundles/oci-image.js';
+import { removeCgroupParent } from '../../helpers/cgroup-dirs.mjs';
 import type { RunResult } from '../../helpers/tsrun.js';
 
 export const IMAGE_REF = 'localhost/tsrun-busybox:test';
@@ -157,7 +158,7 @@ export async function makeEngineEnv(name: string): Promise<EngineEnv> {
       sleep(300);
     }
     for (const m of mountsUnder(dir).reverse()) spawnSync('umount', ['-l', m]);
-    removeCgroupParent(cgroupParent);
+    removeCgroupParent(cgroupParent.slice(1));
     rmSync(dir, { recursive: true, force: true });
   };
 
@@ -231,15 +232,6 @@ function cgroupProcs(parent: string): number[] {
     }
   }
   return pids;
-}
-
-/** rmdir our parent and everything below it, deepest first, in every hierarchy. */
-export function removeCgroupParent(parent: string): void {
-  for (const h of hierarchies()) {
-    for (const d of walkDirs(join(h, parent)).reverse()) {
-      spawnSync('rmdir', [d]);
-    }
-  }
 }
 
 /** Mount points (from this process's mountinfo) at or below `dir`. */
