@@ -21,10 +21,11 @@
 // one of ours (not visible in our pid namespace, another uid, or not our
 // node), the name is squatted: we go ahead without the lock, with a warning,
 // as runc 1.1 always does, rather than let a container block `delete`.
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { type Stats, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
 import { validateId } from './id.js';
+import { rootPath } from './paths.js';
 import { ensureRoot } from './store.js';
 
 interface PipeHandle {
@@ -86,14 +87,33 @@ const MAX_NAME = 107;
  * one lock) and the id, shortened with a hash when it would not fit.
  */
 export function lockName(root: string, id: string): string {
-  const abs = ensureRoot(root);
-  const st = statSync(abs, { bigint: true });
-  const prefix = `tsrun-lock/${st.dev.toString(16)}:${st.ino.toString(16)}/`;
+  const prefix = `tsrun-lock/${rootIdentity(root)}/`;
   const name = prefix + id;
   if (Buffer.byteLength(name) <= MAX_NAME) return name;
   // Ids are ASCII, so slicing by characters is slicing by bytes.
   const hash = fnv1a64(id);
   return prefix + id.slice(0, MAX_NAME - prefix.length - hash.length - 1) + '~' + hash;
+}
+
+/**
+ * "<dev>:<ino>" of --root in hex, made if missing. One plain stat on the hot
+ * path: the mkdir (EEXIST, then a stat) only when it is missing, and BigInt
+ * stats (slower to set up) only for an inode number past 2^53, so the name is
+ * exact either way.
+ */
+function rootIdentity(root: string): string {
+  const abs = rootPath(root);
+  let st: Stats;
+  try {
+    st = statSync(abs);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    ensureRoot(root);
+    st = statSync(abs);
+  }
+  if (Number.isSafeInteger(st.ino) && Number.isSafeInteger(st.dev)) return `${st.dev.toString(16)}:${st.ino.toString(16)}`;
+  const big = statSync(abs, { bigint: true });
+  return `${big.dev.toString(16)}:${big.ino.toString(16)}`;
 }
 
 /** Try once; null when someone else holds it. */
