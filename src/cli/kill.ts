@@ -3,6 +3,7 @@
 import { RuncText, TsrunError } from '../errors.js';
 import { parseSignal } from '../lifecycle/signals.js';
 import { containerDir } from '../state/paths.js';
+import { isAlive } from '../state/proc.js';
 import { containerStatus } from '../state/status.js';
 import { readRecord } from '../state/store.js';
 import { commandMain } from './command.js';
@@ -12,15 +13,16 @@ export const main = commandMain(async (ctx) => {
   const sig = parseSignal(ctx.args[1] ?? 'SIGTERM');
   const root = ctx.globals.root;
   const record = readRecord(root, id);
-  const status = containerStatus(record, containerDir(root, id));
   if (ctx.opts.all === true) {
-    if (status === 'stopped') return 0;
+    if (containerStatus(record, containerDir(root, id)) === 'stopped') return 0;
     const { killCgroup } = await import('../cgroups/teardown.js');
     killCgroup(record.cgroupPaths, sig);
     return 0;
   }
-  // containerStatus already checked pid + start time: not stopped means alive.
-  if (status === 'stopped' || status === 'creating') throw new TsrunError(RuncText.notRunning);
+  // Only stopped and creating refuse a signal; created, running and paused
+  // take it, so the freezer and the fifo need not be looked at: one read of
+  // /proc/<pid>/stat (pid + start time) decides.
+  if (!record.pid || !isAlive(record.pid, record.pidStartTime)) throw new TsrunError(RuncText.notRunning);
   try {
     process.kill(record.pid, sig);
   } catch (err) {
