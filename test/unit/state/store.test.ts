@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -160,6 +160,23 @@ function suite(): void {
       assert.equal(existsSync(dir), false);
       removeContainerDir(t.path, 'gone');
       assert.throws(() => removeContainerDir(t.path, '..'), isTsrunError(RuncText.invalidId));
+    } finally {
+      t.remove();
+    }
+  });
+
+  test('removeContainerDir: a real fifo, a leftover temp file and an unexpected subdirectory all go', () => {
+    const t = tempDir();
+    try {
+      const dir = createContainerDir(t.path, 'odd');
+      writeRecord(dir, record('odd'));
+      assert.equal(spawnSync('mkfifo', [join(dir, 'exec.fifo')]).status, 0);
+      writeFileSync(join(dir, '.state.json.1.tmp'), '{');
+      mkdirSync(join(dir, 'sub', 'deeper'), { recursive: true });
+      writeFileSync(join(dir, 'sub', 'deeper', 'f'), 'x');
+      removeContainerDir(t.path, 'odd');
+      assert.equal(existsSync(dir), false);
+      assert.deepEqual(readdirSync(t.path), []);
     } finally {
       t.remove();
     }
