@@ -2,13 +2,17 @@
 // remove the cgroup, run poststop hooks, remove the state dir.
 import { existsSync, rmdirSync } from 'node:fs';
 import type { CgroupPaths } from '../cgroups/manager.js';
-import { killCgroup as signalCgroup, removeCgroup } from '../cgroups/teardown.js';
 import { log } from '../log.js';
 import type { Spec } from '../spec/types.js';
 import { isAlive } from '../state/proc.js';
 import type { ContainerRecord } from '../state/types.js';
 
 declare const require: (id: string) => unknown;
+
+/** The cgroup teardown (and node:path with it) is loaded only when a cgroup is still busy or must be signalled. */
+function teardown(): typeof import('../cgroups/teardown.js') {
+  return require('../cgroups/teardown.js') as typeof import('../cgroups/teardown.js');
+}
 
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -32,7 +36,7 @@ export async function killContainer(record: ContainerRecord): Promise<void> {
 async function killCgroup(record: ContainerRecord, paths: CgroupPaths | undefined = record.cgroupPaths): Promise<void> {
   if (!paths || Object.keys(paths).length === 0) return;
   try {
-    if (Object.values(paths).some((d) => existsSync(d))) signalCgroup(paths, 9);
+    if (Object.values(paths).some((d) => existsSync(d))) teardown().killCgroup(paths, 9);
   } catch (err) {
     log.debug(`kill cgroup: ${String(err)}`);
   }
@@ -62,7 +66,7 @@ export async function destroyContainer(root: string, record: ContainerRecord): P
     if (Object.keys(left).length > 0) {
       await killCgroup(record, left);
       try {
-        removeCgroup(left);
+        teardown().removeCgroup(left);
       } catch (err) {
         log.warn(`remove cgroup: ${(err as Error).message}`);
       }
