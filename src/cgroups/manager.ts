@@ -30,6 +30,8 @@ export interface CgroupManager {
   create(resources?: CgroupResources): void;
   /** Move a process into the cgroup in every hierarchy. */
   addPid(pid: number): void;
+  /** The cgroup.procs files addPid writes: the executor writes the init's pid into them itself. */
+  procsFiles(): string[];
   /** Apply or update limits; a refused value throws a TsrunError naming the config field and the file. */
   set(resources: CgroupResources): void;
   /** Every pid in the cgroup and in the cgroups below it. */

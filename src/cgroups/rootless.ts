@@ -67,6 +67,7 @@ export function tolerateRootless(m: CgroupManager): CgroupManager {
         skip('cannot join the cgroup', err);
       }
     },
+    procsFiles: () => (usable ? m.procsFiles() : []),
     set: (r) => m.set(r),
     pids: () => (usable || m.exists() ? m.pids() : []),
     stats: () => m.stats(),

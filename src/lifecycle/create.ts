@@ -1,8 +1,8 @@
-// `create`: validate, claim the state dir, make the cgroup, start the
-// executor with the plan, place the init in its cgroup, run prestart and
-// createRuntime hooks, record the state, let the init finish its setup, and
-// return with the init blocked on the exec fifo. Any failure undoes it all.
-import { closeSync, openSync, readFileSync, write } from 'node:fs';
+// `create`: validate and compile, claim the state dir, make the cgroup, hand
+// the executor the plan (it clones the init into its namespaces and cgroup),
+// record the state, run prestart and createRuntime hooks, let the init
+// finish its setup, and return with the init blocked on the exec fifo. Any
+// failure undoes it all.
 import { ownBoundingSet } from './bounding-set.js';
 import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
@@ -11,6 +11,7 @@ import type { CgroupBind, Plan } from '../plan/index.js';
 import type { Spec } from '../spec/types.js';
 import type { ContainerRecord } from '../state/index.js';
 import { MsgType } from '../plan/generated/ops.js';
+import { encodePlan } from '../plan/encode.js';
 import { Executor } from './executor.js';
 import { runHooks, type HookState } from './hooks.js';
 import { writePidFile } from './pidfile.js';
@@ -80,33 +81,6 @@ function listenFds(): number {
   return Number(process.env.LISTEN_PID) === process.pid ? n : 0;
 }
 
-/**
- * Warm the kernel's cgroup migration lock. The first write to any
- * cgroup.procs waits out an RCU grace period (~8-15 ms on this kind of
- * host); writes within ~15 ms after one finishes are ~0.1 ms. So while the
- * executor is spawned, a libuv thread moves this process into the cgroup it
- * is already in (a no-op; `r+` never creates a file) and the init's join
- * after it is fast. Best effort: any failure only loses the head start.
- */
-function warmCgroupJoin(): void {
-  let fd: number;
-  try {
-    const lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n');
-    const line = lines.find((l) => /^\d+:(pids|freezer):\//.test(l)) ?? lines.find((l) => l.startsWith('0::/'));
-    if (!line) return;
-    const [, ctrl, path] = line.split(':', 3) as [string, string, string];
-    // opened here, written on a libuv thread: fs.writeFile would only
-    // schedule its write from the event loop, after create's synchronous work
-    const file = ctrl ? `/sys/fs/cgroup/${ctrl}${path}/cgroup.procs` : `/sys/fs/cgroup${path}/cgroup.procs`;
-    // only where we already are (another cgroup namespace or mount view may name a different one)
-    if (!readFileSync(file, 'utf8').split('\n').includes(String(process.pid))) return;
-    fd = openSync(file, 'r+');
-  } catch {
-    return;
-  }
-  write(fd, String(process.pid), () => closeSync(fd));
-}
-
 const t0 = performance.now();
 const lap = (what: string) => log.debug(`create: ${what} at ${(performance.now() - t0).toFixed(1)} ms`);
 
@@ -133,26 +107,28 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   if (o.dryRun) {
     const { plan, warnings } = compileCreate(runConfig, { ...ctxBase, stateDir: state.containerDir(o.root, o.id) });
     for (const w of warnings) log.warn(w);
-    return { plan, text: explainPlan(plan) };
+    return { plan, text: explainPlan(plan, encodePlan(plan).length) };
   }
-  // Compile once before touching --root: a config the compiler refuses leaves no trace.
-  compileCreate(runConfig, { ...ctxBase, stateDir: state.containerDir(o.root, o.id) });
-
-  lap('validated and compiled');
   const { openCgroup, containerDeviceRules } = await import('../cgroups/index.js');
+  // Only paths so far: the plan names the cgroup.procs files the executor
+  // puts the init into. Compiled before touching --root or the cgroup tree:
+  // a config the compiler refuses leaves no trace.
+  const cg = openCgroup({ id: o.id, cgroupsPath: config.linux?.cgroupsPath, systemd: o.systemdCgroup });
+  const { plan, warnings } = compileCreate(runConfig, {
+    ...ctxBase, stateDir: state.containerDir(o.root, o.id), cgroupBinds: cgroupBinds(config, cg), cgroupProcs: cg.procsFiles(),
+  });
+  for (const w of warnings) log.warn(w);
+  lap('validated and compiled');
   const dir = state.createContainerDir(o.root, o.id);
-  let cg: CgroupManager | undefined;
+  let created = false;
   let executor: Executor | undefined;
   let pid = 0;
   try {
-    cg = openCgroup({ id: o.id, cgroupsPath: config.linux?.cgroupsPath, systemd: o.systemdCgroup });
     // linux.devices are made, not allowed: the device cgroup grants only what
     // linux.resources.devices lists (runc does the same; a denied node stays denied).
     cg.create({ ...config.linux?.resources, deviceRules: containerDeviceRules(config.linux?.resources?.devices) });
-    const { plan, warnings } = compileCreate(runConfig, { ...ctxBase, stateDir: dir, cgroupBinds: cgroupBinds(config, cg) });
-    for (const w of warnings) log.warn(w);
+    created = true;
     lap('cgroup created');
-    if (!o.rootless) warmCgroupJoin();
     executor = new Executor(plan, preserveFds);
     // The executor's notes (an ambient capability it could not raise...) are runc's warnings, which runc logs;
     // without --log they would land in the container's stderr, so they are debug output here.
@@ -162,9 +138,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     if (first.type === 'error') throw executor.errorOf(first);
     if (first.type !== 'pid') throw new TsrunError('executor exited before reporting the container pid');
     pid = first.pid;
-    lap('executor reported the pid');
-    cg.addPid(pid);
-    lap('pid in the cgroup');
+    lap('executor reported the pid, in its cgroup');
     const record: ContainerRecord = {
       ociVersion: config.ociVersion,
       id: o.id,
@@ -178,15 +152,21 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
       config: config as unknown as ContainerRecord['config'],
       cgroupPaths: cg.paths(),
     };
-    // State first: a create killed from here on leaves a container `delete --force` can clean.
+    const go = () => executor!.send(MsgType.go, goBody(hookState(record, 'created'), config));
+    const hooksFirst = !!(config.hooks?.prestart?.length || config.hooks?.createRuntime?.length);
+    // Without runtime-side hooks nothing has to happen between the pid and
+    // GO: the init sets up its mounts while we write the state.
+    if (!hooksFirst) go();
     state.writeRecord(dir, record);
-    // runtime.md: `creating` is lifecycle step 2 only; `created` is after it,
-    // before the program runs: what prestart, createRuntime, createContainer
-    // (steps 3-5) and startContainer (step 7, from the same go body) see.
-    runHooks('prestart', config.hooks?.prestart, hookState(record, 'created'));
-    runHooks('createRuntime', config.hooks?.createRuntime, hookState(record, 'created'));
+    if (hooksFirst) {
+      // runtime.md: `creating` is lifecycle step 2 only; `created` is after it,
+      // before the program runs: what prestart, createRuntime, createContainer
+      // (steps 3-5) and startContainer (step 7, from the same go body) see.
+      runHooks('prestart', config.hooks?.prestart, hookState(record, 'created'));
+      runHooks('createRuntime', config.hooks?.createRuntime, hookState(record, 'created'));
+      go();
+    }
     lap('state written, hooks run');
-    executor.send(MsgType.go, goBody(hookState(record, 'created'), config));
 
     const second = await executor.next(onWarning);
     if (second.type === 'error') throw executor.errorOf(second);
@@ -203,7 +183,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
       }
     }
     executor?.close();
-    if (cg) {
+    if (created) {
       try {
         if (pid > 0) cg.killAll(9);
         cg.destroy();

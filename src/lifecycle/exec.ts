@@ -156,6 +156,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     return [sig, h] as const;
   });
   try {
+    executor.listen();
     const f = await executor.next((m) => log.debug(m));
     if (f.type === 'exit') return exitCodeOf(f.status);
     throw setupError('lost the exec monitor before the process exited');

@@ -1,8 +1,12 @@
-// The parent side of tsrun-exec: spawn it (by absolute path, never PATH),
-// send the plan, read its frames. Stdio 0-2 go to it untouched ('inherit'),
-// and so on to the container; fds 3..3+N-1 are preserved fds; the sync
-// socket (a stream socketpair Node makes for 'pipe') comes right after.
-import { spawn, type ChildProcess } from 'node:child_process';
+// The parent side of tsrun-exec: send the plan, read its frames. bin/tsrun
+// normally started it already, ahead of Node, and left us the sync socket's
+// fd in TSRUN_EXEC_FD (native/launcher.c); that socket is blocking and read
+// synchronously, which spares create node:net and node:child_process. Without
+// it (node run on dist/ directly) we spawn it here, by absolute path, never
+// PATH: stdio 0-2 go to it untouched ('inherit') and so on to the container,
+// fds 3..3+N-1 are preserved fds, the sync socket ('pipe') comes right after.
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { TsrunError } from '../errors.js';
@@ -12,6 +16,7 @@ import { encodePlan } from '../plan/encode.js';
 import { errnoName, errnoText } from '../sys/errno.js';
 
 declare const __dirname: string;
+declare const require: (id: string) => unknown;
 
 export function executorPath(): string {
   return join(__dirname, '..', 'native', 'build', 'tsrun-exec');
@@ -41,26 +46,89 @@ function frame(type: number, body: Buffer): Frame {
   throw new TsrunError(`executor sent an unknown message type ${type}`);
 }
 
+/** The sync socket bin/tsrun made for us, once: hooks and payloads must not see its number. */
+function inheritedSocket(): number | undefined {
+  const v = process.env.TSRUN_EXEC_FD;
+  if (v === undefined) return undefined;
+  delete process.env.TSRUN_EXEC_FD;
+  const fd = Number(v);
+  return Number.isInteger(fd) && fd >= 3 ? fd : undefined;
+}
+
 export class Executor {
   private buf = Buffer.alloc(0);
   private frames: Frame[] = [];
   private waiter: ((f: Frame) => void) | null = null;
   private ended = false;
-  readonly proc: ChildProcess;
-  private readonly sock: Duplex;
+  /** The inherited socket while it is read synchronously; -1 once the event loop reads it. */
+  private fd = -1;
+  private proc?: ChildProcess;
+  private sock?: Duplex;
 
   constructor(private readonly plan: Plan, preserveFds: number) {
+    const fd = inheritedSocket();
+    if (fd !== undefined) this.fd = fd;
+    else this.spawn(preserveFds);
+    this.send(MsgType.plan, encodePlan(plan));
+  }
+
+  private spawn(preserveFds: number): void {
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
     const syncFd = 3 + preserveFds;
     const stdio: Array<'inherit' | 'pipe' | number> = ['inherit', 'inherit', 'inherit'];
     for (let fd = 3; fd < syncFd; fd++) stdio.push(fd);
     stdio.push('pipe');
     this.proc = spawn(executorPath(), [String(syncFd)], { stdio, argv0: 'tsrun-exec' });
     this.proc.on('error', () => this.push({ type: 'eof' }));
-    this.sock = this.proc.stdio[syncFd] as Duplex;
-    this.sock.on('data', (d: Buffer) => this.onData(d));
-    this.sock.on('end', () => this.push({ type: 'eof' }));
-    this.sock.on('error', () => this.push({ type: 'eof' }));
-    this.send(MsgType.plan, encodePlan(plan));
+    this.attach(this.proc.stdio[syncFd] as Duplex);
+  }
+
+  private attach(sock: Duplex): void {
+    this.sock = sock;
+    sock.on('data', (d: Buffer) => this.onData(d));
+    sock.on('end', () => this.push({ type: 'eof' }));
+    sock.on('error', () => this.push({ type: 'eof' }));
+  }
+
+  /**
+   * From here on frames arrive through the event loop: a foreground run or
+   * exec waits for the exit report while it forwards signals.
+   */
+  listen(): void {
+    if (this.fd < 0) return;
+    const { Socket } = require('node:net') as typeof import('node:net');
+    const fd = this.fd;
+    this.fd = -1;
+    this.attach(new Socket({ fd, readable: true, writable: true }));
+  }
+
+  /** Exactly n bytes from the blocking socket, or fewer at its end. */
+  private readExact(n: number): Buffer {
+    const out = Buffer.alloc(n);
+    let have = 0;
+    while (have < n) {
+      let got: number;
+      try {
+        got = readSync(this.fd, out, have, n - have, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EINTR') continue;
+        throw err;
+      }
+      if (got === 0) break;
+      have += got;
+    }
+    return have === n ? out : out.subarray(0, have);
+  }
+
+  private readFrameSync(): Frame {
+    if (this.ended) return { type: 'eof' };
+    const head = this.readExact(8);
+    const body = head.length === 8 ? this.readExact(head.readUInt32LE(0)) : undefined;
+    if (!body || body.length < head.readUInt32LE(0)) {
+      this.ended = true;
+      return { type: 'eof' };
+    }
+    return frame(head.readUInt16LE(4), body);
   }
 
   private push(f: Frame): void {
@@ -91,13 +159,20 @@ export class Executor {
     const head = Buffer.alloc(8);
     head.writeUInt32LE(body.length, 0);
     head.writeUInt16LE(type, 4);
-    this.sock.write(Buffer.concat([head, body]));
+    const msg = Buffer.concat([head, body]);
+    if (this.sock) {
+      this.sock.write(msg);
+      return;
+    }
+    for (let off = 0; off < msg.length; ) off += writeSync(this.fd, msg, off);
   }
 
   /** The next frame that is not a warning (warnings go to `onWarning`). */
   async next(onWarning?: (msg: string) => void): Promise<Frame> {
     for (;;) {
-      const f = this.frames.shift() ?? (await new Promise<Frame>((resolve) => (this.waiter = resolve)));
+      const f = this.sock
+        ? (this.frames.shift() ?? (await new Promise<Frame>((resolve) => (this.waiter = resolve))))
+        : this.readFrameSync();
       if (f.type === 'warning') {
         onWarning?.(f.message);
         continue;
@@ -114,7 +189,9 @@ export class Executor {
   }
 
   close(): void {
-    this.sock.destroy();
-    this.proc.unref();
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    this.sock?.destroy();
+    this.proc?.unref();
   }
 }

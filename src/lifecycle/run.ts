@@ -51,6 +51,7 @@ export async function runContainer(o: RunOptions): Promise<number> {
   });
   let code: number;
   try {
+    executor.listen();
     const f = await executor.next((m) => log.debug(m));
     if (f.type === 'exit') code = exitCodeOf(f.status);
     else if (f.type === 'error') throw executor.errorOf(f);

@@ -73,6 +73,10 @@ export class V1Manager implements CgroupManager {
     for (const d of this.uniqueDirs()) joinCgroup(d, pid);
   }
 
+  procsFiles(): string[] {
+    return this.uniqueDirs().map((d) => `${d}/cgroup.procs`);
+  }
+
   set(r: CgroupResources): void {
     for (const c of controllers) {
       const dir = this.dirs[c.name];

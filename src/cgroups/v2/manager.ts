@@ -49,6 +49,10 @@ export class V2Manager implements CgroupManager {
     joinCgroup(this.dir, pid);
   }
 
+  procsFiles(): string[] {
+    return [`${this.dir}/cgroup.procs`];
+  }
+
   set(r: CgroupResources): void {
     const have = controllersOf(this.dir);
     for (const [controller, field] of needs(r)) {
