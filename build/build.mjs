@@ -72,5 +72,5 @@ await esbuild.build({
 const cacheEnv = { ...process.env };
 delete cacheEnv.NODE_OPTIONS;
 for (const name of ['create', 'run', 'exec']) {
-  spawnSync(process.execPath, ['--no-warnings', 'build/code-cache.mjs', `dist/cli-${name}.cjs`], { stdio: 'inherit', env: cacheEnv });
+  spawnSync(process.execPath, ['--no-warnings', 'build/code-cache.mjs', `dist/cli-${name}.cjs`], { stdio: ['ignore', 'ignore', 'inherit'], env: cacheEnv });
 }

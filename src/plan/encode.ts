@@ -5,106 +5,139 @@
 import { BUILD_ID, FieldType, PLAN_MAGIC, PROTOCOL_VERSION, opDescs, type FieldTypeName } from './generated/ops.js';
 import type { Plan } from './types.js';
 
+/**
+ * One growing buffer written at an offset through a DataView (V8 builtins:
+ * a create encodes ~300 fields once, in a cold process, where each call into
+ * Buffer's JS helpers costs more than the whole field).
+ */
 class Writer {
-  private chunks: Buffer[] = [];
-  length = 0;
-  push(b: Buffer): void {
-    this.chunks.push(b);
-    this.length += b.length;
+  buf = Buffer.allocUnsafe(16384);
+  view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+  at = 0;
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(next, 0, 0, this.at);
+    this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.length);
   }
   u16(v: number): void {
-    const b = Buffer.alloc(2);
-    b.writeUInt16LE(v);
-    this.push(b);
+    this.room(2);
+    this.view.setUint16(this.at, v, true);
+    this.at += 2;
   }
   u32(v: number): void {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v >>> 0);
-    this.push(b);
+    this.room(4);
+    this.view.setUint32(this.at, v >>> 0, true);
+    this.at += 4;
   }
-  done(): Buffer {
-    return Buffer.concat(this.chunks, this.length);
+  /** Reserve a u32 to fill in later (a length known only after what follows). */
+  hole(): number {
+    this.u32(0);
+    return this.at - 4;
+  }
+  fill(hole: number, v: number): void {
+    this.view.setUint32(hole, v >>> 0, true);
+  }
+  cstr(s: string, what: string): void {
+    if (s.includes('\0')) throw new Error(`${what}: string contains a NUL byte`);
+    this.room(s.length * 3 + 1); // the most UTF-8 a UTF-16 string can need
+    const b = this.buf;
+    let at = this.at;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) {
+        at = this.at + b.write(s, this.at); // not ASCII: Buffer's UTF-8 encoder
+        break;
+      }
+      b[at++] = c;
+    }
+    b[at++] = 0;
+    this.at = at;
+  }
+  bytes(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.at);
+    this.at += b.length;
   }
 }
 
-function cstr(s: string, what: string): Buffer {
-  if (s.includes('\0')) throw new Error(`${what}: string contains a NUL byte`);
-  return Buffer.from(s + '\0', 'utf8');
-}
-
-function encodeField(type: FieldTypeName, value: unknown, what: string): Buffer {
+function encodeField(w: Writer, type: FieldTypeName, value: unknown, what: string): void {
   switch (type) {
-    case 'u32': {
-      const b = Buffer.alloc(4);
-      b.writeUInt32LE(Number(value) >>> 0);
-      return b;
-    }
-    case 'i32': {
-      const b = Buffer.alloc(4);
-      b.writeInt32LE(Number(value) | 0);
-      return b;
-    }
-    case 'u64': {
-      const b = Buffer.alloc(8);
-      b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(value as bigint | number)));
-      return b;
-    }
+    case 'u32':
+      w.u32(Number(value));
+      return;
+    case 'i32':
+      w.u32(Number(value) | 0);
+      return;
+    case 'u64':
     case 'i64': {
-      const b = Buffer.alloc(8);
-      b.writeBigInt64LE(BigInt.asIntN(64, BigInt(value as bigint | number)));
-      return b;
+      if (typeof value === 'number' && value >= 0 && value <= 0xffffffff) {
+        w.u32(value);
+        w.u32(0);
+        return;
+      }
+      const v = BigInt.asUintN(64, BigInt(value as bigint | number));
+      w.u32(Number(v & 0xffffffffn));
+      w.u32(Number(v >> 32n));
+      return;
     }
     case 'str':
-      return cstr(String(value), what);
+      w.cstr(String(value), what);
+      return;
     case 'strs': {
-      const w = new Writer();
       const list = value as string[];
       w.u32(list.length);
       for (const s of list) {
-        const b = cstr(s, what);
-        w.u32(b.length);
-        w.push(b);
+        const len = w.hole();
+        const from = w.at;
+        w.cstr(s, what);
+        w.fill(len, w.at - from);
       }
-      return w.done();
+      return;
     }
     case 'u32s': {
       const list = value as number[];
-      const b = Buffer.alloc(4 + 4 * list.length);
-      b.writeUInt32LE(list.length);
-      list.forEach((v, i) => b.writeUInt32LE(v >>> 0, 4 + 4 * i));
-      return b;
+      w.u32(list.length);
+      for (const v of list) w.u32(v);
+      return;
     }
     case 'bytes':
-      return Buffer.from(value as Uint8Array);
+      w.bytes(value as Uint8Array);
+      return;
   }
 }
 
 export function encodePlan(plan: Plan, buildId: number = BUILD_ID): Buffer {
-  const body = new Writer();
-  for (const [i, o] of plan.ops.entries()) {
+  const w = new Writer();
+  w.u32(PLAN_MAGIC);
+  w.u16(PROTOCOL_VERSION);
+  w.u16(plan.flags);
+  w.u32(buildId);
+  w.u32(plan.ops.length);
+  const bodyLength = w.hole();
+  w.u32(0);
+  for (let i = 0; i < plan.ops.length; i++) {
+    const o = plan.ops[i]!;
     const desc = opDescs[o.op];
-    const fields = new Writer();
-    desc.fields.forEach(([name, type], k) => {
+    const fields = desc.fields;
+    w.u16(desc.code);
+    w.u16(fields.length);
+    const opLength = w.hole();
+    const opStart = w.at;
+    for (let k = 0; k < fields.length; k++) {
+      const [name, type] = fields[k]!;
       const value = (o.args as Record<string, unknown>)[name];
       if (value === undefined) throw new Error(`plan op ${i} (${o.op}): field ${name} missing`);
-      const data = encodeField(type, value, `plan op ${i} (${o.op}).${name}`);
-      fields.u16(k);
-      fields.u16(FieldType[type]);
-      fields.u32(data.length);
-      fields.push(data);
-    });
-    body.u16(desc.code);
-    body.u16(desc.fields.length);
-    body.u32(fields.length);
-    body.push(fields.done());
+      w.u16(k);
+      w.u16(FieldType[type]);
+      const len = w.hole();
+      const from = w.at;
+      encodeField(w, type, value, `plan op ${i} (${o.op}).${name}`);
+      w.fill(len, w.at - from);
+    }
+    w.fill(opLength, w.at - opStart);
   }
-  const head = Buffer.alloc(24);
-  head.writeUInt32LE(PLAN_MAGIC, 0);
-  head.writeUInt16LE(PROTOCOL_VERSION, 4);
-  head.writeUInt16LE(plan.flags, 6);
-  head.writeUInt32LE(buildId >>> 0, 8);
-  head.writeUInt32LE(plan.ops.length, 12);
-  head.writeUInt32LE(body.length, 16);
-  head.writeUInt32LE(0, 20);
-  return Buffer.concat([head, body.done()]);
+  w.fill(bodyLength, w.at - 24);
+  return w.buf.subarray(0, w.at);
 }

@@ -15,7 +15,8 @@ function show(v: unknown, hex = false): string {
 
 const HEX_FIELDS = new Set(['flags', 'propagation', 'mask', 'effective', 'permitted', 'inheritable', 'ambient', 'nstype', 'mode', 'type']);
 
-export function explainPlan(plan: Plan): string {
+/** @param bytes the encoded size, when the caller encoded it (create --dry-run does: the executor's limit is on it) */
+export function explainPlan(plan: Plan, bytes?: number): string {
   const stageName = { pre: 'stage0', parent: 'stage0>', child: 'child' } as const;
   const lines = plan.ops.map((o, i) => {
     const desc = opDescs[o.op];
@@ -25,5 +26,6 @@ export function explainPlan(plan: Plan): string {
     const from = o.field ? `  <- ${o.field}` : '';
     return `${String(i).padStart(3)}  ${stageName[desc.stage].padEnd(7)} ${o.op.padEnd(15)} ${fields}${from}`;
   });
-  return `# tsrun plan: ${plan.ops.length} operations${plan.flags & 1 ? ' (monitor)' : ''}\n${lines.join('\n')}\n`;
+  const size = bytes === undefined ? '' : `, ${bytes} bytes`;
+  return `# tsrun plan: ${plan.ops.length} operations${size}${plan.flags & 1 ? ' (monitor)' : ''}\n${lines.join('\n')}\n`;
 }

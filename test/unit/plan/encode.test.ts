@@ -43,6 +43,28 @@ test('strings carry one NUL; a NUL inside a string is refused before C sees it',
   assert.throws(() => encodePlan({ flags: 0, ops: [op('hostname', { name: 'a\0b' })] }), /NUL/);
 });
 
+test('strings are UTF-8 (ASCII by a fast path, the rest by Buffer), lists and 64-bit fields by their layout; the buffer grows past 16 KiB', () => {
+  for (const name of ['plain', 'caf\u00e9-\u65e5\u672c', 'a\u{1f600}b', 'x'.repeat(20000)]) {
+    const buf = encodePlan({ flags: 0, ops: [op('hostname', { name })] });
+    assert.deepEqual(buf.subarray(24 + 16), Buffer.from(`${name}\0`), name.slice(0, 20));
+    assert.equal(buf.readUInt32LE(24 + 12), Buffer.byteLength(name) + 1);
+  }
+  const env = ['A=1', 'B=\u00fc'];
+  const buf = encodePlan({ flags: 0, ops: [op('exec', { args: ['sh'], env, preserve_fds: 2 })] });
+  // args: count, then length + bytes per item
+  let at = 24 + 8 + 8;
+  assert.equal(buf.readUInt32LE(at), 1);
+  assert.equal(buf.readUInt32LE(at + 4), 3);
+  at += 4 + 4 + 3 + 8;
+  assert.equal(buf.readUInt32LE(at), 2);
+  assert.deepEqual(buf.subarray(at + 8, at + 8 + 4), Buffer.from('A=1\0'));
+  assert.deepEqual(buf.subarray(at + 8 + 4 + 4, at + 8 + 4 + 4 + 5), Buffer.from('B=\u00fc\0'));
+  const clone = encodePlan({ flags: 0, ops: [op('clone', { flags: 0x7c020000 })] });
+  assert.equal(clone.readBigUInt64LE(24 + 16), 0x7c020000n);
+  const caps = encodePlan({ flags: 0, ops: [op('caps_bounding', { mask: 2n ** 40n + 5n })] });
+  assert.equal(caps.readBigUInt64LE(24 + 16), 2n ** 40n + 5n);
+});
+
 test('the C plan reader survives 30000 mutated plans under ASan/UBSan', { timeout: 120_000 }, (t) => {
   const make = spawnSync('make', ['-s', '-C', join(root, 'native'), 'fuzz'], { encoding: 'utf8' });
   if (make.status !== 0) {
