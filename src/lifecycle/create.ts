@@ -13,7 +13,7 @@ import type { ContainerRecord } from '../state/index.js';
 import { MsgType } from '../plan/generated/ops.js';
 import { encodePlan } from '../plan/encode.js';
 import { Executor } from './executor.js';
-import { runHooks, type HookState } from './hooks.js';
+import type { HookState } from './hooks.js';
 import { writePidFile } from './pidfile.js';
 
 export interface CreateOptions {
@@ -81,8 +81,9 @@ function listenFds(): number {
   return Number(process.env.LISTEN_PID) === process.pid ? n : 0;
 }
 
-const t0 = performance.now();
-const lap = (what: string) => log.debug(`create: ${what} at ${(performance.now() - t0).toFixed(1)} ms`);
+// process.hrtime, not performance: touching `performance` loads perf_hooks (~1 ms)
+const t0 = process.hrtime.bigint();
+const lap = (what: string) => log.debug(`create: ${what} at ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms`);
 
 export async function createContainer(o: CreateOptions): Promise<Created | { plan: Plan; text: string }> {
   lap('start');
@@ -162,6 +163,8 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
       // runtime.md: `creating` is lifecycle step 2 only; `created` is after it,
       // before the program runs: what prestart, createRuntime, createContainer
       // (steps 3-5) and startContainer (step 7, from the same go body) see.
+      // hooks.js loads node:child_process (~4 ms): only for a config with hooks
+      const { runHooks } = await import('./hooks.js');
       runHooks('prestart', config.hooks?.prestart, hookState(record, 'created'));
       runHooks('createRuntime', config.hooks?.createRuntime, hookState(record, 'created'));
       go();

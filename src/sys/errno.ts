@@ -1,6 +1,5 @@
 // errno numbers as the executor reports them -> names and Go-style texts
 // (runc's errors read "no such file or directory", callers match on them).
-import { constants } from 'node:os';
 
 const TEXT: Record<string, string> = {
   EPERM: 'operation not permitted',
@@ -38,14 +37,25 @@ const TEXT: Record<string, string> = {
   EOPNOTSUPP: 'operation not supported',
 };
 
-const byNumber = new Map<number, string>();
-for (const [name, n] of Object.entries(constants.errno)) if (!byNumber.has(n)) byNumber.set(n, name);
+declare const require: (id: string) => unknown;
+
+let byNumber: Map<number, string> | undefined;
+
+/** The name of errno n; node:os (which has the table) is loaded on the first failure, not by every create. */
+function nameOf(n: number): string | undefined {
+  if (!byNumber) {
+    byNumber = new Map();
+    const { constants } = require('node:os') as typeof import('node:os');
+    for (const [name, v] of Object.entries(constants.errno)) if (!byNumber.has(v)) byNumber.set(v, name);
+  }
+  return byNumber.get(n);
+}
 
 export function errnoName(n: number): string {
-  return byNumber.get(n) ?? `errno ${n}`;
+  return nameOf(n) ?? `errno ${n}`;
 }
 
 export function errnoText(n: number): string {
-  const name = byNumber.get(n);
+  const name = nameOf(n);
   return (name && TEXT[name]) ?? name ?? `errno ${n}`;
 }

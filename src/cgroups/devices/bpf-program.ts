@@ -15,7 +15,6 @@
 // decides, per access bit): an allow rule clears the bits it grants and the
 // program returns 1 once none remain; a deny rule that names a pending bit
 // returns 0; falling off the end denies.
-import { endianness } from 'node:os';
 import { type DeviceRule, accessBits } from './rules.js';
 
 export interface Insn {
@@ -102,7 +101,8 @@ export function compileDeviceFilter(rules: readonly DeviceRule[]): Insn[] {
  * bitfields, dst first: the low nibble on little-endian hosts, the high one
  * on big-endian ones (s390x).
  */
-export function encodeProgram(prog: readonly Insn[], littleEndian = endianness() === 'LE'): Buffer {
+// the host's byte order without node:os, which every create would load for it
+export function encodeProgram(prog: readonly Insn[], littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1): Buffer {
   const buf = Buffer.alloc(prog.length * 8);
   prog.forEach((p, i) => {
     const o = i * 8;
