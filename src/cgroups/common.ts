@@ -2,29 +2,31 @@
 // while remembering which levels were new (so a failed create removes only
 // those), removing a subtree deepest first while its last processes exit,
 // and signalling every pid.
-import { mkdirSync, rmdirSync, existsSync } from 'node:fs';
+import { mkdirSync, rmdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { errnoOf, readProcs, walkCgroups, writeCg } from './fsio.js';
 import { sleepMs, type CgroupManager } from './manager.js';
 
-/** mkdir -p that returns the directories it made, parents first. */
+/**
+ * mkdir -p that returns the directories it made, parents first. The mkdir
+ * comes first: the parent usually exists, and asking first cost a stat per
+ * level of every hierarchy.
+ */
 export function mkdirTracked(dir: string): string[] {
-  const missing: string[] = [];
-  for (let d = dir; !existsSync(d); d = dirname(d)) {
-    missing.unshift(d);
-    if (dirname(d) === d) break;
-  }
-  for (const d of missing) {
-    try {
-      mkdirSync(d, 0o755);
-    } catch (err) {
-      if (errnoOf(err) !== 'EEXIST') {
-        throw new TsrunError(`cannot create cgroup ${d}: ${(err as Error).message}`, { field: '/linux/cgroupsPath', cause: err });
-      }
+  try {
+    mkdirSync(dir, 0o755);
+    return [dir];
+  } catch (err) {
+    const code = errnoOf(err);
+    if (code === 'EEXIST') return [];
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) {
+      throw new TsrunError(`cannot create cgroup ${dir}: ${(err as Error).message}`, { field: '/linux/cgroupsPath', cause: err });
     }
+    const made = mkdirTracked(parent);
+    return [...made, ...mkdirTracked(dir)];
   }
-  return missing;
 }
 
 /** Remove dirs (deepest first); missing ones are fine. Used to undo a failed create. */

@@ -41,24 +41,44 @@ export function errnoOf(err: unknown): string | undefined {
  * Write `value` to `dir/file`. A failure becomes a TsrunError naming the
  * config field (JSON pointer in `field`, dotted name in the text) and the file.
  */
-export function writeCg(dir: string, file: string, value: string, field?: string): void {
+export function writeCg(dir: string, file: string, value: string, field?: string, open?: OpenCgFiles): void {
   const path = join(dir, file);
   observer?.(path, value);
   if (journal && !journal.has(path)) journal.set(path, tryReadCg(dir, file));
   try {
     // No O_CREAT: a missing control file is an error, never a new regular file.
-    const fd = openSync(path, constants.O_WRONLY | constants.O_TRUNC);
+    const fd = open ? open.fd(path) : openSync(path, constants.O_WRONLY | constants.O_TRUNC);
     try {
       // One write(2): the kernel parses each write of a control file on its own.
       writeSync(fd, value);
     } finally {
-      closeSync(fd);
+      if (!open) closeSync(fd);
     }
   } catch (err) {
     const code = errnoOf(err);
     const why = (code && errnoText[code]) ?? (err as Error).message;
     const what = field ? `${dottedField(field)} ${JSON.stringify(value)}` : JSON.stringify(value);
     throw new TsrunError(`cannot apply ${what}: write ${path}: ${why}`, { field, errno: code, cause: err });
+  }
+}
+
+/**
+ * Control files kept open across writes: a devices list is a dozen rules,
+ * each its own write(2), and an open + close per rule doubled its cost.
+ */
+export class OpenCgFiles {
+  private readonly fds = new Map<string, number>();
+  fd(path: string): number {
+    let fd = this.fds.get(path);
+    if (fd === undefined) {
+      fd = openSync(path, constants.O_WRONLY | constants.O_TRUNC);
+      this.fds.set(path, fd);
+    }
+    return fd;
+  }
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
   }
 }
 

@@ -8,11 +8,33 @@ import type { V1Controller } from './controller.js';
 
 const F = '/linux/resources/cpu';
 
-/** Fill cpuset.cpus/mems of `dir` and of its ancestors (up to the hierarchy's root) where empty. */
-export function seedCpuset(dir: string): void {
+/**
+ * Fill cpuset.cpus/mems of `dir` and of its ancestors (up to the hierarchy's
+ * root) where empty. `made`: the directories this create just made, parents
+ * first; when `dir` is one of them only those are seeded, from the nearest
+ * one that already existed (new cgroups are always empty: no reads there).
+ */
+export function seedCpuset(dir: string, made: readonly string[] = []): void {
+  const mine = made.filter((d) => d === dir || dir.startsWith(`${d}/`));
+  if (mine.includes(dir)) {
+    const from = dirname(mine[0]!);
+    const cpus = tryReadCg(from, 'cpuset.cpus')?.trim();
+    const mems = tryReadCg(from, 'cpuset.mems')?.trim();
+    if (cpus && mems) {
+      for (const d of mine) {
+        writeCg(d, 'cpuset.cpus', cpus);
+        writeCg(d, 'cpuset.mems', mems);
+      }
+      return;
+    }
+  }
+  seedExisting(dir); // an existing cgroup, or an ancestor left empty by someone else
+}
+
+function seedExisting(dir: string): void {
   const parent = dirname(dir);
   if (parent === dir || !hasFile(parent, 'cpuset.cpus')) return;
-  seedCpuset(parent);
+  seedExisting(parent);
   for (const file of ['cpuset.cpus', 'cpuset.mems']) {
     const mine = tryReadCg(dir, file);
     if (mine === undefined || mine.trim() !== '') continue;

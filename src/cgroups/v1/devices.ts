@@ -4,7 +4,7 @@
 // computed (kernelList) and compared with devices.list: when nothing
 // changes nothing is written, so running processes never see the brief
 // deny-everything window.
-import { readProcs, tryReadCg, writeCg } from '../fsio.js';
+import { OpenCgFiles, readProcs, tryReadCg, writeCg } from '../fsio.js';
 import { type DeviceRule, accessBits, accessText, normalizeRules } from '../devices/rules.js';
 import type { CgroupResources } from '../manager.js';
 import type { V1Controller } from './controller.js';
@@ -67,11 +67,16 @@ export const devices: V1Controller = {
       const current = (tryReadCg(dir, 'devices.list') ?? '').split('\n').filter(Boolean);
       if (sameList(current, kernelList(rules))) return;
     }
-    writeCg(dir, 'devices.deny', 'a', '/linux/resources/devices');
-    rules.forEach((rule, i) => {
-      // Rules past the config's own list are the defaults (no field of their own).
-      const field = r.deviceRules ? '/linux/resources/devices' : `/linux/resources/devices/${i}`;
-      writeCg(dir, rule.allow ? 'devices.allow' : 'devices.deny', v1RuleText(rule), field);
-    });
+    const open = new OpenCgFiles();
+    try {
+      writeCg(dir, 'devices.deny', 'a', '/linux/resources/devices', open);
+      rules.forEach((rule, i) => {
+        // Rules past the config's own list are the defaults (no field of their own).
+        const field = r.deviceRules ? '/linux/resources/devices' : `/linux/resources/devices/${i}`;
+        writeCg(dir, rule.allow ? 'devices.allow' : 'devices.deny', v1RuleText(rule), field, open);
+      });
+    } finally {
+      open.close();
+    }
   },
 };

@@ -61,7 +61,7 @@ export class V1Manager implements CgroupManager {
     const made: string[] = [];
     setUpOrUndo(this, made, () => {
       for (const d of this.uniqueDirs()) made.push(...mkdirTracked(d));
-      if (this.dirs.cpuset) seedCpuset(this.dirs.cpuset);
+      if (this.dirs.cpuset) seedCpuset(this.dirs.cpuset, made);
       if (this.unified && this.hugetlbOnUnified() && resources.hugepageLimits?.length) {
         enableControllers(this.unified, ['hugetlb']);
       }
