@@ -105,11 +105,6 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserveFds, monitor: o.monitor, proxyTty: o.proxyTty, rootless: o.rootless, seccomp,
     bounding: ownBoundingSet(),
   };
-  if (o.dryRun) {
-    const { plan, warnings } = compileCreate(runConfig, { ...ctxBase, stateDir: state.containerDir(o.root, o.id) });
-    for (const w of warnings) log.warn(w);
-    return { plan, text: explainPlan(plan, encodePlan(plan).length) };
-  }
   const { openCgroup, containerDeviceRules } = await import('../cgroups/index.js');
   // Only paths so far: the plan names the cgroup.procs files the executor
   // puts the init into. Compiled before touching --root or the cgroup tree:
@@ -119,16 +114,18 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     ...ctxBase, stateDir: state.containerDir(o.root, o.id), cgroupBinds: cgroupBinds(config, cg), cgroupProcs: cg.procsFiles(),
   });
   for (const w of warnings) log.warn(w);
+  // the build's code cache is taken after a dry run (build/code-cache.mjs): it goes as far as a create can without side effects
+  if (o.dryRun) return { plan, text: explainPlan(plan, encodePlan(plan).length) };
   lap('validated and compiled');
   const dir = state.createContainerDir(o.root, o.id);
-  let created = false;
+  let cgroupMade = false;
   let executor: Executor | undefined;
   let pid = 0;
   try {
     // linux.devices are made, not allowed: the device cgroup grants only what
     // linux.resources.devices lists (runc does the same; a denied node stays denied).
     cg.create({ ...config.linux?.resources, deviceRules: containerDeviceRules(config.linux?.resources?.devices) });
-    created = true;
+    cgroupMade = true;
     lap('cgroup created');
     executor = new Executor(plan, preserveFds);
     // The executor's notes (an ambient capability it could not raise...) are runc's warnings, which runc logs;
@@ -140,6 +137,12 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     if (first.type !== 'pid') throw new TsrunError('executor exited before reporting the container pid');
     pid = first.pid;
     lap('executor reported the pid, in its cgroup');
+    const hooksFirst = !!(config.hooks?.prestart?.length || config.hooks?.createRuntime?.length);
+    const known = { ociVersion: config.ociVersion, id: o.id, pid, bundle, annotations: config.annotations ?? {} };
+    const go = () => executor!.send(MsgType.go, goBody(hookState(known, 'created'), config));
+    // Without runtime-side hooks nothing has to happen between the pid and
+    // GO: the init sets up its mounts while we record the state.
+    if (!hooksFirst) go();
     const record: ContainerRecord = {
       ociVersion: config.ociVersion,
       id: o.id,
@@ -153,11 +156,6 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
       config: config as unknown as ContainerRecord['config'],
       cgroupPaths: cg.paths(),
     };
-    const go = () => executor!.send(MsgType.go, goBody(hookState(record, 'created'), config));
-    const hooksFirst = !!(config.hooks?.prestart?.length || config.hooks?.createRuntime?.length);
-    // Without runtime-side hooks nothing has to happen between the pid and
-    // GO: the init sets up its mounts while we write the state.
-    if (!hooksFirst) go();
     state.writeRecord(dir, record);
     if (hooksFirst) {
       // runtime.md: `creating` is lifecycle step 2 only; `created` is after it,
@@ -186,7 +184,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
       }
     }
     executor?.close();
-    if (created) {
+    if (cgroupMade) {
       try {
         if (pid > 0) cg.killAll(9);
         cg.destroy();
