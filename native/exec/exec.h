@@ -32,7 +32,7 @@ struct ctx {
   int root_fd;           /* O_PATH of the rootfs, until pivot */
   int pivoted;
   pid_t child;
-  int *ns_fds;            /* per op index: namespace files opened before any setns */
+  int *ns_fds;            /* per op index: files opened before any setns (namespaces, cgroup.procs) */
   char *state_json;      /* from the runtime's GO message, for hooks */
   size_t state_len;
   char *exec_path;       /* resolved by lookup_exec */

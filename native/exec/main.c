@@ -251,8 +251,8 @@ int run_parent_op(struct ctx *c, const struct op *op) {
   }
   case OP_CGROUP_JOIN: {
     char pid[16];
-    snprintf(pid, sizeof pid, "%d", c->child);
-    if (write_file(op->u.cgroup_join.path, pid) < 0) return fail(c, errno, "write %s", op->u.cgroup_join.path);
+    int n = snprintf(pid, sizeof pid, "%d", c->child);
+    if (write(c->ns_fds[c->err_op], pid, (size_t)n) != n) return fail(c, errno, "write %s", op->u.cgroup_join.path);
     return 0;
   }
   }
@@ -331,14 +331,27 @@ int main(int argc, char **argv) {
 
   c.ns_fds = calloc(p.nops ? p.nops : 1, sizeof(int));
   if (!c.ns_fds) return 1;
+  for (uint32_t k = 0; k < p.nops; k++) c.ns_fds[k] = -1;
   for (uint32_t k = 0; k < p.nops; k++) {
-    c.ns_fds[k] = -1;
     if (p.ops[k].code == OP_CLONE) break;
     if (p.ops[k].code != OP_JOIN_NS) continue;
     c.ns_fds[k] = open(p.ops[k].u.join_ns.path, O_RDONLY | O_CLOEXEC);
     if (c.ns_fds[k] < 0) {
       c.err_op = (int)k;
       fail(&c, errno, "open %s", p.ops[k].u.join_ns.path);
+      report_error(&c);
+      return 1;
+    }
+  }
+
+  /* the cgroup.procs files as the host names them: a mount namespace joined
+   * by path would name others once we are in it */
+  for (uint32_t k = 0; k < p.nops; k++) {
+    if (p.ops[k].code != OP_CGROUP_JOIN) continue;
+    c.ns_fds[k] = open(p.ops[k].u.cgroup_join.path, O_WRONLY | O_CLOEXEC);
+    if (c.ns_fds[k] < 0) {
+      c.err_op = (int)k;
+      fail(&c, errno, "open %s", p.ops[k].u.cgroup_join.path);
       report_error(&c);
       return 1;
     }

@@ -1,0 +1,46 @@
+// The executor puts the init into its cgroup itself (a cgroup.procs write
+// per hierarchy after the clone). It opens those files before it joins any
+// namespace: in a mount namespace joined by path, /sys/fs/cgroup may name
+// nothing (here it is unmounted there), and the init must still land in the
+// container's cgroup.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeBundle } from '../../helpers/bundle.js';
+import { rootSkip, tempDir } from '../../helpers/tsrun.js';
+import { makeRoot } from '../lifecycle/helpers.js';
+
+test('the init joins its cgroup even in a mount namespace (joined by path) where /sys/fs/cgroup is not mounted', { skip: rootSkip }, (t) => {
+  const tmp = tempDir('tsrun-mntns-');
+  const nsFile = join(tmp.path, 'mnt');
+  writeFileSync(nsFile, '');
+  // a persistent mount namespace of our own, without the cgroup mounts
+  const made = spawnSync('unshare', [`--mount=${nsFile}`, '--propagation', 'private', 'sh', '-c', 'umount -l /sys/fs/cgroup'], { encoding: 'utf8' });
+  if (made.status !== 0) {
+    tmp.remove();
+    t.skip(`cannot make a persistent mount namespace here: ${made.stderr.trim()}`);
+    return;
+  }
+  const r = makeRoot();
+  const b = makeBundle({
+    args: ['sleep', '30'],
+    patch: (s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'mount' ? { type: 'mount', path: nsFile } : n));
+      s.mounts = s.mounts!.filter((m) => m.type !== 'cgroup'); // its binds come from the host's /sys/fs/cgroup
+    },
+  });
+  try {
+    const res = r.ts(['run', '--detach', '--bundle', b.dir, 'mj']);
+    assert.equal(res.code, 0, res.stderr);
+    const pid = r.state('mj')!.pid;
+    const cgroups = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    for (const ctrl of ['pids', 'memory', 'devices']) assert.match(cgroups, new RegExp(`:${ctrl}:${b.cgroupsPath}\\n`), cgroups);
+  } finally {
+    r.cleanup('mj');
+    b.remove();
+    spawnSync('umount', [nsFile]);
+    tmp.remove();
+  }
+});
