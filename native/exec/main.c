@@ -332,26 +332,18 @@ int main(int argc, char **argv) {
   c.ns_fds = calloc(p.nops ? p.nops : 1, sizeof(int));
   if (!c.ns_fds) return 1;
   for (uint32_t k = 0; k < p.nops; k++) c.ns_fds[k] = -1;
+  /* opened before any setns, while paths name what the host sees: the
+   * namespaces to join (their /proc/<pid>/ns paths go with the mount
+   * namespace) and the cgroup.procs files (a mount namespace joined by path
+   * may show another cgroup tree, or none) */
   for (uint32_t k = 0; k < p.nops; k++) {
-    if (p.ops[k].code == OP_CLONE) break;
-    if (p.ops[k].code != OP_JOIN_NS) continue;
-    c.ns_fds[k] = open(p.ops[k].u.join_ns.path, O_RDONLY | O_CLOEXEC);
+    const struct op *o = &p.ops[k];
+    const char *path = o->code == OP_JOIN_NS ? o->u.join_ns.path : o->code == OP_CGROUP_JOIN ? o->u.cgroup_join.path : NULL;
+    if (!path) continue;
+    c.ns_fds[k] = open(path, (o->code == OP_JOIN_NS ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
     if (c.ns_fds[k] < 0) {
       c.err_op = (int)k;
-      fail(&c, errno, "open %s", p.ops[k].u.join_ns.path);
-      report_error(&c);
-      return 1;
-    }
-  }
-
-  /* the cgroup.procs files as the host names them: a mount namespace joined
-   * by path would name others once we are in it */
-  for (uint32_t k = 0; k < p.nops; k++) {
-    if (p.ops[k].code != OP_CGROUP_JOIN) continue;
-    c.ns_fds[k] = open(p.ops[k].u.cgroup_join.path, O_WRONLY | O_CLOEXEC);
-    if (c.ns_fds[k] < 0) {
-      c.err_op = (int)k;
-      fail(&c, errno, "open %s", p.ops[k].u.cgroup_join.path);
+      fail(&c, errno, "open %s", path);
       report_error(&c);
       return 1;
     }
