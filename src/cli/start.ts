@@ -1,6 +1,6 @@
 // `tsrun start ID`: release a created container's init.
 import { TsrunError } from '../errors.js';
-import { hasPoststartHooks, poststart, releaseInit, startRefusal } from '../lifecycle/start.js';
+import { poststart, releaseInit, startRefusal } from '../lifecycle/start.js';
 import { withContainerLock } from '../state/lock.js';
 import { containerDir } from '../state/paths.js';
 import { containerStatus } from '../state/status.js';
@@ -15,8 +15,7 @@ export const main = commandMain(async (ctx) => {
     const dir = containerDir(root, id);
     const refusal = startRefusal(containerStatus(record, dir));
     if (refusal) throw new TsrunError(refusal);
-    // The spec orders poststart hooks after the payload started: only then wait for its execve.
-    releaseInit(dir, { waitForExec: hasPoststartHooks(record) });
+    releaseInit(dir);
     poststart(record);
   });
 });

@@ -47,22 +47,8 @@ function waitForExec(fd: number, limitMs = 30_000): void {
   }
 }
 
-export interface ReleaseOptions {
-  /**
-   * Wait until the init exec'd the payload (default). Only poststart hooks
-   * need that ordering; without them `start` may return as soon as the init
-   * has its byte, as the payload's execve follows regardless (~0.4 ms saved).
-   */
-  waitForExec?: boolean;
-}
-
-/** True when the container's config has poststart hooks to run after the payload started. */
-export function hasPoststartHooks(record: ContainerRecord): boolean {
-  return ((record.config as unknown as Spec).hooks?.poststart?.length ?? 0) > 0;
-}
-
-/** Release the init of a created container and (by default) wait until it exec'd the payload. */
-export function releaseInit(dir: string, opts: ReleaseOptions = {}): void {
+/** Release the init of a created container and wait until it exec'd the payload. */
+export function releaseInit(dir: string): void {
   const fifo = `${dir}/${EXEC_FIFO}`;
   let fd: number;
   try {
@@ -75,7 +61,7 @@ export function releaseInit(dir: string, opts: ReleaseOptions = {}): void {
   }
   try {
     writeSync(fd, Buffer.from('0'));
-    if (opts.waitForExec !== false) waitForExec(fd);
+    waitForExec(fd);
   } finally {
     closeSync(fd);
   }
