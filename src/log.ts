@@ -31,10 +31,20 @@ function logFd(): number {
   return fd;
 }
 
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
+
+/**
+ * "2026-11-29T08:05:32Z". From the UTC getters: the first toISOString() of a
+ * process costs ~0.24 ms, and every failing command logs one line.
+ */
+export function rfc3339Seconds(d: Date): string {
+  return `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}T${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}Z`;
+}
+
 export function logLine(level: Level, msg: string): void {
   if (level === 'debug' && !target.debug) return;
   // logrus's default RFC3339 has whole seconds; containerd and podman only need it to parse.
-  const time = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const time = rfc3339Seconds(new Date());
   const line =
     target.format === 'json'
       ? JSON.stringify({ level, msg, time }) + '\n'
