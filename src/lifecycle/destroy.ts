@@ -5,6 +5,7 @@ import type { CgroupPaths } from '../cgroups/manager.js';
 import { log } from '../log.js';
 import type { Spec } from '../spec/types.js';
 import { isAlive } from '../state/proc.js';
+import { removeContainerDir } from '../state/store.js';
 import type { ContainerRecord } from '../state/types.js';
 
 declare const require: (id: string) => unknown;
@@ -79,6 +80,5 @@ export async function destroyContainer(root: string, record: ContainerRecord): P
     const { runHooks } = require('./hooks.js') as typeof import('./hooks.js');
     runHooks('poststop', config.hooks.poststop, state, true);
   }
-  const { removeContainerDir } = await import('../state/store.js');
   removeContainerDir(root, record.id);
 }
