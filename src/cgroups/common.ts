@@ -47,6 +47,17 @@ function removeDirs(dirs: string[]): void {
  * someone else freezes every new child too). On any failure the dirs this
  * create made are removed again.
  */
+/** Run `setUp`; if it throws, remove the dirs in `made` (it may add to them) and rethrow. */
+export function undoOnFailure(made: string[], setUp: () => void): string[] {
+  try {
+    setUp();
+    return made;
+  } catch (err) {
+    removeDirs(made);
+    throw err;
+  }
+}
+
 export function setUpOrUndo(m: Pick<CgroupManager, 'freezerState' | 'paths'>, made: string[], setUp: () => void): void {
   try {
     setUp();

@@ -28,6 +28,16 @@ export interface CgroupManager {
    * applying fails. Joining an existing cgroup is allowed.
    */
   create(resources?: CgroupResources): void;
+  /**
+   * create() in two steps, so that a process can join between them: first
+   * the directories and what joining needs (v1 cpuset's cpus and mems, v2's
+   * controllers); it returns the directories it made (removed again if it
+   * fails). Then `apply` writes the limits and refuses a frozen cgroup,
+   * removing those directories if it fails. create's user waits for both
+   * before the process may do anything the limits are for.
+   */
+  prepare(resources?: CgroupResources): string[];
+  apply(resources: CgroupResources, made: string[]): void;
   /** Move a process into the cgroup in every hierarchy. */
   addPid(pid: number): void;
   /** The cgroup.procs files addPid writes: the executor writes the init's pid into them itself. */

@@ -44,18 +44,34 @@ export function tolerateRootless(m: CgroupManager): CgroupManager {
     log.warn(`rootless: ${what}: ${(err as Error).message}; running without a cgroup of its own`);
     usable = false;
   };
-  return {
+  /** A cgroup we may not make is no error unless the config asks for limits. */
+  const refused = (resources: CgroupResources | undefined, err: unknown): void => {
+    if (!permissionError(err)) throw err;
+    const field = askedLimit(resources);
+    if (field) {
+      throw new TsrunError(`cannot apply ${field.slice(1).split('/').join('.')} without a cgroup: ${(err as Error).message}`, { field, cause: err });
+    }
+    skip('cannot create the cgroup', err);
+  };
+  const wrapped: CgroupManager = {
     kind: m.kind,
     create(resources) {
+      wrapped.apply(resources ?? {}, wrapped.prepare(resources));
+    },
+    prepare(resources) {
       try {
-        m.create(resources);
+        return m.prepare(resources);
       } catch (err) {
-        if (!permissionError(err)) throw err;
-        const field = askedLimit(resources);
-        if (field) {
-          throw new TsrunError(`cannot apply ${field.slice(1).split('/').join('.')} without a cgroup: ${(err as Error).message}`, { field, cause: err });
-        }
-        skip('cannot create the cgroup', err);
+        refused(resources, err);
+        return [];
+      }
+    },
+    apply(resources, made) {
+      if (!usable) return;
+      try {
+        m.apply(resources, made);
+      } catch (err) {
+        refused(resources, err);
       }
     },
     addPid(pid) {
@@ -86,4 +102,5 @@ export function tolerateRootless(m: CgroupManager): CgroupManager {
     exists: () => m.exists(),
     oomKillCount: () => m.oomKillCount(),
   };
+  return wrapped;
 }

@@ -124,10 +124,15 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   try {
     // linux.devices are made, not allowed: the device cgroup grants only what
     // linux.resources.devices lists (runc does the same; a denied node stays denied).
-    cg.create({ ...config.linux?.resources, deviceRules: containerDeviceRules(config.linux?.resources?.devices) });
+    const resources = { ...config.linux?.resources, deviceRules: containerDeviceRules(config.linux?.resources?.devices) };
+    const made = cg.prepare(resources);
     cgroupMade = true;
-    lap('cgroup created');
+    // The executor opens the cgroup.procs files, clones the init and puts it
+    // in its cgroup while we write the limits: the init waits for GO, which
+    // goes only after the limits are in place (runc too joins before it sets).
     executor = new Executor(plan, preserveFds);
+    cg.apply(resources, made);
+    lap('cgroup made, plan sent');
     // The executor's notes (an ambient capability it could not raise...) are runc's warnings, which runc logs;
     // without --log they would land in the container's stderr, so they are debug output here.
     const onWarning = (m: string) => log.debug(m);

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
 import { dottedField, hasFile } from '../fsio.js';
-import { joinCgroup, mkdirTracked, setUpOrUndo } from '../common.js';
+import { joinCgroup, mkdirTracked, setUpOrUndo, undoOnFailure } from '../common.js';
 import { cgroupPids, killCgroup, removeCgroup } from '../teardown.js';
 import type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from '../manager.js';
 import { type CgroupStats, emptyStats } from '../stats.js';
@@ -58,15 +58,23 @@ export class V1Manager implements CgroupManager {
   }
 
   create(resources: CgroupResources = {}): void {
+    this.apply(resources, this.prepare(resources));
+  }
+
+  prepare(resources: CgroupResources = {}): string[] {
     const made: string[] = [];
-    setUpOrUndo(this, made, () => {
+    return undoOnFailure(made, () => {
       for (const d of this.uniqueDirs()) made.push(...mkdirTracked(d));
+      // the kernel takes no process into a cpuset cgroup with empty cpus or mems
       if (this.dirs.cpuset) seedCpuset(this.dirs.cpuset, made);
       if (this.unified && this.hugetlbOnUnified() && resources.hugepageLimits?.length) {
         enableControllers(this.unified, ['hugetlb']);
       }
-      this.set(resources);
     });
+  }
+
+  apply(resources: CgroupResources, made: string[]): void {
+    setUpOrUndo(this, made, () => this.set(resources));
   }
 
   addPid(pid: number): void {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
 import { dottedField, hasFile, readProcs, walkCgroups, writeCg } from '../fsio.js';
-import { joinCgroup, mkdirTracked, removeTree, setUpOrUndo } from '../common.js';
+import { joinCgroup, mkdirTracked, removeTree, setUpOrUndo, undoOnFailure } from '../common.js';
 import { killCgroup } from '../teardown.js';
 import type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from '../manager.js';
 import { type CgroupStats, emptyStats } from '../stats.js';
@@ -39,10 +39,15 @@ export class V2Manager implements CgroupManager {
   constructor(readonly dir: string) {}
 
   create(resources: CgroupResources = {}): void {
-    setUpOrUndo(this, mkdirTracked(this.dir), () => {
-      enableControllers(this.dir);
-      this.set(resources);
-    });
+    this.apply(resources, this.prepare());
+  }
+
+  prepare(): string[] {
+    return undoOnFailure(mkdirTracked(this.dir), () => enableControllers(this.dir));
+  }
+
+  apply(resources: CgroupResources, made: string[]): void {
+    setUpOrUndo(this, made, () => this.set(resources));
   }
 
   addPid(pid: number): void {

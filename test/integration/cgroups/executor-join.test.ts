@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle } from '../../helpers/bundle.js';
 import { rootSkip, tempDir } from '../../helpers/tsrun.js';
@@ -42,5 +42,32 @@ test('the init joins its cgroup even in a mount namespace (joined by path) where
     b.remove();
     spawnSync('umount', [nsFile]);
     tmp.remove();
+  }
+});
+
+test('a limit the kernel refuses, written while the executor already cloned the init: create fails naming the field, and leaves no state dir, cgroup or init', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  const b = makeBundle({ args: ['sleep', '30'], patch: (s) => void (s.linux!.resources = { ...s.linux!.resources, cpu: { cpus: '99' } }) });
+  try {
+    const before = new Set(readdirSync('/proc').filter((p) => /^\d+$/.test(p)));
+    const res = r.ts(['create', '--bundle', b.dir, 'lim']);
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /\/linux\/resources\/cpu\/cpus: cannot apply linux\.resources\.cpu\.cpus \\"99\\"/);
+    assert.deepEqual(readdirSync(r.path), []);
+    const cgroupDirs = readdirSync('/sys/fs/cgroup').filter((h) => existsSync(join('/sys/fs/cgroup', h, b.cgroupsPath)));
+    assert.deepEqual(cgroupDirs, []);
+    // no sleep of this bundle survived (an init that never exec'd would show as tsrun-exec)
+    const born = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && !before.has(p));
+    const ours = born.filter((p) => {
+      try {
+        return /^(sleep|tsrun-exec)$/.test(readFileSync(`/proc/${p}/comm`, 'utf8').trim()) && readFileSync(`/proc/${p}/cgroup`, 'utf8').includes(b.cgroupParent);
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(ours, []);
+  } finally {
+    r.cleanup('lim');
+    b.remove();
   }
 });

@@ -57,15 +57,15 @@ test('--rootless: permission errors on create/join are tolerated unless limits w
     throw new TsrunError('cannot create cgroup /sys/fs/cgroup/x: permission denied', { errno: 'EACCES' });
   };
   const calls: string[] = [];
-  const inner = { ...fromPaths({}), create: denied, addPid: () => calls.push('addPid'), paths: () => ({ memory: '/x' }) };
+  const inner = { ...fromPaths({}), prepare: denied, apply: () => void calls.push('apply'), addPid: () => calls.push('addPid'), paths: () => ({ memory: '/x' }) };
   const m = tolerateRootless(inner);
   m.create({ devices: [{ allow: false, access: 'rwm' }], cpu: { shares: 0 } });
   m.addPid(1);
-  assert.deepEqual(calls, [], 'no join once the cgroup could not be made');
+  assert.deepEqual(calls, [], 'no limits and no join once the cgroup could not be made');
   assert.deepEqual(m.paths(), {}, 'nothing to store in state.json');
   const m2 = tolerateRootless({ ...inner });
   assert.throws(() => m2.create({ memory: { limit: 1 << 20 } }), (e: Error & { field?: string }) => e.field === '/linux/resources/memory/limit' && /without a cgroup/.test(e.message));
-  const other = tolerateRootless({ ...inner, create: () => { throw new TsrunError('boom', { errno: 'EINVAL' }); } });
+  const other = tolerateRootless({ ...inner, prepare: () => { throw new TsrunError('boom', { errno: 'EINVAL' }); } });
   assert.throws(() => other.create({}), /boom/, 'other errors still fail');
 });
 
