@@ -1,8 +1,8 @@
-// `create`: validate and compile, claim the state dir, make the cgroup, hand
-// the executor the plan (it clones the init into its namespaces and cgroup),
-// record the state, run prestart and createRuntime hooks, let the init
-// finish its setup, and return with the init blocked on the exec fifo. Any
-// failure undoes it all.
+// `create`: validate and compile, claim the state dir, make the cgroup's
+// directories, hand the executor the plan (it clones the init into its
+// namespaces and cgroup while we write the limits), record the state, run
+// prestart and createRuntime hooks, let the init finish its setup, and
+// return with the init blocked on the exec fifo. Any failure undoes it all.
 import { ownBoundingSet } from './bounding-set.js';
 import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
