@@ -14,7 +14,7 @@ import { MsgType } from '../plan/generated/ops.js';
 import { encodePlan } from '../plan/encode.js';
 import { Executor } from './executor.js';
 import type { HookState } from './hooks.js';
-import { writePidFile } from './pidfile.js';
+import { removePidFile, writePidFile } from './pidfile.js';
 
 export interface CreateOptions {
   root: string;
@@ -119,6 +119,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   lap('validated and compiled');
   const dir = state.createContainerDir(o.root, o.id);
   let cgroupMade = false;
+  let pidFileWritten: string | undefined;
   let executor: Executor | undefined;
   let pid = 0;
   try {
@@ -172,15 +173,17 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
       runHooks('createRuntime', config.hooks?.createRuntime, hookState(record, 'created'));
       go();
     }
+    // while the init still sets itself up; taken back if it fails
+    if (o.pidFile) pidFileWritten = writePidFile(o.pidFile, pid);
     lap('state written, hooks run');
 
     const second = await executor.next(onWarning);
     if (second.type === 'error') throw executor.errorOf(second);
     if (second.type !== 'ready') throw new TsrunError('container init exited during setup');
     lap('init ready');
-    if (o.pidFile) writePidFile(o.pidFile, pid);
     return { id: o.id, dir, pid, record, executor, config, cgroup: cg };
   } catch (err) {
+    if (pidFileWritten) removePidFile(pidFileWritten);
     if (pid > 0) {
       try {
         process.kill(pid, 'SIGKILL');

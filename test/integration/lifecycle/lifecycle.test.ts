@@ -150,11 +150,14 @@ test('run: signals sent to tsrun are forwarded to the payload', { skip: rootSkip
   }
 });
 
-test('create: a missing executable fails at create time with runc\'s words, and leaves nothing behind', { skip: rootSkip }, () => {
+test('create: a missing executable fails at create time with runc\'s words, and leaves nothing behind (no pid file either)', { skip: rootSkip }, () => {
   const b = makeBundle({ args: ['no-such-binary'] });
   const r = makeRoot();
   try {
-    const res = r.ts(['create', '--bundle', b.dir, 'nx']);
+    // the pid file is written while the init sets itself up: a failed setup takes it back
+    const pidFile = join(b.dir, 'init.pid');
+    const res = r.ts(['create', '--bundle', b.dir, '--pid-file', pidFile, 'nx']);
+    assert.equal(existsSync(pidFile), false);
     assert.equal(res.code, 1);
     assert.match(res.stderr, /exec: \\?"no-such-binary\\?": executable file not found in \$PATH/);
     assert.match(res.stderr, /\/process\/args\/0/);
