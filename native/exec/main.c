@@ -112,13 +112,19 @@ static int own_cgroup_procs(char *out, size_t len) {
   if (fd < 0) return -1;
   size_t cap = 1 << 16, have = 1;
   char *list = malloc(cap);
+  if (!list) {
+    close(fd);
+    return -1;
+  }
   list[0] = '\n'; /* so every pid is "\n<pid>\n" */
-  while (list && (n = read(fd, list + have, cap - have - 1)) > 0) {
+  while ((n = read(fd, list + have, cap - have - 1)) > 0) {
     have += (size_t)n;
-    if (have + 1 == cap) list = realloc(list, cap *= 2);
+    if (have + 1 < cap) continue;
+    char *more = realloc(list, cap *= 2);
+    if (!more) break; /* what was read so far is still searched */
+    list = more;
   }
   close(fd);
-  if (!list) return -1;
   list[have] = 0;
   snprintf(mine, sizeof mine, "\n%d\n", getpid());
   int found = strstr(list, mine) != NULL;
