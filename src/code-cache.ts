@@ -5,11 +5,11 @@
 // mtime, and is ignored unless both still match: a rebuilt bundle never runs
 // with another build's code.
 import { readFileSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
 
 declare const require: (id: string) => unknown;
 
-type Wrapped = (exports: unknown, require: unknown, module: { exports: unknown }, filename: string, dirname: string) => void;
+/** A CommonJS file's text inside Module.wrap's function, compiled. */
+export type Wrapped = (exports: unknown, require: unknown, module: { exports: unknown }, filename: string, dirname: string) => void;
 
 /** What Node's Module.wrap puts around a CommonJS file (a test checks they agree). */
 export const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
@@ -39,6 +39,6 @@ export function loadWithCodeCache(path: string): unknown {
   const script = new vm.Script(source, { filename: path, cachedData: cache.subarray(nl + 1) });
   const fn = script.runInThisContext() as Wrapped;
   const mod = { exports: {} as unknown };
-  fn.call(mod.exports, mod.exports, require, mod, path, dirname(path));
+  fn.call(mod.exports, mod.exports, require, mod, path, path.slice(0, path.lastIndexOf('/')));
   return mod.exports;
 }

@@ -7,6 +7,7 @@
 // cache probe is a failed open for bundles that have none. Loading
 // dist/cli-state.cjs in a fresh node: require() 0.95 ms, this 0.65 ms
 // (bench/TRIED.md). The big bundles keep their code cache (src/code-cache.ts).
+import type { Wrapped } from '../code-cache.js';
 import type { Invocation } from './command.js';
 
 declare const require: (id: string) => unknown;
@@ -16,8 +17,6 @@ export type CommandModule = { main: (inv: Invocation) => Promise<number> };
 
 /** Bundles built without a code cache (build/build.mjs caches create, run and exec). */
 const UNCACHED = new Set(['cli-state.cjs', 'cli-kill.cjs', 'cli-start.cjs', 'cli-delete.cjs', 'cli-list.cjs', 'cli-pause.cjs', 'cli-resume.cjs', 'cli-not-implemented.cjs']);
-
-type Wrapped = (exports: unknown, req: unknown, module: { exports: unknown }, filename: string, dirname: string) => void;
 
 /**
  * Compile and run a CommonJS bundle of ours; undefined when the file does not

@@ -144,8 +144,11 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     pid = first.pid;
     lap('executor reported the pid, in its cgroup');
     const hooksFirst = !!(config.hooks?.prestart?.length || config.hooks?.createRuntime?.length);
-    const known = { ociVersion: config.ociVersion, id: o.id, pid, bundle, annotations: config.annotations ?? {} };
-    const go = () => executor!.send(MsgType.go, goBody(hookState(known, 'created'), config));
+    // runtime.md: `creating` is lifecycle step 2 only; `created` is after it,
+    // before the program runs: what prestart, createRuntime, createContainer
+    // (steps 3-5) and startContainer (step 7, from the same go body) see.
+    const seen = hookState({ ociVersion: config.ociVersion, id: o.id, pid, bundle, annotations: config.annotations ?? {} }, 'created');
+    const go = () => executor!.send(MsgType.go, goBody(seen, config));
     // Without runtime-side hooks nothing has to happen between the pid and
     // GO: the init sets up its mounts while we record the state.
     if (!hooksFirst) go();
@@ -164,13 +167,10 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     };
     state.writeRecord(dir, record);
     if (hooksFirst) {
-      // runtime.md: `creating` is lifecycle step 2 only; `created` is after it,
-      // before the program runs: what prestart, createRuntime, createContainer
-      // (steps 3-5) and startContainer (step 7, from the same go body) see.
       // hooks.js loads node:child_process (~4 ms): only for a config with hooks
       const { runHooks } = await import('./hooks.js');
-      runHooks('prestart', config.hooks?.prestart, hookState(record, 'created'));
-      runHooks('createRuntime', config.hooks?.createRuntime, hookState(record, 'created'));
+      runHooks('prestart', config.hooks?.prestart, seen);
+      runHooks('createRuntime', config.hooks?.createRuntime, seen);
       go();
     }
     // while the init still sets itself up; taken back if it fails
