@@ -127,7 +127,8 @@ test('events stream: stats every --interval, and an oom event when the OOM kille
   child.stdout.on('data', (d) => (out += String(d)));
   const code = await new Promise<number | null>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.on('exit', (c) => {
+    // 'close': the last lines may still be in the pipe at 'exit'.
+    child.on('close', (c) => {
       clearTimeout(timer);
       resolve(c);
     });

@@ -70,6 +70,11 @@ export interface Held {
   /** Let the script past its first `read`. */
   go(): void;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /**
+   * Exited and its stdout and stderr read to the end: 'exit' can come before
+   * the last output does, so a test that asserts on the output waits for this.
+   */
+  drained: Promise<void>;
   output(): string;
   kill(): void;
 }
@@ -83,11 +88,13 @@ export function hold(script: string): Held {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
+  const drained = new Promise<void>((resolve) => child.on('close', () => resolve()));
   return {
     child,
     pid: child.pid!,
     go: () => child.stdin!.write('go\n'),
     exited,
+    drained,
     output: () => out,
     kill() {
       if (child.exitCode === null && child.signalCode === null) {

@@ -103,7 +103,7 @@ test('linux.resources.devices on cgroup v2: the eBPF filter loads, attaches, dec
   const h = start(script);
   m.addPid(h.pid);
   h.go();
-  await h.exited;
+  await h.drained;
   assert.match(h.output(), /null-ok/);
   assert.match(h.output(), /zero-denied/);
   // An update swaps the program: still exactly one attached, new rules in force.
@@ -112,7 +112,7 @@ test('linux.resources.devices on cgroup v2: the eBPF filter loads, attaches, dec
   const h2 = start(script);
   m.addPid(h2.pid);
   h2.go();
-  await h2.exited;
+  await h2.drained;
   assert.match(h2.output(), /zero-ok/);
 });
 

@@ -100,7 +100,7 @@ test('linux.resources.devices: /dev/null allowed, /dev/zero denied (v1 devices l
   );
   m.addPid(h.pid);
   h.go();
-  await h.exited;
+  await h.drained;
   assert.match(h.output(), /null-ok/);
   assert.match(h.output(), /zero-denied/);
   assert.doesNotMatch(h.output(), /zero-ok/);

@@ -36,7 +36,8 @@ export async function startConsoleReceiver(dir: string): Promise<ConsoleReceiver
   const p = spawn('python3', [script, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => p.on('exit', () => resolve()));
+  // 'close', not 'exit': the output may still be in the pipe when 'exit' comes.
+  const exited = new Promise<void>((resolve) => p.on('close', () => resolve()));
   for (let i = 0; i < 500 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 10));
   return {
     socket,

@@ -26,7 +26,7 @@ test('--pidfd-socket receives a pidfd of the init', { skip: rootSkip, timeout: 3
   const p = spawn('python3', [join(dir.path, 'recv.py'), sock], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((res) => p.on('exit', () => res()));
+  const exited = new Promise<void>((res) => p.on('close', () => res()));
   try {
     for (let i = 0; i < 500 && !out.includes('ready'); i++) await new Promise((res) => setTimeout(res, 10));
     const res = r.ts(['create', '--pidfd-socket', sock, '--bundle', b.dir, 'pf']);
