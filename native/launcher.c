@@ -7,6 +7,9 @@
  * Dropped: NODE_OPTIONS (a caller's flags must not change how we run) and
  * NODE_EXTRA_CA_CERTS (+50 ms per start; tsrun makes no TLS connections).
  * --no-warnings: Node's warnings would land in the container's stderr.
+ * --preserve-symlinks-main: the script's path comes from /proc/self/exe,
+ * which has no symlinks left, so Node's realpath walk over it (an lstat per
+ * component, in JS) is skipped (-0.3 ms a call).
  *
  * For create, run and exec it also starts the executor (native/build/
  * tsrun-exec) before Node, joined to Node by a socketpair whose fd number it
@@ -110,10 +113,11 @@ int main(int argc, char **argv)
 		}
 	}
 
-	char **args = calloc(argc + 4, sizeof(char *));
+	char **args = calloc(argc + 5, sizeof(char *));
 	int a = 0;
 	args[a++] = "node";
 	args[a++] = "--no-warnings";
+	args[a++] = "--preserve-symlinks-main";
 	args[a++] = script;
 	for (int i = 1; i < argc; i++)
 		args[a++] = argv[i];
