@@ -57,6 +57,8 @@ await esbuild.build({
   target: 'node20',
   format: 'cjs',
   minifySyntax: true,
+  // ASCII only (esbuild's default, stated): src/code-cache.ts reads the cached bundles as latin1
+  charset: 'ascii',
   legalComments: 'none',
   // koffi's native module is found relative to its own package.
   external: ['koffi'],

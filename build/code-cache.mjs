@@ -37,7 +37,10 @@ async function warmCreate(main, dist) {
 
 export async function writeCodeCache(path) {
   path = resolve(path);
-  const script = new vm.Script(Module.wrap(readFileSync(path, 'utf8')), { filename: path });
+  const text = readFileSync(path, 'utf8');
+  // src/code-cache.ts reads the bundle as latin1: that is the same text only for ASCII
+  if (/[^\x00-\x7f]/.test(text)) throw new Error('the bundle is not ASCII');
+  const script = new vm.Script(Module.wrap(text), { filename: path });
   const mod = { exports: {} };
   script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(path), mod, path, dirname(path));
   if (basename(path) === 'cli-create.cjs') await warmCreate(mod.exports.main, dirname(path));
