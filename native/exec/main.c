@@ -1,8 +1,8 @@
 /* tsrun-exec entry. Reads top to bottom in the order a container is born:
  * seal ourselves into a memfd, read the plan, run stage-0 ops in the
  * runtime's namespaces, clone the child, act on it from outside (id maps,
- * rlimits, cgroups), report its pid; the child waits for the runtime's GO
- * and runs its ops up to execve. */
+ * rlimits, cgroups), report its pid and release the child, which runs its
+ * ops up to execve, waiting for the runtime's GO where the plan says. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -265,25 +265,20 @@ int run_parent_op(struct ctx *c, const struct op *op) {
   return fail(c, EINVAL, "op %s cannot run in stage 0", op_descs[op->code].name);
 }
 
-/* The child: wait for the runtime's GO, then every child op in order. */
-static void child_main(struct ctx *c, struct plan *p, uint32_t from) {
+/* The child: wait until stage 0 has placed it (id maps, rlimits, cgroups)
+ * and reported its pid, then every child op in order; the wait_go op, where
+ * the plan puts it, waits for the runtime. */
+static void child_main(struct ctx *c, struct plan *p, uint32_t from, int release) {
   c->stage = STAGE_CHILD;
   c->child = getpid();
   umask(0);
   setsid(); /* a session of its own: the pty, if any, becomes its controlling terminal */
-  uint16_t type;
-  uint8_t *body;
-  uint32_t len;
-  if (sync_recv(c->sync_fd, &type, &body, &len, MAX_MSG_SIZE) < 0) _exit(1); /* runtime gone */
-  if (type != MSG_GO) {
-    c->err_op = -1;
-    fail(c, EPROTO, "expected GO, got message %u", type);
-    report_error(c);
-    _exit(1);
+  char b;
+  ssize_t n;
+  while ((n = read(release, &b, 1)) < 0 && errno == EINTR) {
   }
-  c->state_json = (char *)body;
-  c->state_len = strnlen((char *)body, len);
-  if (c->state_len + 1 < len) c->seccomp_state = (char *)body + c->state_len + 1; /* sync_recv NUL-terminates */
+  if (n != 1) _exit(1); /* stage 0 failed: it reports why */
+  close(release);
   for (uint32_t i = from; i < p->nops; i++) {
     if (p->ops[i].stage != STAGE_CHILD) continue;
     c->err_op = (int)i;
@@ -410,6 +405,15 @@ int main(int argc, char **argv) {
     signal(SIGTSTP, SIG_IGN);
   }
 
+  /* stage 0 writes a byte once the child is placed and its pid reported:
+   * the pid is the runtime's first frame, whatever the child says next */
+  int release[2];
+  if (pipe2(release, O_CLOEXEC) < 0) {
+    fail(&c, errno, "pipe");
+    report_error(&c);
+    return 1;
+  }
+
   c.err_op = (int)i - 1;
   pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(clone_flags | SIGCHLD), NULL, NULL, NULL, NULL);
   if (pid < 0) {
@@ -425,8 +429,10 @@ int main(int argc, char **argv) {
       signal(SIGQUIT, SIG_DFL);
       signal(SIGTSTP, SIG_DFL);
     }
-    child_main(&c, &p, i);
+    close(release[1]);
+    child_main(&c, &p, i, release[0]);
   }
+  close(release[0]);
 
   c.stage = STAGE_PARENT;
   c.child = pid;
@@ -458,10 +464,11 @@ int main(int argc, char **argv) {
     close(pfd);
   }
   uint32_t pids[2] = {(uint32_t)pid, (uint32_t)getpid()};
-  if (sync_send(c.sync_fd, MSG_PID, pids, sizeof pids) < 0) {
+  if (sync_send(c.sync_fd, MSG_PID, pids, sizeof pids) < 0 || write(release[1], "", 1) != 1) {
     kill(pid, SIGKILL);
     return 1;
   }
+  close(release[1]);
   if (!(p.flags & PLAN_FLAG_MONITOR)) return 0;
 
   int status;

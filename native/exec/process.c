@@ -271,6 +271,21 @@ int op_exec(struct ctx *c, const struct op_exec *o) {
   return fail(c, errno, "exec %s", path);
 }
 
+/* GO carries the state JSON for the hooks [NUL, the container process state
+ * for a seccomp listener] */
+static int op_wait_go(struct ctx *c, const struct op_wait_go *o) {
+  if (o->report && sync_send(c->sync_fd, MSG_PREPARED, NULL, 0) < 0) return fail(c, errno, "report prepared");
+  uint16_t type;
+  uint8_t *body;
+  uint32_t len;
+  if (sync_recv(c->sync_fd, &type, &body, &len, MAX_MSG_SIZE) < 0) _exit(1); /* runtime gone */
+  if (type != MSG_GO) return fail(c, EPROTO, "expected GO, got message %u", type);
+  c->state_json = (char *)body;
+  c->state_len = strnlen((char *)body, len);
+  if (c->state_len + 1 < len) c->seccomp_state = (char *)body + c->state_len + 1; /* sync_recv NUL-terminates */
+  return 0;
+}
+
 int run_child_op(struct ctx *c, const struct op *op) {
   const char *name = op_descs[op->code].name;
   switch (op->code) {
@@ -341,6 +356,7 @@ int run_child_op(struct ctx *c, const struct op *op) {
     return 0;
   case OP_WAIT_START: return op_wait_start(c);
   case OP_EXEC: return op_exec(c, &op->u.exec);
+  case OP_WAIT_GO: return op_wait_go(c, &op->u.wait_go);
   }
   return fail(c, EINVAL, "op %s cannot run in the child", name);
 }

@@ -6,7 +6,7 @@ import { mkdirSync, rmdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { errnoOf, readProcs, walkCgroups, writeCg } from './fsio.js';
-import { sleepMs, type CgroupManager } from './manager.js';
+import { sleepMs, type CgroupManager, type CgroupResources } from './manager.js';
 
 /**
  * mkdir -p that returns the directories it made, parents first. The mkdir
@@ -56,6 +56,11 @@ export function undoOnFailure(made: string[], setUp: () => void): string[] {
     removeDirs(made);
     throw err;
   }
+}
+
+/** The resources but the device rules: prepare() wrote those already. */
+export function withoutDevices(r: CgroupResources): CgroupResources {
+  return r.devices || r.deviceRules ? { ...r, devices: undefined, deviceRules: undefined } : r;
 }
 
 export function setUpOrUndo(m: Pick<CgroupManager, 'freezerState' | 'paths'>, made: string[], setUp: () => void): void {

@@ -31,10 +31,13 @@ export interface CgroupManager {
   /**
    * create() in two steps, so that a process can join between them: first
    * the directories and what joining needs (v1 cpuset's cpus and mems, v2's
-   * controllers); it returns the directories it made (removed again if it
-   * fails). Then `apply` writes the limits and refuses a frozen cgroup,
-   * removing those directories if it fails. create's user waits for both
-   * before the process may do anything the limits are for.
+   * controllers), and the device rules: the init makes its device nodes
+   * while the other limits are written, and must not meet the deny-all
+   * moment of a device list being written. It returns the directories it
+   * made (removed again if it fails). Then `apply` writes the other limits
+   * and refuses a frozen cgroup, removing those directories if it fails.
+   * create's user waits for both before the process may do anything the
+   * limits are for.
    */
   prepare(resources?: CgroupResources): string[];
   apply(resources: CgroupResources, made: string[]): void;

@@ -1,8 +1,9 @@
 // `create`: validate and compile, claim the state dir, make the cgroup's
-// directories, hand the executor the plan (it clones the init into its
-// namespaces and cgroup while we write the limits), record the state, run
-// prestart and createRuntime hooks, let the init finish its setup, and
-// return with the init blocked on the exec fifo. Any failure undoes it all.
+// directories and device rules, hand the executor the plan (it clones the
+// init into its namespaces and cgroup, and the init prepares its rootfs,
+// while we write the other limits), record the state, run prestart and
+// createRuntime hooks, let the init finish its setup, and return with the
+// init blocked on the exec fifo. Any failure undoes it all.
 import { ownBoundingSet } from './bounding-set.js';
 import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
@@ -129,8 +130,10 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     const made = cg.prepare(resources);
     cgroupMade = true;
     // The executor opens the cgroup.procs files, clones the init and puts it
-    // in its cgroup while we write the limits: the init waits for GO, which
-    // goes only after the limits are in place (runc too joins before it sets).
+    // in its cgroup while we write the limits; the init makes its mounts and
+    // device nodes meanwhile and waits for GO before its hooks and pivot.
+    // GO goes only after the limits are in place: runc too sets them while
+    // its init waits there, after it joined and prepared.
     executor = new Executor(plan, preserveFds);
     cg.apply(resources, made);
     lap('cgroup made, plan sent');
@@ -148,9 +151,16 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     // before the program runs: what prestart, createRuntime, createContainer
     // (steps 3-5) and startContainer (step 7, from the same go body) see.
     const seen = hookState({ ociVersion: config.ociVersion, id: o.id, pid, bundle, annotations: config.annotations ?? {} }, 'created');
-    const go = () => executor!.send(MsgType.go, goBody(seen, config));
+    const go = () => {
+      try {
+        executor!.send(MsgType.go, goBody(seen, config));
+      } catch (err) {
+        // the init failed while preparing its rootfs and is gone: its error is the next frame
+        if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+      }
+    };
     // Without runtime-side hooks nothing has to happen between the pid and
-    // GO: the init sets up its mounts while we record the state.
+    // GO: the init finishes its setup while we record the state.
     if (!hooksFirst) go();
     const record: ContainerRecord = {
       ociVersion: config.ociVersion,
@@ -167,6 +177,10 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     };
     state.writeRecord(dir, record);
     if (hooksFirst) {
+      // as under runc, they run once the init has made its mounts (it says so: wait_go's report)
+      const prepared = await executor.next(onWarning);
+      if (prepared.type === 'error') throw executor.errorOf(prepared);
+      if (prepared.type !== 'prepared') throw new TsrunError('container init exited during setup');
       // hooks.js loads node:child_process (~4 ms): only for a config with hooks
       const { runHooks } = await import('./hooks.js');
       runHooks('prestart', config.hooks?.prestart, seen);

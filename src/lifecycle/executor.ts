@@ -25,6 +25,7 @@ export function executorPath(): string {
 export type Frame =
   | { type: 'pid'; pid: number; stage0: number }
   | { type: 'ready' }
+  | { type: 'prepared' }
   | { type: 'error'; stage: number; op: number; errno: number; message: string }
   | { type: 'exit'; status: number }
   | { type: 'warning'; message: string }
@@ -36,6 +37,8 @@ function frame(type: number, body: Buffer): Frame {
       return { type: 'pid', pid: body.readUInt32LE(0), stage0: body.readUInt32LE(4) };
     case MsgType.ready:
       return { type: 'ready' };
+    case MsgType.prepared:
+      return { type: 'prepared' };
     case MsgType.error:
       return { type: 'error', stage: body.readUInt32LE(0), op: body.readInt32LE(4), errno: body.readInt32LE(8), message: body.subarray(12).toString('utf8') };
     case MsgType.exit:

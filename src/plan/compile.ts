@@ -8,7 +8,8 @@ import { CLONE, NS_FILE } from './linux.js';
 import { planAfterPivot, planRootfs } from './mounts.js';
 import { planNamespaces } from './namespaces.js';
 import { planAttributes, planCredentials, planExec, planRlimits } from './process.js';
-import { op, PLAN_FLAG_MONITOR, PLAN_FLAG_PROXY_TTY, type Plan, type PlanOp } from './types.js';
+import { opDescs } from './generated/ops.js';
+import { op, PLAN_FLAG_MONITOR, PLAN_FLAG_PROXY_TTY, type OpName, type Plan, type PlanOp } from './types.js';
 
 export interface Compiled {
   plan: Plan;
@@ -36,6 +37,24 @@ function placeSeccomp(ops: PlanOp[], seccomp: CreateContext['seccomp'], nnp: boo
   }
   const at = nnp ? ops.findIndex((o) => o.op === 'lookup_exec') : ops.findIndex((o) => o.op === 'caps_bounding' || o.op === 'user');
   ops.splice(at < 0 ? ops.length : at, 0, s);
+}
+
+/** What the child may do before GO: prepare the rootfs, as runc's init does before its procHooks sync. */
+const PREPARE = new Set<OpName>(['become_root', 'unshare', 'session_keyring', 'propagation', 'rootfs', 'mount', 'mount_attr', 'mount_idmap', 'cgroup_v1_binds', 'mknod', 'symlink', 'mkdir']);
+
+/**
+ * Where the child waits for GO: after its rootfs preparation (mounts,
+ * devices, links), before createContainer hooks and the pivot, as runc's
+ * init waits for its parent there. The child prepares while the runtime
+ * writes the cgroup limits and the state; prestart and createRuntime hooks
+ * (`report`: the child says when it got there) see the mounts made, as
+ * under runc. Anything after needs the state GO carries, or the hooks done.
+ */
+function placeWaitGo(ops: PlanOp[], report: boolean): void {
+  let at = ops.findIndex((o) => opDescs[o.op].stage === 'child');
+  if (at < 0) at = ops.length;
+  while (at < ops.length && PREPARE.has(ops[at]!.op)) at++;
+  ops.splice(at, 0, op('wait_go', { report: report ? 1 : 0 }, undefined));
 }
 
 export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
@@ -102,6 +121,7 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
   ops.push(...planCredentials(proc, po));
   ops.push(...planExec(proc, { ...po, preserveFds: ctx.preserveFds ?? 0, waitStart: true, startHooks: planHooks(config, 'startContainer') }));
   placeSeccomp(ops, ctx.seccomp, proc.noNewPrivileges === true);
+  placeWaitGo(ops, !!(config.hooks?.prestart?.length || config.hooks?.createRuntime?.length));
   return { plan: { flags: (ctx.monitor ? PLAN_FLAG_MONITOR : 0) | (proxy ? PLAN_FLAG_PROXY_TTY : 0), ops }, warnings };
 }
 
@@ -127,6 +147,8 @@ export function compileExec(proc: Process, container: Spec, ctx: ExecContext, fi
   ops.push(op('clone', { flags: 0n }, undefined));
   ops.push(...planRlimits(proc, po));
   for (const p of ctx.cgroupProcs ?? []) ops.push(op('cgroup_join', { path: p }, undefined));
+  // nothing to prepare: the process waits for GO (sent once it is in its cgroup) first
+  ops.push(op('wait_go', { report: 0 }, undefined));
   if (proc.terminal) ops.push(op('console', { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0, bind_console: 0 }, `${base}/consoleSize`));
   ops.push(...planAttributes(proc, undefined, po));
   ops.push(op('chdir', { path: proc.cwd }, `${base}/cwd`));

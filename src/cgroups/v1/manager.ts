@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
 import { dottedField, hasFile } from '../fsio.js';
-import { joinCgroup, mkdirTracked, setUpOrUndo, undoOnFailure } from '../common.js';
+import { joinCgroup, mkdirTracked, setUpOrUndo, undoOnFailure, withoutDevices } from '../common.js';
 import { cgroupPids, killCgroup, removeCgroup } from '../teardown.js';
 import type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from '../manager.js';
 import { type CgroupStats, emptyStats } from '../stats.js';
@@ -70,11 +70,12 @@ export class V1Manager implements CgroupManager {
       if (this.unified && this.hugetlbOnUnified() && resources.hugepageLimits?.length) {
         enableControllers(this.unified, ['hugetlb']);
       }
+      this.setController(devices, resources);
     });
   }
 
   apply(resources: CgroupResources, made: string[]): void {
-    setUpOrUndo(this, made, () => this.set(resources));
+    setUpOrUndo(this, made, () => this.set(withoutDevices(resources)));
   }
 
   addPid(pid: number): void {
@@ -85,23 +86,25 @@ export class V1Manager implements CgroupManager {
     return this.uniqueDirs().map((d) => `${d}/cgroup.procs`);
   }
 
-  set(r: CgroupResources): void {
-    for (const c of controllers) {
-      const dir = this.dirs[c.name];
-      if (dir) {
-        c.set(dir, r);
-        continue;
-      }
-      const field = c.requested(r);
-      if (!field) continue;
-      if (c.name === 'hugetlb' && this.hugetlbOnUnified()) {
-        const u = this.unified!;
-        if (!controllersOf(u).has('hugetlb')) enableControllers(u, ['hugetlb']);
-        setHugetlb(u, r);
-        continue;
-      }
-      throw new TsrunError(`cannot apply ${dottedField(field)}: the ${c.name} cgroup controller is not mounted on this host`, { field });
+  private setController(c: V1Controller, r: CgroupResources): void {
+    const dir = this.dirs[c.name];
+    if (dir) {
+      c.set(dir, r);
+      return;
     }
+    const field = c.requested(r);
+    if (!field) return;
+    if (c.name === 'hugetlb' && this.hugetlbOnUnified()) {
+      const u = this.unified!;
+      if (!controllersOf(u).has('hugetlb')) enableControllers(u, ['hugetlb']);
+      setHugetlb(u, r);
+      return;
+    }
+    throw new TsrunError(`cannot apply ${dottedField(field)}: the ${c.name} cgroup controller is not mounted on this host`, { field });
+  }
+
+  set(r: CgroupResources): void {
+    for (const c of controllers) this.setController(c, r);
     if (r.unified && Object.keys(r.unified).length > 0) {
       if (!this.unified) {
         throw new TsrunError('cannot apply linux.resources.unified: the host uses cgroup v1 only', { field: '/linux/resources/unified' });

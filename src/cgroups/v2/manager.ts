@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
 import { dottedField, hasFile, readProcs, walkCgroups, writeCg } from '../fsio.js';
-import { joinCgroup, mkdirTracked, removeTree, setUpOrUndo, undoOnFailure } from '../common.js';
+import { joinCgroup, mkdirTracked, removeTree, setUpOrUndo, undoOnFailure, withoutDevices } from '../common.js';
 import { killCgroup } from '../teardown.js';
 import type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from '../manager.js';
 import { type CgroupStats, emptyStats } from '../stats.js';
@@ -39,15 +39,18 @@ export class V2Manager implements CgroupManager {
   constructor(readonly dir: string) {}
 
   create(resources: CgroupResources = {}): void {
-    this.apply(resources, this.prepare());
+    this.apply(resources, this.prepare(resources));
   }
 
-  prepare(): string[] {
-    return undoOnFailure(mkdirTracked(this.dir), () => enableControllers(this.dir));
+  prepare(resources: CgroupResources = {}): string[] {
+    return undoOnFailure(mkdirTracked(this.dir), () => {
+      enableControllers(this.dir);
+      setDevices(this.dir, rulesOf(resources));
+    });
   }
 
   apply(resources: CgroupResources, made: string[]): void {
-    setUpOrUndo(this, made, () => this.set(resources));
+    setUpOrUndo(this, made, () => this.set(withoutDevices(resources)));
   }
 
   addPid(pid: number): void {

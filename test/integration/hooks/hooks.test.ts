@@ -104,3 +104,33 @@ test('a failing createRuntime hook fails create with one error naming /hooks/cre
     b.remove();
   }
 });
+
+test('prestart hooks run once the init has made its mounts, as under runc: a mount a hook makes in the container\'s mount namespace (as GPU hooks do) is seen inside', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  const b = makeBundle({ args: ['sh', '-c', 'grep " /hookmnt " /proc/self/mountinfo || echo NOT-MOUNTED'] });
+  try {
+    const rootfs = join(b.dir, 'rootfs');
+    // the state on stdin names the init; the hook mounts onto the rootfs as the init sees it
+    const hook = [
+      '#!/bin/sh',
+      'pid=$(sed -n \'s/.*"pid":\\([0-9]*\\).*/\\1/p\')',
+      // the container's own mounts are made already (runc: prestart runs after prepareRootfs)
+      `grep -q " ${rootfs}/proc " /proc/$pid/mountinfo && echo proc-mounted > ${b.dir}/seen || echo proc-missing > ${b.dir}/seen`,
+      `mkdir -p ${rootfs}/hookmnt`,
+      `exec nsenter --mount=/proc/$pid/ns/mnt mount -t tmpfs -o size=1m hooktmp ${rootfs}/hookmnt`,
+      '',
+    ].join('\n');
+    writeFileSync(join(b.dir, 'mount-hook.sh'), hook);
+    chmodSync(join(b.dir, 'mount-hook.sh'), 0o755);
+    const config = JSON.parse(readFileSync(join(b.dir, 'config.json'), 'utf8'));
+    config.hooks = { prestart: [{ path: join(b.dir, 'mount-hook.sh') }] };
+    writeFileSync(join(b.dir, 'config.json'), JSON.stringify(config));
+    const res = r.ts(['run', '--bundle', b.dir, 'pm']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, / \/hookmnt .* - tmpfs hooktmp /);
+    assert.equal(readFileSync(join(b.dir, 'seen'), 'utf8').trim(), 'proc-mounted');
+  } finally {
+    r.cleanup('pm');
+    b.remove();
+  }
+});

@@ -193,3 +193,34 @@ test('no mount namespace with a read-only root is refused naming /root/readonly'
   });
   assert.throws(() => compileCreate(s, ctx), (e: unknown) => e instanceof TsrunError && /\/root\/readonly/.test(String(e)));
 });
+
+test('wait_go: the init prepares its rootfs (mounts, devices, links) first, then waits for GO before createContainer hooks and the pivot, as runc\'s init does', () => {
+  const names = (list: PlanOp[]) => list.map((o) => o.op);
+  const plain = ops(spec());
+  const at = names(plain).indexOf('wait_go');
+  assert.equal(names(plain).filter((n) => n === 'wait_go').length, 1);
+  assert.equal(plain[at + 1]!.op, 'pivot_root');
+  assert.ok(names(plain).lastIndexOf('mount') < at && names(plain).lastIndexOf('mknod') < at && names(plain).lastIndexOf('symlink') < at);
+  assert.equal(find(plain, 'wait_go')[0]!.args.report, 0, 'no runtime-side hooks: nothing to report');
+  assert.ok(names(plain).lastIndexOf('cgroup_join') < names(plain).indexOf('unshare'), 'the child runs only once placed');
+
+  const hook = { path: '/bin/true' };
+  const withHooks = ops(spec((s) => (s.hooks = { createContainer: [hook], prestart: [hook] })));
+  const w = names(withHooks).indexOf('wait_go');
+  assert.equal(withHooks[w + 1]!.op, 'hook', 'createContainer hooks need the state GO carries');
+  assert.equal(find(withHooks, 'wait_go')[0]!.args.report, 1, 'prestart hooks run when the init says it is prepared');
+  assert.equal(find(ops(spec((s) => (s.hooks = { createRuntime: [hook] }))), 'wait_go')[0]!.args.report, 1);
+  assert.equal(find(ops(spec((s) => (s.hooks = { poststart: [hook] }))), 'wait_go')[0]!.args.report, 0);
+
+  const shared = ops(spec((c) => {
+    c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'mount');
+    c.linux!.maskedPaths = [];
+    c.linux!.readonlyPaths = [];
+    c.root!.readonly = false;
+  }));
+  assert.equal(shared[names(shared).indexOf('wait_go') + 1]!.op, 'chroot');
+
+  const { plan } = compileExec({ user: { uid: 0, gid: 0 }, cwd: '/', args: ['true'] }, spec(), { initPid: 42 });
+  const firstChild = plan.ops.findIndex((o) => !['join_ns', 'clone', 'prlimit', 'cgroup_join', 'pidfd_socket', 'console_socket'].includes(o.op));
+  assert.equal(plan.ops[firstChild]!.op, 'wait_go', 'exec: nothing to prepare, GO first');
+});

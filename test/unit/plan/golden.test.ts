@@ -52,7 +52,7 @@ test('golden plan: rootless default spec (user namespace, id maps, setgroups den
 
 test('every op either names the config field behind it or is one the runtime always adds', () => {
   const { plan } = compileCreate(defaultSpec(), { ...ctx, consoleSocket: '/s' });
-  const synthetic = new Set(['exec_fifo', 'session_keyring', 'mknod', 'symlink', 'ready', 'wait_start', 'umask']);
+  const synthetic = new Set(['exec_fifo', 'session_keyring', 'mknod', 'symlink', 'wait_go', 'ready', 'wait_start', 'umask']);
   for (const [i, o] of plan.ops.entries()) {
     if (!synthetic.has(o.op)) assert.ok(o.field?.startsWith('/'), `op ${i} (${o.op}) has no config field`);
   }
