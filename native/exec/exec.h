@@ -33,6 +33,7 @@ struct ctx {
   int pivoted;
   pid_t child;
   int *ns_fds;            /* per op index: files opened before any setns (namespaces, cgroup.procs) */
+  const struct plan *plan;
   char *state_json;      /* from the runtime's GO message, for hooks */
   size_t state_len;
   char *exec_path;       /* resolved by lookup_exec */

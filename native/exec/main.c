@@ -190,6 +190,29 @@ static int unix_connect(struct ctx *c, const char *path) {
   return fd;
 }
 
+enum { OPEN_NS = 1, OPEN_CGROUP_PROCS = 2 };
+
+/* Opened while paths name what the host sees (before any setns): the
+ * namespaces to join (their /proc/<pid>/ns paths go with the mount
+ * namespace) and the cgroup.procs files (a mount namespace joined by path
+ * may show another cgroup tree, or none). A plan with wait_cgroup joins no
+ * mount namespace: its cgroup.procs files are opened there, once they exist. */
+static int open_host_files(struct ctx *c, int which) {
+  for (uint32_t k = 0; k < c->plan->nops; k++) {
+    const struct op *o = &c->plan->ops[k];
+    const char *path = (which & OPEN_NS) && o->code == OP_JOIN_NS              ? o->u.join_ns.path
+                       : (which & OPEN_CGROUP_PROCS) && o->code == OP_CGROUP_JOIN ? o->u.cgroup_join.path
+                                                                                 : NULL;
+    if (!path) continue;
+    c->ns_fds[k] = open(path, (o->code == OP_JOIN_NS ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
+    if (c->ns_fds[k] < 0) {
+      c->err_op = (int)k;
+      return fail(c, errno, "open %s", path);
+    }
+  }
+  return 0;
+}
+
 int run_pre_op(struct ctx *c, const struct op *op) {
   switch (op->code) {
   case OP_EXEC_FIFO: {
@@ -254,6 +277,15 @@ int run_parent_op(struct ctx *c, const struct op *op) {
     struct rlimit rl = {op->u.prlimit.soft, op->u.prlimit.hard};
     if (prlimit(c->child, (int)op->u.prlimit.resource, &rl, NULL) < 0) return fail(c, errno, "prlimit");
     return 0;
+  }
+  case OP_WAIT_CGROUP: {
+    uint16_t type;
+    uint8_t *body;
+    uint32_t len;
+    if (sync_recv(c->sync_fd, &type, &body, &len, MAX_MSG_SIZE) < 0) return fail(c, errno, "waiting for the cgroup");
+    free(body);
+    if (type != MSG_CGROUP) return fail(c, EPROTO, "expected CGROUP, got message %u", type);
+    return open_host_files(c, OPEN_CGROUP_PROCS);
   }
   case OP_CGROUP_JOIN: {
     char pid[16];
@@ -330,24 +362,17 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  c.plan = &p;
   c.ns_fds = calloc(p.nops ? p.nops : 1, sizeof(int));
   if (!c.ns_fds) return 1;
-  for (uint32_t k = 0; k < p.nops; k++) c.ns_fds[k] = -1;
-  /* opened before any setns, while paths name what the host sees: the
-   * namespaces to join (their /proc/<pid>/ns paths go with the mount
-   * namespace) and the cgroup.procs files (a mount namespace joined by path
-   * may show another cgroup tree, or none) */
+  int late_cgroup = 0;
   for (uint32_t k = 0; k < p.nops; k++) {
-    const struct op *o = &p.ops[k];
-    const char *path = o->code == OP_JOIN_NS ? o->u.join_ns.path : o->code == OP_CGROUP_JOIN ? o->u.cgroup_join.path : NULL;
-    if (!path) continue;
-    c.ns_fds[k] = open(path, (o->code == OP_JOIN_NS ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
-    if (c.ns_fds[k] < 0) {
-      c.err_op = (int)k;
-      fail(&c, errno, "open %s", path);
-      report_error(&c);
-      return 1;
-    }
+    c.ns_fds[k] = -1;
+    if (p.ops[k].code == OP_WAIT_CGROUP) late_cgroup = 1;
+  }
+  if (open_host_files(&c, OPEN_NS | (late_cgroup ? 0 : OPEN_CGROUP_PROCS)) < 0) {
+    report_error(&c);
+    return 1;
   }
 
   /* idmapped mounts are made with the host's credentials, before any setns */

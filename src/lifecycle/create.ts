@@ -122,19 +122,28 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   let cgroupMade = false;
   let pidFileWritten: string | undefined;
   let executor: Executor | undefined;
+  // the plan has the executor clone while we make the cgroup, and wait until we say it exists
+  const cloneFirst = plan.ops.some((op) => op.op === 'wait_cgroup');
+  let executorWaits = false;
   let pid = 0;
   try {
     // linux.devices are made, not allowed: the device cgroup grants only what
     // linux.resources.devices lists (runc does the same; a denied node stays denied).
     const resources = { ...config.linux?.resources, deviceRules: containerDeviceRules(config.linux?.resources?.devices) };
+    if (cloneFirst) {
+      executor = new Executor(plan, preserveFds);
+      executorWaits = true;
+    }
     const made = cg.prepare(resources);
     cgroupMade = true;
-    // The executor opens the cgroup.procs files, clones the init and puts it
-    // in its cgroup while we write the limits; the init makes its mounts and
-    // device nodes meanwhile and waits for GO before its hooks and pivot.
-    // GO goes only after the limits are in place: runc too sets them while
-    // its init waits there, after it joined and prepared.
-    executor = new Executor(plan, preserveFds);
+    // The executor opens the cgroup.procs files and puts the init in its
+    // cgroup while we write the limits; the init makes its mounts and device
+    // nodes meanwhile and waits for GO before its hooks and pivot. GO goes
+    // only after the limits are in place: runc too sets them while its init
+    // waits there, after it joined and prepared.
+    if (executor) executor.send(MsgType.cgroup);
+    else executor = new Executor(plan, preserveFds);
+    executorWaits = false;
     cg.apply(resources, made);
     lap('cgroup made, plan sent');
     // The executor's notes (an ambient capability it could not raise...) are runc's warnings, which runc logs;
@@ -151,14 +160,8 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     // before the program runs: what prestart, createRuntime, createContainer
     // (steps 3-5) and startContainer (step 7, from the same go body) see.
     const seen = hookState({ ociVersion: config.ociVersion, id: o.id, pid, bundle, annotations: config.annotations ?? {} }, 'created');
-    const go = () => {
-      try {
-        executor!.send(MsgType.go, goBody(seen, config));
-      } catch (err) {
-        // the init failed while preparing its rootfs and is gone: its error is the next frame
-        if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
-      }
-    };
+    // (an init that failed to prepare its rootfs is gone: its error is the next frame)
+    const go = () => executor!.send(MsgType.go, goBody(seen, config));
     // Without runtime-side hooks nothing has to happen between the pid and
     // GO: the init finishes its setup while we record the state.
     if (!hooksFirst) go();
@@ -205,7 +208,9 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
         /* already gone */
       }
     }
-    executor?.close();
+    // still waiting for the cgroup: it kills the clone itself; we wait until it has
+    if (executorWaits) await executor!.abort();
+    else executor?.close();
     if (cgroupMade) {
       try {
         if (pid > 0) cg.killAll(9);

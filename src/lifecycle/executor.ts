@@ -167,7 +167,12 @@ export class Executor {
       this.sock.write(msg);
       return;
     }
-    for (let off = 0; off < msg.length; ) off += writeSync(this.fd, msg, off);
+    try {
+      for (let off = 0; off < msg.length; ) off += writeSync(this.fd, msg, off);
+    } catch (err) {
+      // it has failed and exited (its error frame is still to be read) or died: next() says which
+      if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+    }
   }
 
   /** The next frame that is not a warning (warnings go to `onWarning`). */
@@ -189,6 +194,19 @@ export class Executor {
     const o = f.op >= 0 ? this.plan.ops[f.op] : undefined;
     const text = `${prefix}${f.message}${f.errno ? `: ${errnoText(f.errno)}` : ''}`;
     return new TsrunError(text, { field: o?.field, file: o?.field ? file : undefined, errno: f.errno ? errnoName(f.errno) : undefined });
+  }
+
+  /**
+   * Stop an executor that waits for the runtime (wait_cgroup): any other
+   * message fails that op, and it kills what it cloned and exits. We wait
+   * for its end of the socket to close, so nothing outlives a failed create.
+   */
+  async abort(): Promise<void> {
+    this.send(MsgType.error);
+    while ((await this.next()).type !== 'eof') {
+      /* its error report, about our message */
+    }
+    this.close();
   }
 
   close(): void {

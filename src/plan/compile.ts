@@ -94,6 +94,11 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
   // from outside, before the child runs anything
   ops.push(...ns.parent);
   ops.push(...planRlimits(proc, po));
+  // The runtime makes the cgroup while we clone and says so. Not with a mount
+  // namespace joined by path: stage 0 is in it by then, and the host's
+  // cgroup.procs paths must be opened before (they are, for a plan without
+  // this op); the runtime then makes the cgroup before it sends the plan.
+  if (ctx.cgroupProcs?.length && !ns.pre.some((o) => o.op === 'join_ns' && o.args.nstype === CLONE.mount)) ops.push(op('wait_cgroup', {}, undefined));
   for (const p of ctx.cgroupProcs ?? []) ops.push(op('cgroup_join', { path: p }, '/linux/cgroupsPath'));
   // the child
   ops.push(...ns.child);

@@ -73,6 +73,7 @@ export const ops = [
     fields: [['source', 'str'], ['target', 'str'], ['recursive', 'u32'], ['uid_map', 'str'], ['gid_map', 'str'], ['flags', 'u32'], ['mkdir', 'u32']],
   },
   { name: 'chroot', stage: 'child', doc: 'no mount namespace: chroot into the rootfs, leaving the shared mount table untouched', fields: [['path', 'str']] },
+  { name: 'wait_cgroup', stage: 'parent', doc: 'wait for the runtime\'s CGROUP (it makes the cgroup directories while we clone), then open the cgroup.procs files', fields: [] },
   { name: 'wait_go', stage: 'child', doc: 'wait for the runtime\'s GO (its state JSON is what the hooks and a seccomp listener get); with report, say PREPARED first', fields: [['report', 'u32']] },
 ];
 
@@ -86,5 +87,6 @@ export const messages = [
   { name: 'error', code: 5, doc: 'any -> runtime: u32 stage, i32 op index, i32 errno, message' },
   { name: 'exit', code: 6, doc: 'stage 0 (monitor) -> runtime: i32 wait status of the child' },
   { name: 'warning', code: 7, doc: 'any -> runtime: a warning line for the log' },
+  { name: 'cgroup', code: 9, doc: 'runtime -> stage 0: the cgroup directories exist (wait_cgroup)' },
   { name: 'prepared', code: 8, doc: 'child -> runtime: the rootfs is prepared, waiting for GO (sent when wait_go asks: the runtime runs prestart hooks now)' },
 ];

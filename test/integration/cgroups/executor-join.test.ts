@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle } from '../../helpers/bundle.js';
 import { rootSkip, tempDir } from '../../helpers/tsrun.js';
@@ -68,6 +68,35 @@ test('a limit the kernel refuses, written while the executor already cloned the 
     assert.deepEqual(ours, []);
   } finally {
     r.cleanup('lim');
+    b.remove();
+  }
+});
+
+test('a device rule the kernel refuses, while the executor has cloned and waits for the cgroup: create fails naming the field, and the clone is gone when create returns', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  const b = makeBundle({ args: ['sleep', '30'] });
+  const parent = join('/sys/fs/cgroup/devices', b.cgroupParent);
+  const tag = `${process.pid}-${Date.now()}`;
+  try {
+    // a parent that allows no device: the container's allow rules are refused (EPERM)
+    mkdirSync(parent);
+    writeFileSync(join(parent, 'devices.deny'), 'a');
+    const res = r.ts(['create', '--bundle', b.dir, 'dev'], { env: { ...process.env, TSRUN_TEST_TAG: tag } });
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /\/linux\/resources\/devices/);
+    assert.deepEqual(readdirSync(r.path), []);
+    assert.ok(!existsSync(join(parent, 'c')), 'the container cgroup is removed');
+    // the executor and its clone carry our environment: none of them may be left
+    const left = readdirSync('/proc').filter((p) => {
+      try {
+        return /^\d+$/.test(p) && readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').includes(`TSRUN_TEST_TAG=${tag}`);
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(left, []);
+  } finally {
+    r.cleanup('dev');
     b.remove();
   }
 });
