@@ -1,6 +1,7 @@
 // The whole build: generators (build/gen-*.mjs: validators, the plan's op
 // codes), the C parts (native/Makefile), then one esbuild bundle per entry
 // into dist/. Run by `npm install` (prepare) and `npm run build`.
+import { randomBytes } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -33,6 +34,8 @@ try {
   /* not a checkout */
 }
 const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
+// Ties each code cache to the build that made it (src/code-cache.ts).
+const buildId = randomBytes(8).toString('hex');
 
 // Modules of src/cli/ that are shared code, not subcommands.
 const shared = new Set(['table', 'argv', 'command', 'output', 'load', 'container-options']);
@@ -65,6 +68,7 @@ await esbuild.build({
   define: {
     TSRUN_VERSION: JSON.stringify(version),
     TSRUN_COMMIT: JSON.stringify(commit),
+    TSRUN_BUILD_ID: JSON.stringify(buildId),
     SPEC_VERSION: JSON.stringify('1.3.0'),
   },
   logLevel: 'warning',
@@ -74,5 +78,5 @@ await esbuild.build({
 const cacheEnv = { ...process.env };
 delete cacheEnv.NODE_OPTIONS;
 for (const name of ['create', 'run', 'exec']) {
-  spawnSync(process.execPath, ['--no-warnings', 'build/code-cache.mjs', `dist/cli-${name}.cjs`], { stdio: ['ignore', 'ignore', 'inherit'], env: cacheEnv });
+  spawnSync(process.execPath, ['--no-warnings', 'build/code-cache.mjs', `dist/cli-${name}.cjs`, buildId], { stdio: ['ignore', 'ignore', 'inherit'], env: cacheEnv });
 }

@@ -1,22 +1,18 @@
 // After esbuild: a V8 code cache beside each big subcommand bundle
 // (dist/cli-<name>.cjs.v8cache), read by src/code-cache.ts. Its first line is
-// the bundle's size:mtime stamp, so a rebuilt bundle ignores an old cache.
+// the build's id (build.mjs compiles the same id into dist/), so a rebuilt
+// bundle ignores an old cache.
 // The bundle's top level is run once before the cache is taken, so the
 // functions it compiled on the way are in the cache too; for create, a
 // `create --dry-run` of `tsrun spec`'s config runs too, so that validation,
 // the plan compiler and its encoder come compiled (they are lazily compiled
 // otherwise, ~5 ms of every create). Run by build.mjs, stdout ignored.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import vm from 'node:vm';
-
-const stamp = (path) => {
-  const st = statSync(path);
-  return `${st.size}:${Math.trunc(st.mtimeMs)}\n`;
-};
 
 /** A dry-run create of the default spec's config: it prints the plan on fd 1 (the build ignores it). */
 async function warmCreate(main, dist) {
@@ -35,7 +31,7 @@ async function warmCreate(main, dist) {
   }
 }
 
-export async function writeCodeCache(path) {
+export async function writeCodeCache(path, buildId) {
   path = resolve(path);
   const text = readFileSync(path, 'utf8');
   // src/code-cache.ts reads the bundle as latin1: that is the same text only for ASCII
@@ -44,14 +40,14 @@ export async function writeCodeCache(path) {
   const mod = { exports: {} };
   script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(path), mod, path, dirname(path));
   if (basename(path) === 'cli-create.cjs') await warmCreate(mod.exports.main, dirname(path));
-  writeFileSync(`${path}.v8cache`, Buffer.concat([Buffer.from(stamp(path)), script.createCachedData()]));
+  writeFileSync(`${path}.v8cache`, Buffer.concat([Buffer.from(`${buildId}\n`), script.createCachedData()]));
 }
 
 // One process per bundle: each cache holds only its own bundle's functions.
-const [file] = process.argv.slice(2);
-if (file) {
+const [file, buildId] = process.argv.slice(2);
+if (file && buildId) {
   try {
-    await writeCodeCache(file);
+    await writeCodeCache(file, buildId);
   } catch (err) {
     rmSync(`${resolve(file)}.v8cache`, { force: true });
     console.error(`build: no code cache for ${file}: ${err.message}`);

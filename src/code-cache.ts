@@ -1,12 +1,13 @@
 // A V8 code cache for the big subcommand bundles (create, run, exec): with
 // it, loading dist/cli-create.cjs takes ~5 ms instead of ~9 ms (bench/TRIED.md).
 // build/code-cache.mjs writes <bundle>.v8cache right after esbuild. V8 only
-// checks the source's length, so the cache also records the bundle's size and
-// mtime, and is ignored unless both still match: a rebuilt bundle never runs
-// with another build's code.
-import { readFileSync, statSync } from 'node:fs';
+// checks the source's length, so the cache's first line is the id of the
+// build that made it, which is also compiled into this file: a rebuilt
+// bundle never runs with another build's code (and no stat is needed).
+import { readFileSync } from 'node:fs';
 
 declare const require: (id: string) => unknown;
+declare const TSRUN_BUILD_ID: string;
 
 /** A CommonJS file's text inside Module.wrap's function, compiled. */
 export type Wrapped = (exports: unknown, require: unknown, module: { exports: unknown }, filename: string, dirname: string) => void;
@@ -14,12 +15,6 @@ export type Wrapped = (exports: unknown, require: unknown, module: { exports: un
 /** What Node's Module.wrap puts around a CommonJS file (a test checks they agree). */
 export const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
 export const WRAP_TAIL = '\n});';
-
-/** The stamp the cache must carry for `path` as it is now. */
-export function bundleStamp(path: string): string {
-  const st = statSync(path);
-  return `${st.size}:${Math.trunc(st.mtimeMs)}\n`;
-}
 
 /** Load `path` (a CommonJS bundle) with its code cache; undefined when it has none or a stale one. */
 export function loadWithCodeCache(path: string): unknown {
@@ -30,7 +25,7 @@ export function loadWithCodeCache(path: string): unknown {
     return undefined;
   }
   const nl = cache.indexOf(10);
-  if (nl < 0 || cache.subarray(0, nl + 1).toString() !== bundleStamp(path)) return undefined;
+  if (nl < 0 || cache.toString('latin1', 0, nl) !== TSRUN_BUILD_ID) return undefined;
   const vm = require('node:vm') as typeof import('node:vm');
   // Module.wrap's text (build/code-cache.mjs compiles the same), and our own
   // require: the bundles sit beside dist/tsrun.cjs and need only builtins and

@@ -42,7 +42,7 @@ await esbuild.build({
   format: 'esm',
   packages: 'external',
   sourcemap: 'inline',
-  define: { TSRUN_VERSION: '"test"', TSRUN_COMMIT: '"test"', SPEC_VERSION: '"1.3.0"' },
+  define: { TSRUN_VERSION: '"test"', TSRUN_COMMIT: '"test"', TSRUN_BUILD_ID: '"test"', SPEC_VERSION: '"1.3.0"' },
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
 });

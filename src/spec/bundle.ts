@@ -61,15 +61,21 @@ function readText(path: string, missing: string): string {
 
 export function loadBundle(bundleDir: string, opts: LoadOptions): LoadedBundle {
   const bundle = resolve(bundleDir);
-  try {
-    if (!statSync(bundle).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
-  } catch (err) {
-    const { code, text } = errnoText(err);
-    // runc's wording: it chdirs into the bundle first.
-    throw new TsrunError(`chdir ${bundle}: ${text}`, { errno: code });
-  }
   const configPath = join(bundle, 'config.json');
-  const text = readText(configPath, `JSON specification file config.json not found (open ${configPath}: no such file or directory)`);
+  let text: string;
+  try {
+    text = readFileSync(configPath, 'utf8');
+  } catch (err) {
+    // which of the two is missing: the bundle is stat'ed only now, off the path of a good create
+    try {
+      if (!statSync(bundle).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+    } catch (e) {
+      const { code, text: why } = errnoText(e);
+      // runc's wording: it chdirs into the bundle first.
+      throw new TsrunError(`chdir ${bundle}: ${why}`, { errno: code });
+    }
+    text = readText(configPath, `JSON specification file config.json not found (open ${configPath}: no such file or directory)`);
+  }
   const config = validateConfig(parseJson(text, 'config.json'), {
     forCreate: opts.forCreate,
     systemdCgroup: opts.systemdCgroup,
@@ -81,7 +87,8 @@ export function loadBundle(bundleDir: string, opts: LoadOptions): LoadedBundle {
   let rootfs = abs;
   if (config.root || opts.forCreate) {
     try {
-      rootfs = realpathSync(abs);
+      // libc's realpath: Node's own walks the path in JS, an lstat and a Stats per component
+      rootfs = realpathSync.native(abs);
       if (!statSync(rootfs).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
     } catch (err) {
       const { code, text } = errnoText(err);

@@ -59,3 +59,23 @@ test('unknown properties are ignored, as the spec requires, even where known one
   const { config } = loadBundle(dir.path, { forCreate: true });
   assert.equal((config as unknown as Record<string, unknown>).org_example_extension, true);
 });
+
+test('a missing bundle, a bundle that is a file, and a bundle without config.json: each error says which (runc\'s wording)', () => {
+  const errorOf = (bundle: string): string => {
+    try {
+      loadBundle(bundle, { forCreate: true });
+    } catch (err) {
+      assert.ok(err instanceof TsrunError);
+      return err.toString();
+    }
+    return assert.fail('loaded');
+  };
+  const missing = join(dir.path, 'nope');
+  assert.match(errorOf(missing), new RegExp(`chdir ${missing}: no such file or directory`));
+  const file = join(dir.path, 'a-file');
+  writeFileSync(file, '');
+  assert.match(errorOf(file), new RegExp(`chdir ${file}: not a directory`));
+  const empty = join(dir.path, 'empty');
+  mkdirSync(empty);
+  assert.match(errorOf(empty), /JSON specification file config\.json not found \(open .*\/empty\/config\.json: no such file or directory\)/);
+});
