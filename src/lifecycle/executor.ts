@@ -72,7 +72,7 @@ export class Executor {
     const fd = inheritedSocket();
     if (fd !== undefined) this.fd = fd;
     else this.spawn(preserveFds);
-    this.send(MsgType.plan, encodePlan(plan));
+    this.write(encodePlan(plan, undefined, MsgType.plan));
   }
 
   private spawn(preserveFds: number): void {
@@ -162,7 +162,11 @@ export class Executor {
     const head = Buffer.alloc(8);
     head.writeUInt32LE(body.length, 0);
     head.writeUInt16LE(type, 4);
-    const msg = Buffer.concat([head, body]);
+    this.write(Buffer.concat([head, body]));
+  }
+
+  /** A whole frame, header included. */
+  private write(msg: Buffer): void {
     if (this.sock) {
       this.sock.write(msg);
       return;

@@ -39,8 +39,8 @@ class Writer {
   fill(hole: number, v: number): void {
     this.view.setUint32(hole, v >>> 0, true);
   }
-  cstr(s: string, what: string): void {
-    if (s.includes('\0')) throw new Error(`${what}: string contains a NUL byte`);
+  cstr(s: string, what: () => string): void {
+    if (s.includes('\0')) throw new Error(`${what()}: string contains a NUL byte`);
     this.room(s.length * 3 + 1); // the most UTF-8 a UTF-16 string can need
     const b = this.buf;
     let at = this.at;
@@ -62,7 +62,7 @@ class Writer {
   }
 }
 
-function encodeField(w: Writer, type: FieldTypeName, value: unknown, what: string): void {
+function encodeField(w: Writer, type: FieldTypeName, value: unknown, what: () => string): void {
   switch (type) {
     case 'u32':
       w.u32(Number(value));
@@ -108,8 +108,18 @@ function encodeField(w: Writer, type: FieldTypeName, value: unknown, what: strin
   }
 }
 
-export function encodePlan(plan: Plan, buildId: number = BUILD_ID): Buffer {
+/**
+ * The plan's bytes; with `frame`, inside the sync socket's frame header of
+ * that message type (u32 body length, u16 type, u16 zero), ready to write.
+ */
+export function encodePlan(plan: Plan, buildId: number = BUILD_ID, frame?: number): Buffer {
   const w = new Writer();
+  const head = frame === undefined ? 0 : 8;
+  if (head) {
+    w.hole();
+    w.u16(frame!);
+    w.u16(0);
+  }
   w.u32(PLAN_MAGIC);
   w.u16(PROTOCOL_VERSION);
   w.u16(plan.flags);
@@ -133,11 +143,13 @@ export function encodePlan(plan: Plan, buildId: number = BUILD_ID): Buffer {
       w.u16(FieldType[type]);
       const len = w.hole();
       const from = w.at;
-      encodeField(w, type, value, `plan op ${i} (${o.op}).${name}`);
+      // the field's name only for an error: built for every field, it cost more than the encoding
+      encodeField(w, type, value, () => `plan op ${i} (${o.op}).${name}`);
       w.fill(len, w.at - from);
     }
     w.fill(opLength, w.at - opStart);
   }
-  w.fill(bodyLength, w.at - 24);
+  w.fill(bodyLength, w.at - head - 24);
+  if (head) w.fill(0, w.at - head);
   return w.buf.subarray(0, w.at);
 }

@@ -36,11 +36,21 @@ test('header: magic, protocol version, flags, build id, op count, body length', 
   assert.equal(buf.readUInt16LE(24), opDescs[plan.ops[0]!.op].code);
 });
 
+test('in a frame: the sync socket\'s header (body length, type, zero) and then exactly the plain encoding', () => {
+  const plan = samplePlan();
+  const plain = encodePlan(plan);
+  const framed = encodePlan(plan, undefined, 1);
+  assert.equal(framed.readUInt32LE(0), plain.length);
+  assert.equal(framed.readUInt16LE(4), 1);
+  assert.equal(framed.readUInt16LE(6), 0);
+  assert.deepEqual(framed.subarray(8), plain);
+});
+
 test('strings carry one NUL; a NUL inside a string is refused before C sees it', () => {
   const buf = encodePlan({ flags: 0, ops: [op('hostname', { name: 'ab' })] });
   // op header 8 + field header 8 + "ab\0"
   assert.deepEqual([...buf.subarray(24 + 16)], [0x61, 0x62, 0]);
-  assert.throws(() => encodePlan({ flags: 0, ops: [op('hostname', { name: 'a\0b' })] }), /NUL/);
+  assert.throws(() => encodePlan({ flags: 0, ops: [op('hostname', { name: 'a\0b' })] }), /plan op 0 \(hostname\)\.name: string contains a NUL/);
 });
 
 test('strings are UTF-8 (ASCII by a fast path, the rest by Buffer), lists and 64-bit fields by their layout; the buffer grows past 16 KiB', () => {
