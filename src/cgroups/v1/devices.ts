@@ -57,26 +57,34 @@ function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
 }
 
+/**
+ * Write the rules. `fresh`: the cgroup was made just now and nothing can
+ * have joined it yet, so there is no list of running processes to spare.
+ */
+export function setV1Devices(dir: string, r: CgroupResources, fresh = false): void {
+  const rules = rulesOf(r);
+  if (!rules) return;
+  if (!fresh && readProcs(dir).length > 0) {
+    const current = (tryReadCg(dir, 'devices.list') ?? '').split('\n').filter(Boolean);
+    if (sameList(current, kernelList(rules))) return;
+  }
+  const open = new OpenCgFiles();
+  try {
+    // a list that starts by denying everything (runc's and Docker's do) does so itself
+    const first = rules[0];
+    if (!first || first.allow || v1RuleText(first) !== 'a') writeCg(dir, 'devices.deny', 'a', '/linux/resources/devices', open);
+    rules.forEach((rule, i) => {
+      // Rules past the config's own list are the defaults (no field of their own).
+      const field = r.deviceRules ? '/linux/resources/devices' : `/linux/resources/devices/${i}`;
+      writeCg(dir, rule.allow ? 'devices.allow' : 'devices.deny', v1RuleText(rule), field, open);
+    });
+  } finally {
+    open.close();
+  }
+}
+
 export const devices: V1Controller = {
   name: 'devices',
   requested: (r) => (rulesOf(r) ? '/linux/resources/devices' : undefined),
-  set(dir, r) {
-    const rules = rulesOf(r);
-    if (!rules) return;
-    if (readProcs(dir).length > 0) {
-      const current = (tryReadCg(dir, 'devices.list') ?? '').split('\n').filter(Boolean);
-      if (sameList(current, kernelList(rules))) return;
-    }
-    const open = new OpenCgFiles();
-    try {
-      writeCg(dir, 'devices.deny', 'a', '/linux/resources/devices', open);
-      rules.forEach((rule, i) => {
-        // Rules past the config's own list are the defaults (no field of their own).
-        const field = r.deviceRules ? '/linux/resources/devices' : `/linux/resources/devices/${i}`;
-        writeCg(dir, rule.allow ? 'devices.allow' : 'devices.deny', v1RuleText(rule), field, open);
-      });
-    } finally {
-      open.close();
-    }
-  },
+  set: (dir, r) => setV1Devices(dir, r),
 };

@@ -19,7 +19,7 @@ import { blkio } from './blkio.js';
 import { cpu } from './cpu.js';
 import { cpuacct } from './cpuacct.js';
 import { cpuset, seedCpuset } from './cpuset.js';
-import { devices } from './devices.js';
+import { devices, setV1Devices } from './devices.js';
 import { v1Freeze, v1FreezerState, v1Thaw } from './freezer.js';
 import { hugetlb } from './hugetlb.js';
 import { memory, oomKills } from './memory.js';
@@ -70,7 +70,9 @@ export class V1Manager implements CgroupManager {
       if (this.unified && this.hugetlbOnUnified() && resources.hugepageLimits?.length) {
         enableControllers(this.unified, ['hugetlb']);
       }
-      this.setController(devices, resources);
+      const dev = this.dirs.devices;
+      if (dev) setV1Devices(dev, resources, made.includes(dev));
+      else this.setController(devices, resources);
     });
   }
 

@@ -74,8 +74,19 @@ test('v1: every linux.resources field lands in its cgroup file', (t) => {
   assert.equal(val(fake, 'net_cls,net_prio', 'net_cls.classid'), '1048577');
   assert.deepEqual(writesTo(fake, 'net_prio.ifpriomap'), ['eth0 5', 'lo 1']);
   assert.deepEqual(writesTo(fake, 'rdma.max'), ['mlx5_1 hca_handle=3 hca_object=10000', 'rxe3 hca_object=7']);
-  assert.deepEqual(writesTo(fake, 'devices.deny'), ['a', 'a']);
+  // the list starts by denying everything: that first rule is the only "a"
+  assert.deepEqual(writesTo(fake, 'devices.deny'), ['a']);
   assert.deepEqual(writesTo(fake, 'devices.allow'), ['c 1:3 rw']);
+});
+
+test('v1: a device list that does not start by denying everything gets the "a" deny first', (t) => {
+  const { fake, m } = setup();
+  t.after(() => fake.remove());
+  m.create({ devices: [{ allow: true, type: 'c', major: 1, minor: 3, access: 'rw' }] });
+  assert.deepEqual(writesTo(fake, 'devices.deny'), ['a']);
+  assert.deepEqual(writesTo(fake, 'devices.allow'), ['c 1:3 rw']);
+  const order = fake.writes.filter(([p]) => /devices\.(allow|deny)$/.test(p)).map(([p, v]) => `${p.slice(p.lastIndexOf('/') + 1)} ${v}`);
+  assert.deepEqual(order, ['devices.deny a', 'devices.allow c 1:3 rw']);
 });
 
 test('v1: a new cpuset cgroup is seeded from its parent before anything joins', (t) => {
