@@ -130,10 +130,14 @@ let cachedHost: Host | undefined;
 export function probeHost(opts: HostOptions = {}): Host {
   const injected = opts.fsRoot !== undefined || opts.mountinfo !== undefined || opts.selfCgroup !== undefined;
   if (!injected && cachedHost) return cachedHost;
+  let self: Map<string, string> | undefined;
   const host: Host = {
     fsRoot: opts.fsRoot ?? '',
     layout: detectLayout(opts.mountinfo ?? readFileSync('/proc/self/mountinfo', 'utf8')),
-    self: parseProcCgroup(opts.selfCgroup ?? readFileSync('/proc/self/cgroup', 'utf8')),
+    // read only for a relative cgroupsPath: the engines give absolute ones
+    get self() {
+      return (self ??= parseProcCgroup(opts.selfCgroup ?? readFileSync('/proc/self/cgroup', 'utf8')));
+    },
   };
   if (!injected) cachedHost = host;
   return host;
