@@ -12,6 +12,23 @@ import { makeBundle } from '../../helpers/bundle.js';
 import { rootSkip, tempDir } from '../../helpers/tsrun.js';
 import { makeRoot } from '../lifecycle/helpers.js';
 
+const pids = (): string[] => readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+
+/**
+ * The live pids for which `test` holds. Neither a process gone meanwhile nor
+ * a zombie counts: a killed init waits there for the host's pid 1 to reap it.
+ */
+function pidsWhere(test: (pid: string) => boolean, among = pids()): string[] {
+  return among.filter((p) => {
+    try {
+      const state = readFileSync(`/proc/${p}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+      return state !== 'Z' && test(p);
+    } catch {
+      return false;
+    }
+  });
+}
+
 test('the init joins its cgroup even in a mount namespace (joined by path) where /sys/fs/cgroup is not mounted', { skip: rootSkip }, (t) => {
   const tmp = tempDir('tsrun-mntns-');
   const nsFile = join(tmp.path, 'mnt');
@@ -49,22 +66,18 @@ test('a limit the kernel refuses, written while the executor already cloned the 
   const r = makeRoot();
   const b = makeBundle({ args: ['sleep', '30'], patch: (s) => void (s.linux!.resources = { ...s.linux!.resources, cpu: { cpus: '99' } }) });
   try {
-    const before = new Set(readdirSync('/proc').filter((p) => /^\d+$/.test(p)));
+    const before = new Set(pids());
     const res = r.ts(['create', '--bundle', b.dir, 'lim']);
     assert.equal(res.code, 1);
     assert.match(res.stderr, /\/linux\/resources\/cpu\/cpus: cannot apply linux\.resources\.cpu\.cpus \\"99\\"/);
     assert.deepEqual(readdirSync(r.path), []);
     const cgroupDirs = readdirSync('/sys/fs/cgroup').filter((h) => existsSync(join('/sys/fs/cgroup', h, b.cgroupsPath)));
     assert.deepEqual(cgroupDirs, []);
-    // no sleep of this bundle survived (an init that never exec'd would show as tsrun-exec)
-    const born = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && !before.has(p));
-    const ours = born.filter((p) => {
-      try {
-        return /^(sleep|tsrun-exec)$/.test(readFileSync(`/proc/${p}/comm`, 'utf8').trim()) && readFileSync(`/proc/${p}/cgroup`, 'utf8').includes(b.cgroupParent);
-      } catch {
-        return false;
-      }
-    });
+    // no sleep of this bundle survived (an init that never exec'd runs from the executor's sealed memfd)
+    const ours = pidsWhere(
+      (p) => /^(sleep|memfd:tsrun-exe)$/.test(readFileSync(`/proc/${p}/comm`, 'utf8').trim()) && readFileSync(`/proc/${p}/cgroup`, 'utf8').includes(b.cgroupParent),
+      pids().filter((p) => !before.has(p)),
+    );
     assert.deepEqual(ours, []);
   } finally {
     r.cleanup('lim');
@@ -87,14 +100,7 @@ test('a device rule the kernel refuses, while the executor has cloned and waits 
     assert.deepEqual(readdirSync(r.path), []);
     assert.ok(!existsSync(join(parent, 'c')), 'the container cgroup is removed');
     // the executor and its clone carry our environment: none of them may be left
-    const left = readdirSync('/proc').filter((p) => {
-      try {
-        return /^\d+$/.test(p) && readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').includes(`TSRUN_TEST_TAG=${tag}`);
-      } catch {
-        return false;
-      }
-    });
-    assert.deepEqual(left, []);
+    assert.deepEqual(pidsWhere((p) => readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').includes(`TSRUN_TEST_TAG=${tag}`)), []);
   } finally {
     r.cleanup('dev');
     b.remove();
