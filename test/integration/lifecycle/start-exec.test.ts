@@ -28,19 +28,25 @@ function bundleWithHooks(poststart: boolean, seen: string) {
   return b;
 }
 
+/** create, then start: start returns only once the payload runs, after the startContainer hook's sleep. The init's pid. */
+function createAndStart(r: ReturnType<typeof makeRoot>, b: { dir: string }, id: string): number {
+  assert.equal(r.ts(['create', '--bundle', b.dir, id]).code, 0);
+  const pid = r.state(id)!.pid;
+  assert.match(exeOf(pid), /memfd:/, 'before start the init is still tsrun-exec');
+  const t0 = Date.now();
+  const res = r.ts(['start', id]);
+  assert.equal(res.code, 0, res.stderr);
+  assert.doesNotMatch(exeOf(pid), /memfd:/, 'the payload runs when start returns');
+  assert.ok(Date.now() - t0 >= HOOK_SLEEP_S * 1000, 'start waited out the startContainer hook');
+  return pid;
+}
+
 test('start with a poststart hook returns, and runs the hook, only after the payload\'s execve', { skip: rootSkip }, () => {
   const r = makeRoot();
   const seen = join(r.path, 'seen');
   const b = bundleWithHooks(true, seen);
   try {
-    assert.equal(r.ts(['create', '--bundle', b.dir, 'p']).code, 0);
-    const pid = r.state('p')!.pid;
-    assert.match(exeOf(pid), /memfd:/, 'before start the init is still tsrun-exec');
-    const t0 = Date.now();
-    const res = r.ts(['start', 'p']);
-    assert.equal(res.code, 0, res.stderr);
-    assert.doesNotMatch(exeOf(pid), /memfd:/, 'the payload runs when start returns');
-    assert.ok(Date.now() - t0 >= HOOK_SLEEP_S * 1000, 'start waited out the startContainer hook');
+    const pid = createAndStart(r, b, 'p');
     const exe = readFileSync(seen, 'utf8');
     assert.doesNotMatch(exe, /memfd:/, `the poststart hook saw ${exe}`);
     assert.equal(exe, exeOf(pid));
@@ -54,14 +60,7 @@ test('start without poststart hooks also returns only after the execve; running,
   const r = makeRoot();
   const b = bundleWithHooks(false, '');
   try {
-    assert.equal(r.ts(['create', '--bundle', b.dir, 'n']).code, 0);
-    const pid = r.state('n')!.pid;
-    assert.match(exeOf(pid), /memfd:/, 'before start the init is still tsrun-exec');
-    const t0 = Date.now();
-    const res = r.ts(['start', 'n']);
-    assert.equal(res.code, 0, res.stderr);
-    assert.doesNotMatch(exeOf(pid), /memfd:/, 'the payload runs when start returns');
-    assert.ok(Date.now() - t0 >= HOOK_SLEEP_S * 1000, 'start waited out the startContainer hook');
+    createAndStart(r, b, 'n');
     assert.equal(existsSync(join(r.path, 'n', 'exec.fifo')), false);
     assert.equal(r.state('n')!.status, 'running');
     const again = r.ts(['start', 'n']);
