@@ -96,7 +96,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   }
   const { compileExec } = await import('../plan/compile.js');
   // runc applies the container's profile to exec'd processes too
-  const seccomp = config.linux?.seccomp ? (await import('../sys/seccomp.js')).compileSeccomp(config.linux.seccomp) : undefined;
+  const seccomp = config.linux?.seccomp ? (await import('../sys/seccomp-cache.js')).cachedSeccomp(o.root, config.linux.seccomp) : undefined;
   const preserveFds = o.preserveFds ?? 0;
   let compiled;
   try {

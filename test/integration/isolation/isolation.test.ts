@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle } from '../../helpers/bundle.js';
 import { rootSkip, tempDir, tsrunBin } from '../../helpers/tsrun.js';
@@ -236,20 +236,27 @@ test('root.readonly, linux.maskedPaths and linux.readonlyPaths', { skip: rootSki
   }
 });
 
-test('linux.seccomp: a rule with errnoRet answers that errno; the default action allows the rest', { skip: rootSkip }, () => {
+test('linux.seccomp: a rule with errnoRet answers that errno; the default action allows the rest; the second container gets the profile from the cache, enforced alike', { skip: rootSkip }, () => {
   const r = makeRoot();
   try {
-    const out = runScript(r, 'sc', 'mkdir /tmp/blocked 2>&1; echo rc=$?; echo allowed > /tmp/file && cat /tmp/file', (s) => {
-      s.root!.readonly = false;
-      s.linux!.seccomp = {
-        defaultAction: 'SCMP_ACT_ALLOW',
-        architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
-        syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }],
-      };
-    });
-    assert.match(out, /Permission denied/);
-    assert.match(out, /rc=1/);
-    assert.match(out, /allowed/);
+    // the second run finds the program the first compiled, in --root (src/sys/seccomp-cache.ts)
+    for (const id of ['sc', 'sc2']) {
+      const out = runScript(r, id, 'mkdir /tmp/blocked 2>&1; echo rc=$?; echo allowed > /tmp/file && cat /tmp/file', (s) => {
+        s.root!.readonly = false;
+        s.linux!.seccomp = {
+          defaultAction: 'SCMP_ACT_ALLOW',
+          architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
+          syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }],
+        };
+      });
+      assert.match(out, /Permission denied/, id);
+      assert.match(out, /rc=1/, id);
+      assert.match(out, /allowed/, id);
+      assert.equal(readdirSync(r.path).filter((f) => f.startsWith('seccomp@')).length, 1, 'one cached program');
+    }
+    const list = r.ts(['list', '-q']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.equal(list.stdout, '', 'the cache is no container');
   } finally {
     r.cleanup();
   }

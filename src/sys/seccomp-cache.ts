@@ -1,0 +1,102 @@
+// Compiled seccomp profiles kept under --root between calls. Every container
+// an engine makes carries the same default profile, and compiling it through
+// libseccomp (koffi to load, then an FFI call per syscall name) cost ~26 ms of
+// each create of a Docker config (bench/TRIED.md). crun keeps such a cache too.
+//
+// A cached program is used only for the very profile that made it: the file
+// starts with the whole key (the profile's JSON, the tsrun build, the arch and
+// the libseccomp file that compiled it), compared in full, so a hash collision
+// or another library cannot hand out a program compiled for something else.
+// The file name has an '@', which no container id has: `list` and `create`
+// never meet it. Best effort: a cache that cannot be read or written only
+// costs the compile.
+import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { LinuxSeccomp } from '../spec/types.js';
+import { rootPath } from '../state/paths.js';
+import type { SeccompProgram } from './seccomp.js';
+
+declare const TSRUN_BUILD_ID: string;
+declare const require: (id: string) => unknown;
+
+const MULTIARCH: Record<string, string> = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', ppc64: 'powerpc64le-linux-gnu', s390x: 's390x-linux-gnu', riscv64: 'riscv64-linux-gnu' };
+
+/**
+ * The libseccomp.so.2 the dynamic loader would find first (LD_LIBRARY_PATH,
+ * then the usual directories), as path, inode, size and mtime: an upgraded
+ * library compiles anew. null when none is found: nothing is cached.
+ */
+function libraryStamp(): string | null {
+  const multi = MULTIARCH[process.arch];
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)];
+  for (const d of ['/usr/local/lib', '/usr/lib', '/lib', '/usr/lib64', '/lib64']) dirs.push(...(multi ? [`${d}/${multi}`] : []), d);
+  for (const d of dirs) {
+    try {
+      const st = statSync(`${d}/libseccomp.so.2`);
+      return `${d}/libseccomp.so.2:${st.ino}:${st.size}:${st.mtimeMs}`;
+    } catch {
+      /* not there */
+    }
+  }
+  return null;
+}
+
+/** FNV-1a, 32 bits, of the key: a file name, never trusted (the key inside is compared whole). */
+function nameOf(key: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  return `seccomp@${h.toString(16).padStart(8, '0')}`;
+}
+
+function load(file: string, key: string): { program: Uint8Array; flags: number } | undefined {
+  let buf: Buffer;
+  let fd = -1;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // a program someone else could have written is no program of ours
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.uid !== process.geteuid?.() || (st.mode & 0o022) !== 0) return undefined;
+    buf = readFileSync(fd);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+  const head = Buffer.byteLength(key) + 1;
+  // key, NUL, u32 flags, then struct sock_filter[] (8 bytes each)
+  if (buf.length < head + 4 + 8 || (buf.length - head - 4) % 8 !== 0 || buf[head - 1] !== 0) return undefined;
+  if (buf.toString('utf8', 0, head - 1) !== key) return undefined;
+  return { flags: buf.readUInt32LE(head), program: buf.subarray(head + 4) };
+}
+
+function store(file: string, key: string, p: SeccompProgram): void {
+  const flags = Buffer.alloc(4);
+  flags.writeUInt32LE(p.flags >>> 0);
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, Buffer.concat([Buffer.from(`${key}\0`), flags, p.program]), { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never made: --root does not exist yet */
+    }
+  }
+}
+
+/** The profile compiled to BPF: from `root`'s cache when this very profile was compiled before, else by `compile` (and cached). */
+export function cachedSeccomp(
+  root: string,
+  sc: LinuxSeccomp,
+  compile: (sc: LinuxSeccomp) => SeccompProgram = (s) => (require('./seccomp.js') as typeof import('./seccomp.js')).compileSeccomp(s),
+  library: string | null = libraryStamp(),
+): SeccompProgram {
+  if (!library) return compile(sc);
+  const key = JSON.stringify([TSRUN_BUILD_ID, process.arch, library, sc]);
+  const file = `${rootPath(root)}/${nameOf(key)}`;
+  const hit = load(file, key);
+  if (hit) return { ...hit, listenerPath: sc.listenerPath };
+  const p = compile(sc);
+  store(file, key, p);
+  return p;
+}
