@@ -7,7 +7,7 @@
 // missed by its `delete` with any runtime (runc as well). The containers' ids
 // (--cidfile) name what must be gone from there at the end.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, tsrunBin } from '../../helpers/tsrun.js';
@@ -28,6 +28,8 @@ const skip = !isRoot
 describe('podman with tsrun as its OCI runtime', { skip }, () => {
   let env: EngineEnv | undefined;
   const tsrunRoot = '/run/tsrun';
+  const seccompCache = () => (existsSync(tsrunRoot) ? readdirSync(tsrunRoot).filter((f) => f.startsWith('seccomp@')) : []);
+  const cachedBefore = new Set(seccompCache());
   let cidSeq = 0;
   let runArgs: string[] = [];
   let penv: NodeJS.ProcessEnv = {};
@@ -89,6 +91,8 @@ describe('podman with tsrun as its OCI runtime', { skip }, () => {
     try {
       if (env) podman(['rm', '-af', '-t', '0']);
     } finally {
+      // podman's seccomp profile, compiled once into tsrun's cache in /run/tsrun (src/sys/seccomp-cache.ts)
+      for (const f of seccompCache()) if (!cachedBefore.has(f)) rmSync(join(tsrunRoot, f), { force: true });
       await env?.cleanup();
     }
   });
