@@ -4,7 +4,15 @@
 // checks the source's length, so the cache's first line is the id of the
 // build that made it, which is also compiled into this file: a rebuilt
 // bundle never runs with another build's code (and no stat is needed).
+//
+// The build can only warm what a dry run reaches: the cgroup, the executor
+// and the state record are compiled lazily in every create (~1 ms). So the
+// first command of a build that succeeds under a --root leaves a cache of
+// everything it compiled there (code@<bundle>, read back only when this euid
+// wrote it: state/own-file.ts), and later ones load that instead.
 import { readFileSync } from 'node:fs';
+import { readOwnFile, writeOwnFile } from './state/own-file.js';
+import { rootPath } from './state/paths.js';
 
 declare const require: (id: string) => unknown;
 declare const TSRUN_BUILD_ID: string;
@@ -16,16 +24,31 @@ export type Wrapped = (exports: unknown, require: unknown, module: { exports: un
 export const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
 export const WRAP_TAIL = '\n});';
 
-/** Load `path` (a CommonJS bundle) with its code cache; undefined when it has none or a stale one. */
-export function loadWithCodeCache(path: string): unknown {
-  let cache: Buffer;
-  try {
-    cache = readFileSync(`${path}.v8cache`);
-  } catch {
-    return undefined;
+/** The V8 data of a cache file made by this build; undefined for none, a stale one or another build's. */
+function cachedData(file: Buffer | undefined): Buffer | undefined {
+  if (!file) return undefined;
+  const nl = file.indexOf(10);
+  if (nl < 0 || file.toString('latin1', 0, nl) !== TSRUN_BUILD_ID) return undefined;
+  return file.subarray(nl + 1);
+}
+
+/**
+ * Load `path` (a CommonJS bundle) with its code cache: the one under `root`
+ * if this build left one there, else the build's; undefined when it has
+ * neither.
+ */
+export function loadWithCodeCache(path: string, root?: string, atExit = (fn: (code: number) => void) => void process.once('exit', fn)): unknown {
+  const own = root ? `${rootPath(root)}/code@${path.slice(path.lastIndexOf('/') + 1)}` : undefined;
+  const fromRoot = own ? cachedData(readOwnFile(own)) : undefined;
+  let data = fromRoot;
+  if (!data) {
+    try {
+      data = cachedData(readFileSync(`${path}.v8cache`));
+    } catch {
+      /* none built */
+    }
   }
-  const nl = cache.indexOf(10);
-  if (nl < 0 || cache.toString('latin1', 0, nl) !== TSRUN_BUILD_ID) return undefined;
+  if (!data) return undefined;
   const vm = require('node:vm') as typeof import('node:vm');
   // Module.wrap's text (build/code-cache.mjs compiles the same), and our own
   // require: the bundles sit beside dist/tsrun.cjs and need only builtins and
@@ -34,7 +57,13 @@ export function loadWithCodeCache(path: string): unknown {
   // one read into a Buffer made a one-byte string costs ~0.4 ms less than
   // the utf8 path's 8 KB reads and decoding of ~290 KB.
   const source = `${WRAP_HEAD}${readFileSync(path).toString('latin1')}${WRAP_TAIL}`;
-  const script = new vm.Script(source, { filename: path, cachedData: cache.subarray(nl + 1) });
+  const script = new vm.Script(source, { filename: path, cachedData: data });
+  if (own && (!fromRoot || script.cachedDataRejected)) {
+    // at the end of a command that worked, so the cache holds the functions of its success path
+    atExit((code) => {
+      if (code === 0) writeOwnFile(own, Buffer.concat([Buffer.from(`${TSRUN_BUILD_ID}\n`), script.createCachedData()]));
+    });
+  }
   const fn = script.runInThisContext() as Wrapped;
   const mod = { exports: {} as unknown };
   fn.call(mod.exports, mod.exports, require, mod, path, path.slice(0, path.lastIndexOf('/')));

@@ -46,7 +46,8 @@ function notFound(file: string): Error {
   return err;
 }
 
-export function loadDist<T>(file: string): T {
+/** `root` (--root): where the big bundles' code caches of this build may be (src/code-cache.ts). */
+export function loadDist<T>(file: string, root?: string): T {
   const path = `${__dirname}/${file}`;
   if (UNCACHED.has(file)) {
     const mod = compileBundle(path);
@@ -55,12 +56,12 @@ export function loadDist<T>(file: string): T {
   }
   // Required lazily: the code cache's own imports (node:path) are not needed on the hot paths.
   const { loadWithCodeCache } = require('../code-cache.js') as typeof import('../code-cache.js');
-  return (loadWithCodeCache(path) ?? require(path)) as T;
+  return (loadWithCodeCache(path, root) ?? require(path)) as T;
 }
 
-export function loadCommand(name: string): CommandModule | undefined {
+export function loadCommand(name: string, root?: string): CommandModule | undefined {
   try {
-    return loadDist<CommandModule>(`cli-${name}.cjs`);
+    return loadDist<CommandModule>(`cli-${name}.cjs`, root);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes(`cli-${name}.cjs`)) {
       return undefined;

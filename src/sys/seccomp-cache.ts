@@ -10,8 +10,9 @@
 // The file name has an '@', which no container id has: `list` and `create`
 // never meet it. Best effort: a cache that cannot be read or written only
 // costs the compile.
-import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { LinuxSeccomp } from '../spec/types.js';
+import { readOwnFile, writeOwnFile } from '../state/own-file.js';
 import { rootPath } from '../state/paths.js';
 import type { SeccompProgram } from './seccomp.js';
 
@@ -48,19 +49,8 @@ function nameOf(key: string): string {
 }
 
 function load(file: string, key: string): { program: Uint8Array; flags: number } | undefined {
-  let buf: Buffer;
-  let fd = -1;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-    // a program someone else could have written is no program of ours
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.uid !== process.geteuid?.() || (st.mode & 0o022) !== 0) return undefined;
-    buf = readFileSync(fd);
-  } catch {
-    return undefined;
-  } finally {
-    if (fd >= 0) closeSync(fd);
-  }
+  const buf = readOwnFile(file);
+  if (!buf) return undefined;
   const head = Buffer.byteLength(key) + 1;
   // key, NUL, u32 flags, then struct sock_filter[] (8 bytes each)
   if (buf.length < head + 4 + 8 || (buf.length - head - 4) % 8 !== 0 || buf[head - 1] !== 0) return undefined;
@@ -71,17 +61,7 @@ function load(file: string, key: string): { program: Uint8Array; flags: number }
 function store(file: string, key: string, p: SeccompProgram): void {
   const flags = Buffer.alloc(4);
   flags.writeUInt32LE(p.flags >>> 0);
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, Buffer.concat([Buffer.from(`${key}\0`), flags, p.program]), { mode: 0o600 });
-    renameSync(tmp, file);
-  } catch {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* never made: --root does not exist yet */
-    }
-  }
+  writeOwnFile(file, Buffer.concat([Buffer.from(`${key}\0`), flags, p.program]));
 }
 
 /** The profile compiled to BPF: from `root`'s cache when this very profile was compiled before, else by `compile` (and cached). */

@@ -28,8 +28,9 @@ const skip = !isRoot
 describe('podman with tsrun as its OCI runtime', { skip }, () => {
   let env: EngineEnv | undefined;
   const tsrunRoot = '/run/tsrun';
-  const seccompCache = () => (existsSync(tsrunRoot) ? readdirSync(tsrunRoot).filter((f) => f.startsWith('seccomp@')) : []);
-  const cachedBefore = new Set(seccompCache());
+  // tsrun's caches (seccomp@..., code@...) in the root podman leaves it with: ours are removed at the end
+  const caches = () => (existsSync(tsrunRoot) ? readdirSync(tsrunRoot).filter((f) => f.includes('@')) : []);
+  const cachedBefore = new Set(caches());
   let cidSeq = 0;
   let runArgs: string[] = [];
   let penv: NodeJS.ProcessEnv = {};
@@ -91,8 +92,8 @@ describe('podman with tsrun as its OCI runtime', { skip }, () => {
     try {
       if (env) podman(['rm', '-af', '-t', '0']);
     } finally {
-      // podman's seccomp profile, compiled once into tsrun's cache in /run/tsrun (src/sys/seccomp-cache.ts)
-      for (const f of seccompCache()) if (!cachedBefore.has(f)) rmSync(join(tsrunRoot, f), { force: true });
+      // podman's seccomp profile and the code caches of tsrun's first create, run and exec under /run/tsrun (src/sys/seccomp-cache.ts, src/code-cache.ts)
+      for (const f of caches()) if (!cachedBefore.has(f)) rmSync(join(tsrunRoot, f), { force: true });
       await env?.cleanup();
     }
   });

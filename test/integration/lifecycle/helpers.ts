@@ -1,7 +1,7 @@
 // Shared by the lifecycle, isolation and hooks integration tests: a --root of
 // the test's own, tsrun calls against it, and waiting for a status.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, tsrunBin, type RunResult } from '../../helpers/tsrun.js';
 
@@ -64,6 +64,11 @@ export function makeRoot(): Root {
       io.remove();
     },
   };
+}
+
+/** What is left of containers under a --root: not the caches (an '@' in the name: code@..., seccomp@...) nor temp files. */
+export function stateEntries(root: string): string[] {
+  return readdirSync(root).filter((f) => !f.startsWith('.') && !f.includes('@'));
 }
 
 export function processExists(pid: number): boolean {

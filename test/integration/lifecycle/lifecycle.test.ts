@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle } from '../../helpers/bundle.js';
 import { rootSkip, tsrunBin } from '../../helpers/tsrun.js';
-import { makeRoot, mountsUnder, processExists, sleep } from './helpers.js';
+import { makeRoot, mountsUnder, processExists, sleep, stateEntries } from './helpers.js';
 
 test('state machine: create -> created -> start -> running -> kill -> stopped -> delete, and every refused transition', { skip: rootSkip }, () => {
   const b = makeBundle({ args: ['sleep', '1000'] });
@@ -163,7 +163,7 @@ test('create: a missing executable fails at create time with runc\'s words, and 
     assert.match(res.stderr, /\/process\/args\/0/);
     assert.equal(res.stderr.trim().split('\n').length, 1, 'exactly one error line');
     assert.equal(r.state('nx'), null);
-    assert.deepEqual(readdirSync(r.path).filter((f) => !f.startsWith('.')), []);
+    assert.deepEqual(stateEntries(r.path), []);
     assert.equal(existsSync(join('/sys/fs/cgroup/memory', b.cgroupsPath)), false);
     const abs = makeBundle({ args: ['/bin/nope'], cgroupParent: b.cgroupParent, name: 'x2' });
     try {
@@ -213,7 +213,7 @@ test('100 create/start/kill/delete cycles leave no state dir, process, mount or 
       res = r.ts(['delete', id]);
       assert.equal(res.code, 0, `delete ${i}: ${res.stderr}`);
     }
-    assert.deepEqual(readdirSync(r.path).filter((f) => !f.startsWith('.')), [], 'no state dirs');
+    assert.deepEqual(stateEntries(r.path), [], 'no state dirs');
     sleep(100);
     assert.deepEqual(pids.filter((p) => processExists(p) && !readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z')), [], 'no processes');
     assert.deepEqual([...mountsUnder(b.dir), ...mountsUnder(r.path)], [], 'no mounts left in the host namespace');
