@@ -37,7 +37,11 @@ function cachedData(file: Buffer | undefined): Buffer | undefined {
  * if this build left one there, else the build's; undefined when it has
  * neither.
  */
-export function loadWithCodeCache(path: string, root?: string, atExit = (fn: (code: number) => void) => void process.once('exit', fn)): unknown {
+export function loadWithCodeCache(
+  path: string,
+  root?: string,
+  atExit: (fn: (code: number) => void) => void = (fn) => void process.once('exit', fn),
+): unknown {
   const own = root ? `${rootPath(root)}/code@${path.slice(path.lastIndexOf('/') + 1)}` : undefined;
   const fromRoot = own ? cachedData(readOwnFile(own)) : undefined;
   let data = fromRoot;

@@ -26,16 +26,23 @@ export function ensureRoot(root: string): string {
  */
 export function createContainerDir(root: string, id: string): string {
   validateId(id);
-  ensureRoot(root);
   const dir = containerDir(root, id);
-  try {
-    // 0711 as runc: others may traverse to the fifo but not list the dir.
-    mkdirSync(dir, { mode: 0o711 });
-  } catch (err) {
-    if (errnoOf(err) === 'EEXIST') throw new TsrunError(RuncText.exists);
-    throw new TsrunError(`cannot create state directory ${dir}: ${(err as Error).message}`, { errno: errnoOf(err), cause: err });
+  // --root usually exists: made only when the mkdir says it is missing
+  for (let made = false; ; made = true) {
+    try {
+      // 0711 as runc: others may traverse to the fifo but not list the dir.
+      mkdirSync(dir, 0o711);
+      return dir;
+    } catch (err) {
+      const code = errnoOf(err);
+      if (code === 'ENOENT' && !made) {
+        ensureRoot(root);
+        continue;
+      }
+      if (code === 'EEXIST') throw new TsrunError(RuncText.exists);
+      throw new TsrunError(`cannot create state directory ${dir}: ${(err as Error).message}`, { errno: code, cause: err });
+    }
   }
-  return dir;
 }
 
 /** Replace `<dir>/state.json` atomically (temp file in the same dir + rename). */
