@@ -1,6 +1,7 @@
 // src/code-cache.ts compiles a bundle with the text Node's Module.wrap would
 // put around it; build/code-cache.mjs makes the cache with Module.wrap itself.
 // V8 takes a cache only for a source of the same length: they must agree.
+import { spawnSync } from 'node:child_process';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
 import { WRAP_HEAD, WRAP_TAIL, loadWithCodeCache } from '../../src/code-cache.js';
+import { repoRoot } from '../helpers/tsrun.js';
 
 test('the code cache loader wraps a bundle exactly as Module.wrap does', () => {
   const wrap = (Module as unknown as { wrap: (s: string) => string }).wrap;
@@ -90,5 +92,15 @@ describe('the code cache under --root', () => {
     assert.equal(mod.answer(), 42);
     assert.equal(hooked, false);
     assert.deepEqual(readdirSync(root), []);
+  });
+
+  test('a FIFO put in its place does not block a command (its open would wait for a writer)', () => {
+    const { root } = setUp();
+    assert.equal(spawnSync('mkfifo', [join(root, 'code@cli-create.cjs')]).status, 0);
+    // create loads its bundle, with this cache, before it looks at the bundle dir (missing here)
+    const res = spawnSync(process.execPath, [join(repoRoot, 'dist', 'tsrun.cjs'), '--root', root, 'create', '--bundle', join(root, 'nope'), 'x'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(res.error, undefined, 'finished');
+    assert.equal(res.status, 1);
+    assert.match(res.stderr, /nope/);
   });
 });
