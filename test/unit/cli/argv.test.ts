@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseArgv } from '../../../src/cli/argv.js';
+import { commands, parseArgv, parseFlagSpec } from '../../../src/cli/argv.js';
+import { globalOptions } from '../../../src/cli/table.js';
 
 test('global flags before the subcommand, as the containerd shim sends them', () => {
   const p = parseArgv(['--root', '/run/x', '--log', '/b/log.json', '--log-format', 'json', 'create', '--bundle', '/b', '--pid-file', '/b/init.pid', 'id1']);
@@ -60,4 +61,22 @@ test('anything unsure goes to commander (null): unknown flag, counts, help', () 
 test('--version and -v', () => {
   assert.deepEqual(parseArgv(['--version'])?.kind, 'version');
   assert.deepEqual(parseArgv(['-v'])?.kind, 'version');
+});
+
+test('every flag spec of the table has the shape the parser reads, and parses as commander names it', () => {
+  const shape = /^(?:-(\w),\s*)?--([\w-]+)(\s+<[^>]+>)?$/;
+  const specs = [...globalOptions, ...commands.flatMap((c) => c.options)];
+  assert.ok(specs.length > 50);
+  for (const spec of specs) {
+    const m = shape.exec(spec.flags);
+    assert.ok(m, `flag spec ${JSON.stringify(spec.flags)}`);
+    const f = parseFlagSpec(spec);
+    assert.deepEqual(
+      { short: f.short, long: f.long, key: f.key, takesValue: f.takesValue },
+      { short: m[1], long: m[2], key: m[2]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), takesValue: !!m[3] },
+      spec.flags,
+    );
+  }
+  assert.deepEqual(parseFlagSpec({ flags: '-b, --bundle <dir>', desc: '' }), { short: 'b', long: 'bundle', key: 'bundle', takesValue: true, spec: { flags: '-b, --bundle <dir>', desc: '' } });
+  assert.equal(parseFlagSpec({ flags: '--no-new-keyring', desc: '' }).key, 'noNewKeyring');
 });
