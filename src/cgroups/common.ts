@@ -40,13 +40,6 @@ function removeDirs(dirs: string[]): void {
   }
 }
 
-/**
- * The common end of both managers' create(): run `setUp` (which may push
- * more new dirs into `made`), then refuse a frozen cgroup, since runtime-spec
- * says a frozen one is not fit for a new container (a parent frozen by
- * someone else freezes every new child too). On any failure the dirs this
- * create made are removed again.
- */
 /** Run `setUp`; if it throws, remove the dirs in `made` (it may add to them) and rethrow. */
 export function undoOnFailure(made: string[], setUp: () => void): string[] {
   try {
@@ -59,20 +52,28 @@ export function undoOnFailure(made: string[], setUp: () => void): string[] {
 }
 
 /** The resources but the device rules: prepare() wrote those already. */
-export function withoutDevices(r: CgroupResources): CgroupResources {
+function withoutDevices(r: CgroupResources): CgroupResources {
   return r.devices || r.deviceRules ? { ...r, devices: undefined, deviceRules: undefined } : r;
 }
 
-export function setUpOrUndo(m: Pick<CgroupManager, 'freezerState' | 'paths'>, made: string[], setUp: () => void): void {
-  try {
-    setUp();
+/**
+ * The apply() of both managers: write the limits (the device rules are
+ * prepare()'s), then refuse a frozen cgroup, since runtime-spec says a
+ * frozen one is not fit for a new container (a parent frozen by someone
+ * else freezes every new child too). On any failure the dirs this create
+ * made are removed again.
+ */
+export function applyOrUndo(
+  m: Pick<CgroupManager, 'freezerState' | 'paths'> & { set(r: CgroupResources): void },
+  resources: CgroupResources,
+  made: string[],
+): void {
+  undoOnFailure(made, () => {
+    m.set(withoutDevices(resources));
     if (m.freezerState() !== 'THAWED') {
       throw new TsrunError(`container's cgroup unexpectedly frozen (${m.paths().freezer ?? m.paths().unified})`, { field: '/linux/cgroupsPath' });
     }
-  } catch (err) {
-    removeDirs(made);
-    throw err;
-  }
+  });
 }
 
 /**

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
 import { dottedField, hasFile } from '../fsio.js';
-import { joinCgroup, mkdirTracked, setUpOrUndo, undoOnFailure, withoutDevices } from '../common.js';
+import { joinCgroup, mkdirTracked, applyOrUndo, undoOnFailure } from '../common.js';
 import { cgroupPids, killCgroup, removeCgroup } from '../teardown.js';
 import type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from '../manager.js';
 import { type CgroupStats, emptyStats } from '../stats.js';
@@ -77,7 +77,7 @@ export class V1Manager implements CgroupManager {
   }
 
   apply(resources: CgroupResources, made: string[]): void {
-    setUpOrUndo(this, made, () => this.set(withoutDevices(resources)));
+    applyOrUndo(this, resources, made);
   }
 
   addPid(pid: number): void {

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
 import { dottedField, hasFile, readProcs, walkCgroups, writeCg } from '../fsio.js';
-import { joinCgroup, mkdirTracked, removeTree, setUpOrUndo, undoOnFailure, withoutDevices } from '../common.js';
+import { joinCgroup, mkdirTracked, removeTree, applyOrUndo, undoOnFailure } from '../common.js';
 import { killCgroup } from '../teardown.js';
 import type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from '../manager.js';
 import { type CgroupStats, emptyStats } from '../stats.js';
@@ -50,7 +50,7 @@ export class V2Manager implements CgroupManager {
   }
 
   apply(resources: CgroupResources, made: string[]): void {
-    setUpOrUndo(this, made, () => this.set(withoutDevices(resources)));
+    applyOrUndo(this, resources, made);
   }
 
   addPid(pid: number): void {
