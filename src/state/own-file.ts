@@ -23,19 +23,17 @@ export function readOwnFile(path: string): Buffer | undefined {
   }
 }
 
-/** Replace `path` with `data` (mode 0600) in one rename; false when it could not. */
-export function writeOwnFile(path: string, data: Uint8Array): boolean {
+/** Replace `path` with `data` (mode 0600) in one rename, or leave it as it was. */
+export function writeOwnFile(path: string, data: Uint8Array): void {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, data, { mode: 0o600 });
     renameSync(tmp, path);
-    return true;
   } catch {
     try {
       unlinkSync(tmp);
     } catch {
       /* never made: --root does not exist yet */
     }
-    return false;
   }
 }
