@@ -37,6 +37,7 @@ struct ctx {
   char *state_json;      /* from the runtime's GO message, for hooks */
   size_t state_len;
   char *exec_path;       /* resolved by lookup_exec */
+  char *home;            /* "HOME=..." from home_env, for the exec and hooks given the process environment */
   /* the failure being reported */
   int err_op;
   int err_errno;

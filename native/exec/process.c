@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +43,76 @@ int op_user(struct ctx *c, const struct op_user *o) {
   if (setresuid(o->uid, o->uid, o->uid) < 0) return fail(c, errno, "setuid %u", o->uid);
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return fail(c, errno, "keep capabilities");
   return 0;
+}
+
+/* runc's fixStdioPermissions: the stdio handed in (a pty made by root, the
+ * engine's fifos) becomes the user's, its group kept; /dev/null and what the
+ * user owns stay. An owner or group outside our user namespace (EINVAL,
+ * EPERM) or a read-only /dev (EROFS) leaves it as it is. */
+static int op_stdio_owner(struct ctx *c, const struct op_stdio_owner *o) {
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+      if (errno == EBADF) continue;
+      return fail(c, errno, "fstat stdio %d", fd);
+    }
+    if (st.st_uid == o->uid || (S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 3)) continue;
+    if (fchown(fd, o->uid, st.st_gid) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+      return fail(c, errno, "chown stdio %d to %u", fd, o->uid);
+  }
+  return 0;
+}
+
+/* The home of uid in the container's /etc/passwd, "/" when the file or the
+ * entry is missing (runc's default user). Opened non-blocking and read only
+ * when it is a regular file: a fifo there must not hang exec. */
+static int op_home_env(struct ctx *c, const struct op_home_env *o) {
+  const char *home = "/";
+  char *line = NULL;
+  size_t cap = 0;
+  int fd = open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  struct stat st;
+  FILE *f = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fdopen(fd, "r") : NULL;
+  if (!f && fd >= 0) close(fd);
+  while (f && getline(&line, &cap, f) >= 0) {
+    /* name:password:uid:gid:gecos:home:shell */
+    char *field[7] = {0};
+    char *p = line;
+    line[strcspn(line, "\r\n")] = 0;
+    for (int i = 0; i < 7 && p; i++) {
+      field[i] = p;
+      p = strchr(p, ':');
+      if (p) *p++ = 0;
+    }
+    char *end;
+    if (!field[2] || !*field[2]) continue;
+    unsigned long uid = strtoul(field[2], &end, 10);
+    if (*end || uid != o->uid) continue;
+    home = field[5] ? field[5] : "";
+    break;
+  }
+  size_t len = strlen(home) + 6;
+  c->home = malloc(len);
+  if (!c->home) return fail(c, ENOMEM, "HOME");
+  snprintf(c->home, len, "HOME=%s", home);
+  free(line);
+  if (f) fclose(f);
+  return 0;
+}
+
+/* env with HOME from home_env: in the place of an empty HOME, else last */
+static char **with_home(struct ctx *c, const struct plan_strs *env) {
+  if (!c->home) return env->v;
+  char **v = calloc(env->n + 2, sizeof *v);
+  if (!v) return env->v;
+  uint32_t n = 0, set = 0;
+  for (uint32_t i = 0; i < env->n; i++) {
+    int home = !strncmp(env->v[i], "HOME=", 5);
+    v[n++] = home && !set ? c->home : env->v[i];
+    set |= home;
+  }
+  if (!set) v[n] = c->home;
+  return v;
 }
 
 static int last_cap(void) {
@@ -167,8 +238,7 @@ int op_hook(struct ctx *c, const struct op_hook *o) {
   if (pid == 0) {
     dup2(in[0], 0);
     char *dflt[2] = {(char *)o->path, NULL};
-    char *envp[1] = {NULL};
-    execve(o->path, o->args.n ? o->args.v : dflt, o->env.n ? o->env.v : envp);
+    execve(o->path, o->args.n ? o->args.v : dflt, o->process_env ? with_home(c, &o->env) : o->env.v);
     dprintf(2, "exec %s: %s\n", o->path, strerror(errno));
     _exit(127);
   }
@@ -266,7 +336,7 @@ int op_exec(struct ctx *c, const struct op_exec *o) {
     if (fl >= 0) fcntl((int)fd, F_SETFD, fl & ~FD_CLOEXEC);
   }
   const char *path = c->exec_path ? c->exec_path : o->args.v[0];
-  execve(path, o->args.v, o->env.v);
+  execve(path, o->args.v, with_home(c, &o->env));
   c->sync_fd = -1; /* closed: report on stderr */
   return fail(c, errno, "exec %s", path);
 }
@@ -357,6 +427,8 @@ int run_child_op(struct ctx *c, const struct op *op) {
   case OP_WAIT_START: return op_wait_start(c);
   case OP_EXEC: return op_exec(c, &op->u.exec);
   case OP_WAIT_GO: return op_wait_go(c, &op->u.wait_go);
+  case OP_HOME_ENV: return op_home_env(c, &op->u.home_env);
+  case OP_STDIO_OWNER: return op_stdio_owner(c, &op->u.stdio_owner);
   }
   return fail(c, EINVAL, "op %s cannot run in the child", name);
 }

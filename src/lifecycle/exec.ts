@@ -7,6 +7,7 @@ import { ownBoundingSet } from './bounding-set.js';
 import { RuncText, TsrunError } from '../errors.js';
 import { log } from '../log.js';
 import type { Process, Spec } from '../spec/types.js';
+import { userOf } from '../plan/process.js';
 import type { ContainerRecord } from '../state/types.js';
 import { MsgType } from '../plan/generated/ops.js';
 import { goBody } from './create.js';
@@ -64,9 +65,10 @@ export async function execProcess(config: Spec, f: ExecFlags): Promise<{ proc: P
   if (f.user) {
     const m = /^(\d+)(?::(\d+))?$/.exec(f.user);
     if (!m) throw setupError(`parsing ${f.user} as uid[:gid]: invalid user`);
-    proc.user = { ...proc.user, uid: Number(m[1]), gid: m[2] === undefined ? proc.user.gid : Number(m[2]) };
+    const user = userOf(proc);
+    proc.user = { ...user, uid: Number(m[1]), gid: m[2] === undefined ? user.gid : Number(m[2]) };
   }
-  if (f.additionalGids.length > 0) proc.user.additionalGids = f.additionalGids.map(Number);
+  if (f.additionalGids.length > 0) proc.user = { ...userOf(proc), additionalGids: f.additionalGids.map(Number) };
   if (f.caps.length > 0) {
     const caps = proc.capabilities ?? {};
     for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...new Set([...(caps[set] ?? []), ...f.caps])];

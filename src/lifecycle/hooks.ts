@@ -1,6 +1,6 @@
 // Hooks the runtime runs itself, in its own namespaces: prestart,
 // createRuntime (create), poststart (start), poststop (delete). Each gets the
-// state JSON on stdin, its own args and env, and its timeout.
+// state JSON on stdin, its own args and env (else the runtime's), and its timeout.
 import { spawnSync } from 'node:child_process';
 import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
@@ -22,10 +22,13 @@ export function runHooks(kind: HookName, hooks: Hook[] | undefined, state: HookS
     const res = spawnSync(h.path, args.slice(1), {
       argv0: args[0],
       input: JSON.stringify(state),
-      env: Object.fromEntries((h.env ?? []).map((e) => {
+      // runc's hooks run in the bundle; one without `env` gets the runtime's
+      // own environment, with PWD saying where it runs (Go's exec adds it)
+      cwd: state.bundle,
+      env: h.env ? Object.fromEntries(h.env.map((e) => {
         const k = e.indexOf('=');
         return k < 0 ? [e, ''] : [e.slice(0, k), e.slice(k + 1)];
-      })),
+      })) : { ...process.env, PWD: state.bundle },
       timeout: h.timeout ? h.timeout * 1000 : undefined,
       killSignal: 'SIGKILL',
       stdio: ['pipe', 'pipe', 'pipe'],

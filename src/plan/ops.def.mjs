@@ -41,7 +41,10 @@ export const ops = [
   { name: 'mknod', stage: 'child', doc: 'make a device node inside the root (bind the host one where mknod is refused)', fields: [['path', 'str'], ['type', 'u32'], ['major', 'u32'], ['minor', 'u32'], ['mode', 'u32'], ['uid', 'u32'], ['gid', 'u32'], ['bind_fallback', 'u32']] },
   { name: 'symlink', stage: 'child', doc: 'make a symlink inside the root', fields: [['target', 'str'], ['path', 'str']] },
   { name: 'mkdir', stage: 'child', doc: 'make a directory (and its parents) inside the root', fields: [['path', 'str'], ['mode', 'u32']] },
-  { name: 'hook', stage: 'child', doc: 'run a hook with the state on stdin', fields: [['kind', 'str'], ['path', 'str'], ['args', 'strs'], ['env', 'strs'], ['timeout', 'u32']] },
+  {
+    name: 'hook', stage: 'child', doc: 'run a hook with the state on stdin (process_env: env is the process environment, which takes HOME as the process does)',
+    fields: [['kind', 'str'], ['path', 'str'], ['args', 'strs'], ['env', 'strs'], ['timeout', 'u32'], ['process_env', 'u32']],
+  },
   { name: 'pivot_root', stage: 'child', doc: 'make the root the process root (pivot_root, or MS_MOVE + chroot)', fields: [['no_pivot', 'u32'], ['propagation', 'u32']] },
   { name: 'console', stage: 'child', doc: 'allocate a pty, send its master to the console socket, make the peer stdio (and /dev/console)', fields: [['rows', 'u32'], ['cols', 'u32'], ['bind_console', 'u32']] },
   { name: 'remount_ro', stage: 'child', doc: 'remount a path read-only, keeping its other flags', fields: [['path', 'str']] },
@@ -75,6 +78,8 @@ export const ops = [
   { name: 'chroot', stage: 'child', doc: 'no mount namespace: chroot into the rootfs, leaving the shared mount table untouched', fields: [['path', 'str']] },
   { name: 'wait_cgroup', stage: 'parent', doc: 'wait for the runtime\'s CGROUP (it makes the cgroup directories while we clone), then open the cgroup.procs files', fields: [] },
   { name: 'wait_go', stage: 'child', doc: 'wait for the runtime\'s GO (its state JSON is what the hooks and a seccomp listener get); with report, say PREPARED first', fields: [['report', 'u32']] },
+  { name: 'home_env', stage: 'child', doc: 'read the home of uid from /etc/passwd inside the root ("/" when none) as HOME of the exec and of hooks given the process environment', fields: [['uid', 'u32']] },
+  { name: 'stdio_owner', stage: 'child', doc: 'fchown stdin, stdout and stderr to uid, each keeping its gid, unless already owned or /dev/null', fields: [['uid', 'u32']] },
 ];
 
 // Messages between the runtime and the executor on the sync socket.

@@ -2,7 +2,7 @@
 // oom_score_adj, credentials and capabilities in runc's order, the cwd, the
 // executable lookup, and the final execve.
 import { TsrunError } from '../errors.js';
-import type { LinuxCapabilities, Process, Spec } from '../spec/types.js';
+import type { LinuxCapabilities, Process, Spec, User } from '../spec/types.js';
 import { CAPABILITIES, IOPRIO_CLASS, PERSONALITY, RLIMITS, SCHED_FLAG, SCHED_POLICY } from './linux.js';
 import { op, type PlanOp } from './types.js';
 
@@ -99,10 +99,41 @@ export function planAttributes(proc: Process, config: Spec | undefined, o: Proce
   return ops;
 }
 
+/**
+ * The environment the process gets: one entry per name, where the name first
+ * appears, with the value it last had (runc sets each entry in turn, Go's
+ * Setenv replacing in place), so `exec -e PATH=...` overrides the config's PATH.
+ */
+export function processEnv(env: string[] | undefined): string[] {
+  const out: string[] = [];
+  const at = new Map<string, number>();
+  for (const e of env ?? []) {
+    const eq = e.indexOf('=');
+    const name = eq < 0 ? e : e.slice(0, eq);
+    const i = at.get(name);
+    if (i === undefined) {
+      at.set(name, out.length);
+      out.push(e);
+    } else out[i] = e;
+  }
+  return out;
+}
+
+/** No user (an exec process.json may leave it out) is root, as under runc. */
+export const userOf = (proc: Process): User => proc.user ?? { uid: 0, gid: 0 };
+
 /** Credentials and capabilities, as runc's finalizeNamespace orders them. */
 export function planCredentials(proc: Process, o: ProcessPlanOptions): PlanOp[] {
   const ops: PlanOp[] = [];
   const b = o.base;
+  const user = userOf(proc);
+  // runc's setupUser, before the credentials change: HOME from the user's
+  // entry in the container's /etc/passwd (read inside the root, so a symlink
+  // there resolves in the container, and exec reads the file as it is now)
+  // unless the environment has one; then the stdio handed in (a pty, the
+  // engine's fifos) becomes the user's, so it can reopen /dev/stdout.
+  if (!processEnv(proc.env).some((e) => e.startsWith('HOME=') && e.length > 5)) ops.push(op('home_env', { uid: user.uid }, `${b}/env`));
+  ops.push(op('stdio_owner', { uid: user.uid }, `${b}/user/uid`));
   const caps: LinuxCapabilities | undefined = proc.capabilities;
   const unknown: string[] = [];
   // A capability outside our own bounding set cannot be granted: drop it with
@@ -116,13 +147,13 @@ export function planCredentials(proc: Process, o: ProcessPlanOptions): PlanOp[] 
     return m & o.bounding;
   };
   if (caps) ops.push(op('caps_bounding', { mask: mask(caps.bounding) }, `${b}/capabilities/bounding`));
-  const gids = proc.user.additionalGids ?? [];
+  const gids = user.additionalGids ?? [];
   ops.push(op('user', {
-    uid: proc.user.uid, gid: proc.user.gid, gids,
+    uid: user.uid, gid: user.gid, gids,
     // setgroups is denied in a user namespace an unprivileged user made
     set_groups: o.rootless && o.newUser && gids.length === 0 ? 0 : 1,
   }, `${b}/user`));
-  if (proc.user.umask !== undefined) ops.push(op('umask', { mask: proc.user.umask }, `${b}/user/umask`));
+  if (user.umask !== undefined) ops.push(op('umask', { mask: user.umask }, `${b}/user/umask`));
   else ops.push(op('umask', { mask: 0o022 }, undefined));
   if (caps) {
     ops.push(op('caps', {
@@ -132,7 +163,9 @@ export function planCredentials(proc: Process, o: ProcessPlanOptions): PlanOp[] 
       ambient: mask(caps.ambient),
     }, `${b}/capabilities`));
   }
-  for (const u of new Set(unknown)) o.warnings?.push(`${b}/capabilities: unknown capability "${u}" ignored`);
+  // config.md: an unknown name MUST be logged as a warning, the runtime SHOULD
+  // NOT fail (a newer kernel's capability); in runc's words, on the log or stderr
+  if (unknown.length > 0) o.warnings?.push(`ignoring unknown or unavailable capabilities: [${[...new Set(unknown)].sort().join(' ')}]`);
   CAPABILITIES.forEach((name, i) => {
     if (dropped & (1n << BigInt(i))) o.warnings?.push(`${b}/capabilities: ${name} is not in tsrun's bounding set: dropped`);
   });
@@ -144,8 +177,8 @@ export function planCredentials(proc: Process, o: ProcessPlanOptions): PlanOp[] 
 export function planExec(proc: Process, o: ProcessPlanOptions & { preserveFds: number; waitStart: boolean; startHooks: PlanOp[] }): PlanOp[] {
   const args = proc.args ?? [];
   if (args.length === 0) throw new TsrunError('args must not be empty', where(o.file, `${o.base}/args`));
-  const env = proc.env ?? [];
-  const pathEnv = [...env].reverse().find((e) => e.startsWith('PATH='))?.slice(5) ?? '';
+  const env = processEnv(proc.env);
+  const pathEnv = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '';
   const ops: PlanOp[] = [op('lookup_exec', { name: args[0]!, path_env: pathEnv }, `${o.base}/args/0`), op('ready', {}, undefined)];
   if (o.waitStart) ops.push(op('wait_start', {}, undefined));
   ops.push(...o.startHooks);

@@ -4,7 +4,7 @@
 // passed the schema, so the types can be trusted; the first broken rule is
 // thrown as a TsrunError naming the field.
 import { TsrunError } from '../errors.js';
-import { CAPABILITIES, HOOKS, RLIMITS } from './known.js';
+import { HOOKS, RLIMITS } from './known.js';
 import type { Linux, LinuxIDMapping, LinuxNamespace, Mount, NamespaceType, Process, Spec } from './types.js';
 import { checkOciVersion } from './version.js';
 
@@ -48,14 +48,8 @@ function checkProcess(p: Process, at: string, c: Checker, requireArgs: boolean):
     if (r.soft > r.hard) c.fail(`${f}/soft`, `soft limit ${r.soft} is above the hard limit ${r.hard}`);
   });
 
-  if (p.capabilities) {
-    // Known sets only: unknown properties are allowed (and ignored) by the spec.
-    for (const set of ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const) {
-      p.capabilities[set]?.forEach((cap, i) => {
-        if (!(cap in CAPABILITIES)) c.fail(`${at}/capabilities/${set}/${i}`, `unknown capability ${JSON.stringify(cap)}`);
-      });
-    }
-  }
+  // An unknown capability name is no error (config.md: warn, SHOULD NOT
+  // fail): src/plan/process.ts warns and leaves it out.
 
   const s = p.scheduler;
   if (s) {
@@ -187,6 +181,9 @@ function checkSysctl(sysctl: Record<string, string>, ns: Namespaces, c: Checker)
       if (!ns.has('network')) c.fail(f, `sysctl ${JSON.stringify(raw)} needs a new network namespace (it would change the host's)`);
     } else if (name === 'kernel.hostname' || name === 'kernel.domainname') {
       if (!ns.has('uts')) c.fail(f, `sysctl ${JSON.stringify(raw)} needs a new uts namespace (it would change the host's)`);
+      // runc: the hostname has its own field, which this would silently
+      // override; kernel.domainname stays allowed, after the domainname field
+      if (name === 'kernel.hostname') c.fail(f, `sysctl "kernel.hostname" is not allowed as it conflicts with the OCI "hostname" field`);
     } else {
       c.fail(f, `sysctl ${JSON.stringify(raw)} is not namespaced: setting it would change the host`);
     }

@@ -49,7 +49,8 @@ export interface ConsoleSize {
 export interface Process {
   terminal?: boolean;
   consoleSize?: ConsoleSize;
-  user: User;
+  /** Root (0:0) when left out. */
+  user?: User;
   /** Absolute path inside the container. */
   cwd: string;
   env?: string[];

@@ -18,7 +18,7 @@ function samplePlan() {
   s.process!.terminal = false;
   s.linux!.namespaces!.push({ type: 'user' });
   s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
-  s.process!.user.additionalGids = [1, 2, 3];
+  s.process!.user!.additionalGids = [1, 2, 3];
   s.process!.execCPUAffinity = { final: '0' };
   return compileCreate(s, { id: 'f', bundle: '/b', rootfs: '/b/r', stateDir: '/s' }).plan;
 }
