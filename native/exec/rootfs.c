@@ -782,6 +782,73 @@ int op_mkdir(struct ctx *c, const struct op_mkdir *o) {
   return 0;
 }
 
+/* A mountinfo field with its octal escapes (\040 and the like) undone, in place. */
+static void unescape_mountinfo(char *s) {
+  char *w = s;
+  for (char *r = s; *r; w++) {
+    if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
+      *w = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+      r += 4;
+    } else {
+      *w = *r++;
+    }
+  }
+  *w = 0;
+}
+
+/* Without pivot_root the host's mounts stay in the container's mount
+ * namespace, only hidden by the chroot. The kernel lets a user namespace
+ * mount a fresh procfs or sysfs when the namespace holds a full one with
+ * nothing locked over it: the host's /proc and /sys are that, and a new
+ * procfs would show what maskedPaths hide. So, before the move, every full
+ * procfs or sysfs mount outside the rootfs is detached, or, where that is
+ * refused (locked in a user namespace), covered with a tmpfs: runc's
+ * msMoveRoot. */
+static int hide_host_kernelfs(struct ctx *c) {
+  char p[64], root[4096];
+  ssize_t rn = readlink(fdpath(c->root_fd, p, sizeof p), root, sizeof root - 1);
+  if (rn < 0) return fail(c, errno, "read the rootfs path");
+  root[rn] = 0;
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f) return fail(c, errno, "open /proc/self/mountinfo");
+  /* read it all first: the mount table changes as we go */
+  size_t cap = 0, n = 0;
+  char **points = NULL, *line = NULL;
+  size_t llen = 0;
+  int rc = 0;
+  while (rc == 0 && getline(&line, &llen, f) > 0) {
+    char mroot[4096], point[4096], fstype[256];
+    const char *dash = strstr(line, " - ");
+    if (!dash || sscanf(line, "%*u %*u %*s %4095s %4095s", mroot, point) != 2 || sscanf(dash + 3, "%255s", fstype) != 1) continue;
+    if (strcmp(mroot, "/") != 0 || (strcmp(fstype, "proc") != 0 && strcmp(fstype, "sysfs") != 0)) continue;
+    unescape_mountinfo(point);
+    size_t k = strlen(root);
+    if (strncmp(point, root, k) == 0 && (point[k] == 0 || point[k] == '/' || k == 1)) continue;
+    if (n == cap) {
+      char **more = realloc(points, (cap = cap ? cap * 2 : 8) * sizeof *points);
+      if (!more) rc = fail(c, ENOMEM, "read /proc/self/mountinfo");
+      else points = more;
+    }
+    if (rc == 0 && !(points[n++] = strdup(point))) rc = fail(c, ENOMEM, "read /proc/self/mountinfo");
+  }
+  free(line);
+  fclose(f);
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    const char *mp = points[i];
+    /* the unmount must not reach the host */
+    if (mount(NULL, mp, NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+      if (errno == ENOENT) continue; /* under one already detached */
+      rc = fail(c, errno, "hide the host's %s: make it slave", mp);
+    } else if (umount2(mp, MNT_DETACH) < 0) {
+      if (errno != EINVAL && errno != EPERM) rc = fail(c, errno, "hide the host's %s: unmount", mp);
+      else if (mount("tmpfs", mp, "tmpfs", 0, NULL) < 0) rc = fail(c, errno, "hide the host's %s: cover it with a tmpfs", mp);
+    }
+  }
+  for (size_t i = 0; i < n; i++) free(points[i]);
+  free(points);
+  return rc;
+}
+
 int op_pivot_root(struct ctx *c, const struct op_pivot_root *o) {
   char p[64];
   if (c->root_fd < 0) return fail(c, EINVAL, "pivot_root without a rootfs op");
@@ -789,6 +856,7 @@ int op_pivot_root(struct ctx *c, const struct op_pivot_root *o) {
   if (newroot < 0) return fail(c, errno, "open rootfs");
   if (fchdir(newroot) < 0) return fail(c, errno, "chdir rootfs");
   if (o->no_pivot) {
+    if (hide_host_kernelfs(c) < 0) return -1;
     if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) return fail(c, errno, "move rootfs onto /");
     if (chroot(".") < 0) return fail(c, errno, "chroot");
   } else {

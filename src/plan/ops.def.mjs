@@ -42,7 +42,7 @@ export const ops = [
   { name: 'symlink', stage: 'child', doc: 'make a symlink inside the root', fields: [['target', 'str'], ['path', 'str']] },
   { name: 'mkdir', stage: 'child', doc: 'make a directory (and its parents) inside the root', fields: [['path', 'str'], ['mode', 'u32']] },
   { name: 'hook', stage: 'child', doc: 'run a hook with the state on stdin', fields: [['kind', 'str'], ['path', 'str'], ['args', 'strs'], ['env', 'strs'], ['timeout', 'u32']] },
-  { name: 'pivot_root', stage: 'child', doc: 'make the root the process root (pivot_root, or MS_MOVE + chroot)', fields: [['no_pivot', 'u32'], ['propagation', 'u32']] },
+  { name: 'pivot_root', stage: 'child', doc: 'make the root the process root (pivot_root; or, no_pivot, hide the host\'s procfs and sysfs mounts, then MS_MOVE + chroot)', fields: [['no_pivot', 'u32'], ['propagation', 'u32']] },
   { name: 'console', stage: 'child', doc: 'allocate a pty, send its master to the console socket, make the peer stdio (and /dev/console)', fields: [['rows', 'u32'], ['cols', 'u32'], ['bind_console', 'u32']] },
   { name: 'remount_ro', stage: 'child', doc: 'remount a path read-only, keeping its other flags', fields: [['path', 'str']] },
   { name: 'mask_path', stage: 'child', doc: 'hide a path: /dev/null over a file, a read-only tmpfs over a directory', fields: [['path', 'str']] },
