@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -452,6 +453,51 @@ int op_rootfs(struct ctx *c, const struct op_rootfs *o) {
 
 #define MOUNT_OPT_BIND 1u
 #define MOUNT_OPT_TMPCOPYUP 2u /* a tmpfs starts with a copy of what it covers (runc's tmpcopyup) */
+#define MOUNT_OPT_HOST_SOURCE 4u /* the bind source comes opened from stage 0 (mount_sources) */
+#define MOUNT_OPT_PROC_SOURCE 8u /* the bind source must be a procfs, the target a real directory */
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+/* Bind sources of a container with a new user namespace: its root may not
+ * reach them (a 0700 host directory on the way), so stage 0 opens them with
+ * the host's credentials and hands them over, as runc's nsexec does. A bind
+ * takes its source only from the caller's own mount namespace: they are
+ * opened from inside the child's, which stage 0 then leaves again. */
+int op_mount_sources(struct ctx *c) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)c->child);
+  int host = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+  int child = host < 0 ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+  int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (child < 0 || cwd < 0 || setns(child, CLONE_NEWNS) < 0) {
+    int e = errno;
+    if (host >= 0) close(host);
+    if (child >= 0) close(child);
+    if (cwd >= 0) close(cwd);
+    return fail(c, e, "enter the container's mount namespace to open the bind sources");
+  }
+  close(child);
+  int rc = 0;
+  for (uint32_t k = 0; k < c->plan->nops && rc == 0; k++) {
+    const struct op *op = &c->plan->ops[k];
+    if (op->code != OP_MOUNT || !(op->u.mount.options & MOUNT_OPT_HOST_SOURCE)) continue;
+    int fd = open(op->u.mount.source, O_PATH | O_CLOEXEC);
+    if (fd < 0 || send_fd(c->sources_fd, fd, NULL) < 0) {
+      c->err_op = (int)k; /* the mount's own error, naming its config field */
+      rc = fail(c, errno, "destination %s: bind %s", op->u.mount.target, op->u.mount.source);
+    }
+    if (fd >= 0) close(fd);
+  }
+  /* back to our own namespace: the rest of stage 0 acts on host paths */
+  int back = setns(host, CLONE_NEWNS) == 0 && fchdir(cwd) == 0 ? 0 : errno;
+  close(host);
+  close(cwd);
+  if (back && rc == 0) return fail(c, back, "return to the runtime's mount namespace");
+  if (back) _exit(1); /* nowhere safe to report from */
+  return rc;
+}
 
 /* Copy the tree below the directory `src` into the directory `dst`: files,
  * directories, links and nodes with their modes and owners, every name
@@ -514,14 +560,37 @@ static int copy_tree(int src, int dst, int depth) {
   return rc;
 }
 
+/* The source of a bind as an O_PATH fd: handed over by stage 0, or opened
+ * here. The bind is made from that fd, so what was checked is what is mounted. */
+static int bind_source(struct ctx *c, const struct op_mount *o) {
+  int src;
+  if (o->options & MOUNT_OPT_HOST_SOURCE) {
+    src = recv_fd(c->sources_fd);
+    if (src < 0) return fail(c, EPROTO, "destination %s: bind %s: no source fd from stage 0", o->target, o->source);
+  } else {
+    src = open(o->source, O_PATH | O_CLOEXEC);
+    if (src < 0) return fail(c, errno, "destination %s: bind %s", o->target, o->source);
+  }
+  struct statfs sf;
+  if ((o->options & MOUNT_OPT_PROC_SOURCE) && (fstatfs(src, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)) {
+    close(src);
+    return fail(c, EINVAL, "\"%s\" cannot be mounted because it is not of type proc", o->target);
+  }
+  return src;
+}
+
 int op_mount(struct ctx *c, const struct op_mount *o) {
   int kind = (int)o->mkdir;
   int bind = (o->options & MOUNT_OPT_BIND) != 0;
+  int src = bind ? bind_source(c, o) : -1;
+  if (bind && src < 0) return -1;
   if (kind == MKDIR_AUTO) {
     struct stat st;
-    kind = (bind && stat(o->source, &st) == 0 && !S_ISDIR(st.st_mode)) ? MKDIR_FILE : MKDIR_DIR;
+    kind = (bind && fstat(src, &st) == 0 && !S_ISDIR(st.st_mode)) ? MKDIR_FILE : MKDIR_DIR;
   }
-  int kernelfs = !bind && (strcmp(o->fstype, "proc") == 0 || strcmp(o->fstype, "sysfs") == 0);
+  /* procfs and sysfs, and a procfs bound onto /proc */
+  int kernelfs = (!bind && (strcmp(o->fstype, "proc") == 0 || strcmp(o->fstype, "sysfs") == 0)) || (o->options & MOUNT_OPT_PROC_SOURCE);
+  const char *kind_name = bind ? "proc" : o->fstype;
   int fd;
   if (kernelfs) {
     /* a procfs or sysfs over a symlink would land wherever the rootfs
@@ -535,13 +604,19 @@ int op_mount(struct ctx *c, const struct op_mount *o) {
         fd = openat2_in_root_how(root_fd(c), o->target, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
       }
     }
-    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR || errno == EXDEV))
-      return fail(c, EINVAL, "destination %s: a %s mount needs a real directory, not a symlink", o->target, o->fstype);
+    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR || errno == EXDEV)) {
+      if (src >= 0) close(src);
+      return fail(c, EINVAL, "destination %s: a %s mount needs a real directory, not a symlink", o->target, kind_name);
+    }
   } else {
     fd = resolve_target(c, o->target, kind);
   }
-  if (fd < 0) return fail(c, errno, "destination %s: resolve inside the rootfs", o->target);
-  char p[64];
+  if (fd < 0) {
+    int e = errno;
+    if (src >= 0) close(src);
+    return fail(c, e, "destination %s: resolve inside the rootfs", o->target);
+  }
+  char p[64], q[64];
   fdpath(fd, p, sizeof p);
   const char *data = *o->data ? o->data : NULL;
   int copyup = !bind && (o->options & MOUNT_OPT_TMPCOPYUP);
@@ -554,7 +629,7 @@ int op_mount(struct ctx *c, const struct op_mount *o) {
   }
   int r;
   if (bind) {
-    r = mount(o->source, p, NULL, MS_BIND | (o->flags & MS_REC), NULL);
+    r = mount(fdpath(src, q, sizeof q), p, NULL, MS_BIND | (o->flags & MS_REC), NULL);
   } else {
     unsigned long mflags = o->flags & ~(unsigned long)(MS_BIND | MS_REC);
     if (copyup) mflags &= ~(unsigned long)MS_RDONLY; /* read-only once filled */
@@ -567,6 +642,7 @@ int op_mount(struct ctx *c, const struct op_mount *o) {
   }
   int e = errno;
   close(fd);
+  if (src >= 0) close(src);
   if (r < 0) {
     if (below >= 0) close(below);
     if (bind) return fail(c, e, "destination %s: bind %s", o->target, o->source);

@@ -75,6 +75,7 @@ export const ops = [
   { name: 'chroot', stage: 'child', doc: 'no mount namespace: chroot into the rootfs, leaving the shared mount table untouched', fields: [['path', 'str']] },
   { name: 'wait_cgroup', stage: 'parent', doc: 'wait for the runtime\'s CGROUP (it makes the cgroup directories while we clone), then open the cgroup.procs files', fields: [] },
   { name: 'wait_go', stage: 'child', doc: 'wait for the runtime\'s GO (its state JSON is what the hooks and a seccomp listener get); with report, say PREPARED first', fields: [['report', 'u32']] },
+  { name: 'mount_sources', stage: 'parent', doc: 'open the source of every mount op flagged host_source (O_PATH, in the child\'s mount namespace, with our credentials) and pass the fds to the child, in op order', fields: [] },
 ];
 
 // Messages between the runtime and the executor on the sync socket.
