@@ -494,9 +494,7 @@ int op_mount_sources(struct ctx *c) {
   int back = setns(host, CLONE_NEWNS) == 0 && fchdir(cwd) == 0 ? 0 : errno;
   close(host);
   close(cwd);
-  if (back && rc == 0) return fail(c, back, "return to the runtime's mount namespace");
-  if (back) _exit(1); /* nowhere safe to report from */
-  return rc;
+  return back ? fail(c, back, "return to the runtime's mount namespace") : rc;
 }
 
 /* Copy the tree below the directory `src` into the directory `dst`: files,
