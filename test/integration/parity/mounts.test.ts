@@ -3,6 +3,7 @@
 // container saw, and the stderr words callers match on.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { differential, differentialSkip, type Runtime } from '../../helpers/differential.js';
@@ -38,10 +39,21 @@ test('mounts[].source in a new user namespace: a bind source under a 0700 host d
   mkdirSync(join(host.path, 'inner'));
   writeFileSync(join(host.path, 'inner', 'f'), 'behind a 0700 directory\n');
   writeFileSync(join(host.path, 'file'), 'a file source\n');
+  // a read-only host mount: its bind stays locked read-only for the container's root
+  const inner = join(host.path, 'inner');
+  assert.equal(spawnSync('mount', ['--bind', inner, inner]).status, 0);
+  assert.equal(spawnSync('mount', ['-o', 'remount,bind,ro', inner]).status, 0);
   try {
-    const res = runBoth('parity-userns-src', 'echo dir=$(cat /data/f); echo file=$(cat /file); echo uid=$(cat /proc/self/uid_map | tr -s " " | cut -d" " -f3)', (s) => {
+    const script = [
+      'echo dir=$(cat /data/f); echo file=$(cat /file)',
+      'echo uid=$(cat /proc/self/uid_map | tr -s " " | cut -d" " -f3)',
+      'mount -o remount,bind,rw /dev/shm; echo control=$?', // the container's root may remount what is not locked
+      'mount -o remount,bind,rw /data 2>/dev/null; echo remount_rw=$?',
+    ].join('; ');
+    const res = runBoth('parity-userns-src', script, (s) => {
       userns(s);
-      s.mounts!.push({ destination: '/data', type: 'bind', source: join(host.path, 'inner'), options: ['rbind', 'ro'] });
+      for (const set of ['bounding', 'effective', 'permitted'] as const) s.process!.capabilities![set]!.push('CAP_SYS_ADMIN');
+      s.mounts!.push({ destination: '/data', type: 'bind', source: inner, options: ['rbind'] });
       s.mounts!.push({ destination: '/file', type: 'bind', source: join(host.path, 'file'), options: ['bind'] });
     }, {
       // the mapped root cannot make mountpoints in a rootfs owned by the host's root
@@ -56,9 +68,12 @@ test('mounts[].source in a new user namespace: a bind source under a 0700 host d
       assert.equal(o.dir, 'behind a 0700 directory', name);
       assert.equal(o.file, 'a file source', name);
       assert.equal(o.uid, '100000', `${name}: the container really is in the user namespace`);
+      assert.equal(o.control, '0', `${name}: ${r.stderr}`);
+      assert.equal(o.remount_rw, '1', `${name}: the bind, made inside the user namespace, keeps the host mount's read-only locked`);
     }
     assert.equal(res.tsrun.stdout, res.runc.stdout);
   } finally {
+    spawnSync('umount', [inner]);
     host.remove();
   }
 });
