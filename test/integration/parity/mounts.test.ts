@@ -11,7 +11,7 @@ import { makeBundle, type Bundle } from '../../helpers/bundle.js';
 import { tempDir } from '../../helpers/tsrun.js';
 import type { RunResult } from '../../helpers/tsrun.js';
 import type { Spec } from '../../../src/spec/types.js';
-import { kv } from '../rootfs/helpers.js';
+import { kv, userns } from '../rootfs/helpers.js';
 
 /** `run` the script in a fresh bundle under each runtime; the bundle goes afterwards. */
 function runBoth(id: string, script: string, patch: (s: Spec) => void, opts: { extra?: string[]; prepare?: (b: Bundle) => void } = {}): Record<'runc' | 'tsrun', RunResult> {
@@ -24,14 +24,6 @@ function runBoth(id: string, script: string, patch: (s: Spec) => void, opts: { e
   } finally {
     b.remove();
   }
-}
-
-function userns(s: Spec): void {
-  s.linux!.namespaces!.push({ type: 'user' });
-  s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-  s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-  // a cgroup v1 mount in a user namespace is another matter
-  s.mounts = s.mounts!.filter((m) => m.destination !== '/sys/fs/cgroup');
 }
 
 test('mounts[].source in a new user namespace: a bind source under a 0700 host directory the mapped root cannot traverse is opened by the runtime, as runc does', { skip: differentialSkip }, () => {
