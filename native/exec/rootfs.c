@@ -572,7 +572,7 @@ static int bind_source(struct ctx *c, const struct op_mount *o) {
   struct statfs sf;
   if ((o->options & MOUNT_OPT_PROC_SOURCE) && (fstatfs(src, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)) {
     close(src);
-    return fail(c, EINVAL, "\"%s\" cannot be mounted because it is not of type proc", o->target);
+    return fail(c, 0, "\"%s\" cannot be mounted because it is not of type proc", o->target); /* runc's words, no errno */
   }
   return src;
 }

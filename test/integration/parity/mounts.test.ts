@@ -116,18 +116,19 @@ test('mounts: with no pid namespace, an rbind of the host\'s /proc onto /proc ru
   }
   assert.equal(res.tsrun.stdout, res.runc.stdout);
 
-  // what stays refused: a bind of something else onto /proc, and a bind over a /proc path not on the allow-list
+  // what stays refused, in runc's words to the end of the line: a bind of
+  // something else onto /proc, and a bind over a /proc path not on the allow-list
   const other = tempDir('tsrun-parity-notproc-');
   try {
     for (const [patch, words] of [
       [(s: Spec) => {
         noPidNs(s);
         s.mounts!.find((m) => m.destination === '/proc')!.source = other.path;
-      }, /\/proc\\?" cannot be mounted because it is not of type proc/],
+      }, /\/proc\\?" cannot be mounted because it is not of type proc"$/m],
       [(s: Spec) => {
         noPidNs(s);
         s.mounts!.push({ destination: '/proc/sys', type: 'bind', source: other.path, options: ['bind'] });
-      }, /\/proc\/sys\\?" cannot be mounted because it is inside \/proc/],
+      }, /\/proc\/sys\\?" cannot be mounted because it is inside \/proc"$/m],
     ] as const) {
       const bad = runBoth('parity-proc-refused', 'echo ran', patch);
       for (const [name, r] of Object.entries(bad)) {
