@@ -28,6 +28,7 @@ struct ctx {
   int console_fd;
   int pidfd_sock;
   int listener_fd;       /* connected to linux.seccomp.listenerPath */
+  int sources_fd;        /* stage 0 -> child: mount sources opened by mount_sources, in op order */
   char *seccomp_state;   /* container process state for the listener (from GO) */
   int root_fd;           /* O_PATH of the rootfs, until pivot */
   int pivoted;
@@ -65,6 +66,8 @@ int run_child_op(struct ctx *c, const struct op *op);
 int op_propagation(struct ctx *c, const struct op_propagation *o);
 int op_rootfs(struct ctx *c, const struct op_rootfs *o);
 int op_mount(struct ctx *c, const struct op_mount *o);
+/* stage 0, after the clone */
+int op_mount_sources(struct ctx *c);
 int op_cgroup_v1_binds(struct ctx *c, const struct op_cgroup_v1_binds *o);
 int op_mknod(struct ctx *c, const struct op_mknod *o);
 int op_symlink(struct ctx *c, const struct op_symlink *o);

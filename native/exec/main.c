@@ -287,6 +287,8 @@ int run_parent_op(struct ctx *c, const struct op *op) {
     if (type != MSG_CGROUP) return fail(c, EPROTO, "expected CGROUP, got message %u", type);
     return open_host_files(c, OPEN_CGROUP_PROCS);
   }
+  case OP_MOUNT_SOURCES:
+    return op_mount_sources(c);
   case OP_CGROUP_JOIN: {
     char pid[16];
     int n = snprintf(pid, sizeof pid, "%d", c->child);
@@ -334,7 +336,7 @@ int main(int argc, char **argv) {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* we hold host fds: no ptrace from the container */
 
   struct ctx c = {.stage = STAGE_PRE, .sync_fd = atoi(argv[1]), .fifo_fd = -1, .console_fd = -1,
-                  .pidfd_sock = -1, .listener_fd = -1, .root_fd = -1, .err_op = -1};
+                  .pidfd_sock = -1, .listener_fd = -1, .sources_fd = -1, .root_fd = -1, .err_op = -1};
   int fl = fcntl(c.sync_fd, F_GETFL);
   if (fl < 0) return 1;
   fcntl(c.sync_fd, F_SETFL, fl & ~O_NONBLOCK);
@@ -430,6 +432,18 @@ int main(int argc, char **argv) {
     signal(SIGTSTP, SIG_IGN);
   }
 
+  /* mount sources stage 0 opens for the child go over this (stream: the
+   * child reads them one by one, whatever their number) */
+  int sources[2] = {-1, -1};
+  for (uint32_t k = i; k < p.nops && sources[0] < 0; k++) {
+    if (p.ops[k].code != OP_MOUNT_SOURCES) continue;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sources) < 0) {
+      fail(&c, errno, "socketpair for the mount sources");
+      report_error(&c);
+      return 1;
+    }
+  }
+
   /* stage 0 writes a byte once the child is placed and its pid reported:
    * the pid is the runtime's first frame, whatever the child says next */
   int release[2];
@@ -455,9 +469,13 @@ int main(int argc, char **argv) {
       signal(SIGTSTP, SIG_DFL);
     }
     close(release[1]);
+    if (sources[0] >= 0) close(sources[0]);
+    c.sources_fd = sources[1];
     child_main(&c, &p, i, release[0]);
   }
   close(release[0]);
+  if (sources[1] >= 0) close(sources[1]);
+  c.sources_fd = sources[0];
 
   c.stage = STAGE_PARENT;
   c.child = pid;
@@ -494,6 +512,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   close(release[1]);
+  if (c.sources_fd >= 0) close(c.sources_fd);
+  c.sources_fd = -1;
   if (!(p.flags & PLAN_FLAG_MONITOR)) return 0;
 
   int status;

@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -452,6 +453,49 @@ int op_rootfs(struct ctx *c, const struct op_rootfs *o) {
 
 #define MOUNT_OPT_BIND 1u
 #define MOUNT_OPT_TMPCOPYUP 2u /* a tmpfs starts with a copy of what it covers (runc's tmpcopyup) */
+#define MOUNT_OPT_HOST_SOURCE 4u /* the bind source comes opened from stage 0 (mount_sources) */
+#define MOUNT_OPT_PROC_SOURCE 8u /* the bind source must be a procfs, the target a real directory */
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+/* Bind sources of a container with a new user namespace: its root may not
+ * reach them (a 0700 host directory on the way), so stage 0 opens them with
+ * the host's credentials and hands them over, as runc's nsexec does. A bind
+ * takes its source only from the caller's own mount namespace: they are
+ * opened from inside the child's, which stage 0 then leaves again. */
+int op_mount_sources(struct ctx *c) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)c->child);
+  int host = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+  int child = host < 0 ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+  int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (child < 0 || cwd < 0 || setns(child, CLONE_NEWNS) < 0) {
+    int e = errno;
+    if (host >= 0) close(host);
+    if (child >= 0) close(child);
+    if (cwd >= 0) close(cwd);
+    return fail(c, e, "enter the container's mount namespace to open the bind sources");
+  }
+  close(child);
+  int rc = 0;
+  for (uint32_t k = 0; k < c->plan->nops && rc == 0; k++) {
+    const struct op *op = &c->plan->ops[k];
+    if (op->code != OP_MOUNT || !(op->u.mount.options & MOUNT_OPT_HOST_SOURCE)) continue;
+    int fd = open(op->u.mount.source, O_PATH | O_CLOEXEC);
+    if (fd < 0 || send_fd(c->sources_fd, fd, NULL) < 0) {
+      c->err_op = (int)k; /* the mount's own error, naming its config field */
+      rc = fail(c, errno, "destination %s: bind %s", op->u.mount.target, op->u.mount.source);
+    }
+    if (fd >= 0) close(fd);
+  }
+  /* back to our own namespace: the rest of stage 0 acts on host paths */
+  int back = setns(host, CLONE_NEWNS) == 0 && fchdir(cwd) == 0 ? 0 : errno;
+  close(host);
+  close(cwd);
+  return back ? fail(c, back, "return to the runtime's mount namespace") : rc;
+}
 
 /* Copy the tree below the directory `src` into the directory `dst`: files,
  * directories, links and nodes with their modes and owners, every name
@@ -514,14 +558,37 @@ static int copy_tree(int src, int dst, int depth) {
   return rc;
 }
 
+/* The source of a bind as an O_PATH fd: handed over by stage 0, or opened
+ * here. The bind is made from that fd, so what was checked is what is mounted. */
+static int bind_source(struct ctx *c, const struct op_mount *o) {
+  int src;
+  if (o->options & MOUNT_OPT_HOST_SOURCE) {
+    src = recv_fd(c->sources_fd);
+    if (src < 0) return fail(c, EPROTO, "destination %s: bind %s: no source fd from stage 0", o->target, o->source);
+  } else {
+    src = open(o->source, O_PATH | O_CLOEXEC);
+    if (src < 0) return fail(c, errno, "destination %s: bind %s", o->target, o->source);
+  }
+  struct statfs sf;
+  if ((o->options & MOUNT_OPT_PROC_SOURCE) && (fstatfs(src, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)) {
+    close(src);
+    return fail(c, 0, "\"%s\" cannot be mounted because it is not of type proc", o->target); /* runc's words, no errno */
+  }
+  return src;
+}
+
 int op_mount(struct ctx *c, const struct op_mount *o) {
   int kind = (int)o->mkdir;
   int bind = (o->options & MOUNT_OPT_BIND) != 0;
+  int src = bind ? bind_source(c, o) : -1;
+  if (bind && src < 0) return -1;
   if (kind == MKDIR_AUTO) {
     struct stat st;
-    kind = (bind && stat(o->source, &st) == 0 && !S_ISDIR(st.st_mode)) ? MKDIR_FILE : MKDIR_DIR;
+    kind = (bind && fstat(src, &st) == 0 && !S_ISDIR(st.st_mode)) ? MKDIR_FILE : MKDIR_DIR;
   }
-  int kernelfs = !bind && (strcmp(o->fstype, "proc") == 0 || strcmp(o->fstype, "sysfs") == 0);
+  /* procfs and sysfs, and a procfs bound onto /proc */
+  int kernelfs = (!bind && (strcmp(o->fstype, "proc") == 0 || strcmp(o->fstype, "sysfs") == 0)) || (o->options & MOUNT_OPT_PROC_SOURCE);
+  const char *kind_name = bind ? "proc" : o->fstype;
   int fd;
   if (kernelfs) {
     /* a procfs or sysfs over a symlink would land wherever the rootfs
@@ -535,13 +602,19 @@ int op_mount(struct ctx *c, const struct op_mount *o) {
         fd = openat2_in_root_how(root_fd(c), o->target, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
       }
     }
-    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR || errno == EXDEV))
-      return fail(c, EINVAL, "destination %s: a %s mount needs a real directory, not a symlink", o->target, o->fstype);
+    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR || errno == EXDEV)) {
+      if (src >= 0) close(src);
+      return fail(c, EINVAL, "destination %s: a %s mount needs a real directory, not a symlink", o->target, kind_name);
+    }
   } else {
     fd = resolve_target(c, o->target, kind);
   }
-  if (fd < 0) return fail(c, errno, "destination %s: resolve inside the rootfs", o->target);
-  char p[64];
+  if (fd < 0) {
+    int e = errno;
+    if (src >= 0) close(src);
+    return fail(c, e, "destination %s: resolve inside the rootfs", o->target);
+  }
+  char p[64], q[64];
   fdpath(fd, p, sizeof p);
   const char *data = *o->data ? o->data : NULL;
   int copyup = !bind && (o->options & MOUNT_OPT_TMPCOPYUP);
@@ -554,7 +627,7 @@ int op_mount(struct ctx *c, const struct op_mount *o) {
   }
   int r;
   if (bind) {
-    r = mount(o->source, p, NULL, MS_BIND | (o->flags & MS_REC), NULL);
+    r = mount(fdpath(src, q, sizeof q), p, NULL, MS_BIND | (o->flags & MS_REC), NULL);
   } else {
     unsigned long mflags = o->flags & ~(unsigned long)(MS_BIND | MS_REC);
     if (copyup) mflags &= ~(unsigned long)MS_RDONLY; /* read-only once filled */
@@ -567,6 +640,7 @@ int op_mount(struct ctx *c, const struct op_mount *o) {
   }
   int e = errno;
   close(fd);
+  if (src >= 0) close(src);
   if (r < 0) {
     if (below >= 0) close(below);
     if (bind) return fail(c, e, "destination %s: bind %s", o->target, o->source);
@@ -782,6 +856,73 @@ int op_mkdir(struct ctx *c, const struct op_mkdir *o) {
   return 0;
 }
 
+/* A mountinfo field with its octal escapes (\040 and the like) undone, in place. */
+static void unescape_mountinfo(char *s) {
+  char *w = s;
+  for (char *r = s; *r; w++) {
+    if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
+      *w = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+      r += 4;
+    } else {
+      *w = *r++;
+    }
+  }
+  *w = 0;
+}
+
+/* Without pivot_root the host's mounts stay in the container's mount
+ * namespace, only hidden by the chroot. The kernel lets a user namespace
+ * mount a fresh procfs or sysfs when the namespace holds a full one with
+ * nothing locked over it: the host's /proc and /sys are that, and a new
+ * procfs would show what maskedPaths hide. So, before the move, every full
+ * procfs or sysfs mount outside the rootfs is detached, or, where that is
+ * refused (locked in a user namespace), covered with a tmpfs: runc's
+ * msMoveRoot. */
+static int hide_host_kernelfs(struct ctx *c) {
+  char p[64], root[4096];
+  ssize_t rn = readlink(fdpath(c->root_fd, p, sizeof p), root, sizeof root - 1);
+  if (rn < 0) return fail(c, errno, "read the rootfs path");
+  root[rn] = 0;
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f) return fail(c, errno, "open /proc/self/mountinfo");
+  /* read it all first: the mount table changes as we go */
+  size_t cap = 0, n = 0;
+  char **points = NULL, *line = NULL;
+  size_t llen = 0;
+  int rc = 0;
+  while (rc == 0 && getline(&line, &llen, f) > 0) {
+    char mroot[4096], point[4096], fstype[256];
+    const char *dash = strstr(line, " - ");
+    if (!dash || sscanf(line, "%*u %*u %*s %4095s %4095s", mroot, point) != 2 || sscanf(dash + 3, "%255s", fstype) != 1) continue;
+    if (strcmp(mroot, "/") != 0 || (strcmp(fstype, "proc") != 0 && strcmp(fstype, "sysfs") != 0)) continue;
+    unescape_mountinfo(point);
+    size_t k = strlen(root);
+    if (strncmp(point, root, k) == 0 && (point[k] == 0 || point[k] == '/' || k == 1)) continue;
+    if (n == cap) {
+      char **more = realloc(points, (cap = cap ? cap * 2 : 8) * sizeof *points);
+      if (!more) rc = fail(c, ENOMEM, "read /proc/self/mountinfo");
+      else points = more;
+    }
+    if (rc == 0 && !(points[n++] = strdup(point))) rc = fail(c, ENOMEM, "read /proc/self/mountinfo");
+  }
+  free(line);
+  fclose(f);
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    const char *mp = points[i];
+    /* the unmount must not reach the host */
+    if (mount(NULL, mp, NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+      if (errno == ENOENT) continue; /* under one already detached */
+      rc = fail(c, errno, "hide the host's %s: make it slave", mp);
+    } else if (umount2(mp, MNT_DETACH) < 0) {
+      if (errno != EINVAL && errno != EPERM) rc = fail(c, errno, "hide the host's %s: unmount", mp);
+      else if (mount("tmpfs", mp, "tmpfs", 0, NULL) < 0) rc = fail(c, errno, "hide the host's %s: cover it with a tmpfs", mp);
+    }
+  }
+  for (size_t i = 0; i < n; i++) free(points[i]);
+  free(points);
+  return rc;
+}
+
 int op_pivot_root(struct ctx *c, const struct op_pivot_root *o) {
   char p[64];
   if (c->root_fd < 0) return fail(c, EINVAL, "pivot_root without a rootfs op");
@@ -789,6 +930,7 @@ int op_pivot_root(struct ctx *c, const struct op_pivot_root *o) {
   if (newroot < 0) return fail(c, errno, "open rootfs");
   if (fchdir(newroot) < 0) return fail(c, errno, "chdir rootfs");
   if (o->no_pivot) {
+    if (hide_host_kernelfs(c) < 0) return -1;
     if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) return fail(c, errno, "move rootfs onto /");
     if (chroot(".") < 0) return fail(c, errno, "chroot");
   } else {

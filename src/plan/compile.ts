@@ -4,7 +4,7 @@ import { TsrunError } from '../errors.js';
 import type { Process, Spec } from '../spec/types.js';
 import type { CreateContext, ExecContext } from './context.js';
 import { planHooks } from './hooks.js';
-import { CLONE, NS_FILE } from './linux.js';
+import { CLONE, MOUNT_OPT_HOST_SOURCE, NS_FILE } from './linux.js';
 import { planAfterPivot, planRootfs } from './mounts.js';
 import { planNamespaces } from './namespaces.js';
 import { planAttributes, planCredentials, planExec, planRlimits } from './process.js';
@@ -107,13 +107,18 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
     ops.push(...planHooks(config, 'createContainer'), op('chroot', { path: ctx.rootfs }, '/root/path'));
   } else {
     const { beforePivot, pivot } = planRootfs(config, {
-      bundle: ctx.bundle, rootfs: ctx.rootfs, newUser: ns.newUser, cgroupBinds: ctx.cgroupBinds,
+      bundle: ctx.bundle, rootfs: ctx.rootfs, newUser: ns.newUser, cgroupBinds: ctx.cgroupBinds, hostSources: ns.newUser && ns.newMount && !ctx.rootless,
       noPivot: ctx.noPivot, cwd: proc.cwd, createContainerHooks: planHooks(config, 'createContainer'),
     });
     ops.push(...beforePivot, pivot);
+    // stage 0 opens the sources the child binds, once the child's mount namespace exists
+    if (beforePivot.some((o) => o.op === 'mount' && o.args.options & MOUNT_OPT_HOST_SOURCE)) {
+      ops.splice(ops.findIndex((o) => o.op === 'clone') + ns.parent.length + 1, 0, op('mount_sources', {}, '/mounts'));
+    }
   }
   if (proc.terminal) ops.push(op('console', { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0, bind_console: sharedMounts ? 0 : 1 }, '/process/consoleSize'));
   const after = planAfterPivot(config);
+  if (!sharedMounts) ops.push(...after.readonlyMounts);
   ops.push(...after.readonlyRoot);
   if (config.hostname) ops.push(op('hostname', { name: config.hostname }, '/hostname'));
   if (config.domainname) ops.push(op('domainname', { name: config.domainname }, '/domainname'));

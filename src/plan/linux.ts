@@ -132,3 +132,7 @@ export const S_IFIFO = 0o010000;
 export const MKDIR = { dir: 0, file: 1, auto: 2, none: 3 } as const;
 /** op mount `options` bits. */
 export const MOUNT_OPT_BIND = 1;
+/** The bind source comes opened from stage 0 (op mount_sources): the container's root may not reach it. */
+export const MOUNT_OPT_HOST_SOURCE = 4;
+/** The bind source must be a procfs (checked on the opened source), the target a real directory. */
+export const MOUNT_OPT_PROC_SOURCE = 8;

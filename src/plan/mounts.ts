@@ -4,7 +4,7 @@ import { isAbsolute, join, normalize as normalizePosix } from 'node:path/posix';
 import { TsrunError } from '../errors.js';
 import type { LinuxDevice, LinuxIDMapping, Mount, Spec } from '../spec/types.js';
 import type { CgroupBind } from './context.js';
-import { MKDIR, MOUNT_FLAGS, MOUNT_OPT_BIND, MS, PROPAGATION, S_IFBLK, S_IFCHR, S_IFIFO } from './linux.js';
+import { MKDIR, MOUNT_FLAGS, MOUNT_OPT_BIND, MOUNT_OPT_HOST_SOURCE, MOUNT_OPT_PROC_SOURCE, MS, PROPAGATION, S_IFBLK, S_IFCHR, S_IFIFO } from './linux.js';
 import { op, type PlanOp } from './types.js';
 
 export interface ParsedOptions {
@@ -140,6 +140,12 @@ export interface MountContext {
   /** The container's user namespace mappings, for idmap options without mappings of their own. */
   userMappings?: { uid?: LinuxIDMapping[]; gid?: LinuxIDMapping[] };
   cgroupBinds?: CgroupBind[];
+  /**
+   * Bind sources are opened by stage 0 with the runtime's credentials (op
+   * mount_sources), as runc does for a new user namespace: its root may not
+   * be able to reach a source the runtime can (a 0700 directory on the way).
+   */
+  hostSources?: boolean;
 }
 
 /**
@@ -151,12 +157,29 @@ const PROC_BIND_ALLOWED = new Set([
   '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid',
 ]);
 
-/** A mount at or below /proc is a procfs on /proc itself or a bind onto an allowed file. */
-function checkProcDestination(dest: string, type: string, bind: boolean, field: string): void {
-  if (dest !== '/proc' && !dest.startsWith('/proc/')) return;
-  if (dest === '/proc' && type === 'proc' && !bind) return;
-  if (bind && PROC_BIND_ALLOWED.has(dest)) return;
+/**
+ * A mount at or below /proc is a procfs on /proc itself, a bind of a procfs
+ * onto /proc (true: the executor checks the source is one, as runc's
+ * checkProcMount does with statfs), or a bind onto an allowed file.
+ */
+function checkProcDestination(dest: string, type: string, bind: boolean, field: string): boolean {
+  if (dest !== '/proc' && !dest.startsWith('/proc/')) return false;
+  if (dest === '/proc') {
+    if (bind) return true;
+    if (type === 'proc') return false;
+    throw new TsrunError(`${JSON.stringify(dest)} cannot be mounted because it is not of type proc`, { field: `${field}/type`, file: 'config.json' });
+  }
+  if (bind && PROC_BIND_ALLOWED.has(dest)) return false;
   throw new TsrunError(`${JSON.stringify(dest)} cannot be mounted because it is inside /proc`, { field: `${field}/destination`, file: 'config.json' });
+}
+
+/**
+ * A tmpfs, and whatever is mounted on /dev, is made writable and remounted
+ * read-only after the pivot (the op planAfterPivot adds): /dev gets its
+ * nodes, links and submounts first, as runc's finalizeRootfs does.
+ */
+function readonlyLater(m: Mount, bind: boolean, target: string, flags: number): boolean {
+  return (flags & MS.RDONLY) !== 0 && !bind && (m.type === 'tmpfs' || target === '/dev');
 }
 
 function mountOps(m: Mount, i: number, ctx: MountContext): PlanOp[] {
@@ -168,7 +191,7 @@ function mountOps(m: Mount, i: number, ctx: MountContext): PlanOp[] {
   const type = m.type ?? '';
   const bind = o.bind || type === 'bind';
   const target = normalize(m.destination);
-  checkProcDestination(target, type, bind, field);
+  const procSource = checkProcDestination(target, type, bind, field);
   let source = m.source ?? '';
   if (bind && source && !isAbsolute(source)) source = join(ctx.bundle, source);
   const idmapOpt = m.options?.find((x) => IDMAP_OPTIONS.has(x));
@@ -198,15 +221,16 @@ function mountOps(m: Mount, i: number, ctx: MountContext): PlanOp[] {
       names: ctx.cgroupBinds.map((b) => b.name),
     }, field), ...attrs];
   }
+  const bindOptions = MOUNT_OPT_BIND | (ctx.hostSources ? MOUNT_OPT_HOST_SOURCE : 0) | (procSource ? MOUNT_OPT_PROC_SOURCE : 0);
   return [op('mount', {
     source: source || type || 'none',
     target,
     fstype: bind ? '' : type,
-    flags: bind ? o.flags | MS.BIND : o.flags,
+    flags: bind ? o.flags | MS.BIND : readonlyLater(m, bind, target, o.flags) ? o.flags & ~MS.RDONLY : o.flags,
     data: o.data.join(','),
     propagation: o.propagation,
     mkdir: bind ? MKDIR.auto : MKDIR.dir,
-    options: bind ? MOUNT_OPT_BIND : type === 'tmpfs' && m.options?.includes('tmpcopyup') ? MOUNT_OPT_TMPCOPYUP : 0,
+    options: bind ? bindOptions : type === 'tmpfs' && m.options?.includes('tmpcopyup') ? MOUNT_OPT_TMPCOPYUP : 0,
   }, field), ...attrs];
 }
 
@@ -255,11 +279,20 @@ export function planRootfs(config: Spec, ctx: MountContext & { noPivot?: boolean
   return { beforePivot: ops, pivot };
 }
 
-/** After the pivot: read-only root, read-only and masked paths. */
-export function planAfterPivot(config: Spec): { readonlyRoot: PlanOp[]; paths: PlanOp[] } {
+/**
+ * After the pivot (and the console): the mounts made writable to be filled
+ * (readonlyLater) and the root go read-only, then read-only and masked paths.
+ */
+export function planAfterPivot(config: Spec): { readonlyMounts: PlanOp[]; readonlyRoot: PlanOp[]; paths: PlanOp[] } {
+  const readonlyMounts: PlanOp[] = [];
+  (config.mounts ?? []).forEach((m, i) => {
+    const o = parseMountOptions(m.options);
+    const target = normalize(m.destination);
+    if (readonlyLater(m, o.bind || m.type === 'bind', target, o.flags)) readonlyMounts.push(op('remount_ro', { path: target }, `/mounts/${i}/options`));
+  });
   const readonlyRoot = config.root?.readonly ? [op('remount_ro', { path: '/' }, '/root/readonly')] : [];
   const paths: PlanOp[] = [];
   (config.linux?.readonlyPaths ?? []).forEach((p, i) => paths.push(op('readonly_path', { path: p }, `/linux/readonlyPaths/${i}`)));
   (config.linux?.maskedPaths ?? []).forEach((p, i) => paths.push(op('mask_path', { path: p }, `/linux/maskedPaths/${i}`)));
-  return { readonlyRoot, paths };
+  return { readonlyMounts, readonlyRoot, paths };
 }

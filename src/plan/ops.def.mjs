@@ -45,7 +45,7 @@ export const ops = [
     name: 'hook', stage: 'child', doc: 'run a hook with the state on stdin (process_env: env is the process environment, which takes HOME as the process does)',
     fields: [['kind', 'str'], ['path', 'str'], ['args', 'strs'], ['env', 'strs'], ['timeout', 'u32'], ['process_env', 'u32']],
   },
-  { name: 'pivot_root', stage: 'child', doc: 'make the root the process root (pivot_root, or MS_MOVE + chroot)', fields: [['no_pivot', 'u32'], ['propagation', 'u32']] },
+  { name: 'pivot_root', stage: 'child', doc: 'make the root the process root (pivot_root; or, no_pivot, hide the host\'s procfs and sysfs mounts, then MS_MOVE + chroot)', fields: [['no_pivot', 'u32'], ['propagation', 'u32']] },
   { name: 'console', stage: 'child', doc: 'allocate a pty, send its master to the console socket, make the peer stdio (and /dev/console)', fields: [['rows', 'u32'], ['cols', 'u32'], ['bind_console', 'u32']] },
   { name: 'remount_ro', stage: 'child', doc: 'remount a path read-only, keeping its other flags', fields: [['path', 'str']] },
   { name: 'mask_path', stage: 'child', doc: 'hide a path: /dev/null over a file, a read-only tmpfs over a directory', fields: [['path', 'str']] },
@@ -80,6 +80,7 @@ export const ops = [
   { name: 'wait_go', stage: 'child', doc: 'wait for the runtime\'s GO (its state JSON is what the hooks and a seccomp listener get); with report, say PREPARED first', fields: [['report', 'u32']] },
   { name: 'home_env', stage: 'child', doc: 'read the home of uid from /etc/passwd inside the root ("/" when none) as HOME of the exec and of hooks given the process environment', fields: [['uid', 'u32']] },
   { name: 'stdio_owner', stage: 'child', doc: 'fchown stdin, stdout and stderr to uid, each keeping its gid, unless already owned or /dev/null', fields: [['uid', 'u32']] },
+  { name: 'mount_sources', stage: 'parent', doc: 'open the source of every mount op flagged host_source (O_PATH, in the child\'s mount namespace, with our credentials) and pass the fds to the child, in op order', fields: [] },
 ];
 
 // Messages between the runtime and the executor on the sync socket.

@@ -78,3 +78,15 @@ export function mountinfoOf(out: string): MountLine[] {
   const m = /MI-BEGIN\n([\s\S]*?)MI-END/.exec(out);
   return parseMountinfo(m?.[1] ?? '');
 }
+
+/**
+ * A new user namespace with the container's root mapped to host uid/gid
+ * 100000, without the cgroup v1 mount (binding host cgroup directories
+ * into a user namespace is a matter of its own).
+ */
+export function userns(s: Spec): void {
+  s.linux!.namespaces!.push({ type: 'user' });
+  s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  s.mounts = s.mounts!.filter((m) => m.destination !== '/sys/fs/cgroup');
+}

@@ -6,16 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootSkip, tempDir } from '../../helpers/tsrun.js';
-import type { Spec } from '../../../src/spec/types.js';
 import { makeRoot } from '../lifecycle/helpers.js';
-import { kv, mountAt, mountinfoOf, MOUNTINFO, runIn } from './helpers.js';
-
-function userns(s: Spec): void {
-  s.linux!.namespaces!.push({ type: 'user' });
-  s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-  s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-  s.mounts = s.mounts!.filter((m) => m.destination !== '/sys/fs/cgroup');
-}
+import { kv, mountAt, mountinfoOf, MOUNTINFO, runIn, userns } from './helpers.js';
 
 test('idmapped mounts: host-owned files show as the container\'s root through the mount, not through a plain bind; ridmap reaches a submount', { skip: rootSkip }, () => {
   const r = makeRoot();

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileCreate, type PlanOp } from '../../../src/plan/index.js';
-import { MS } from '../../../src/plan/linux.js';
+import { MOUNT_OPT_BIND, MOUNT_OPT_HOST_SOURCE, MOUNT_OPT_PROC_SOURCE, MS } from '../../../src/plan/linux.js';
 import { MOUNT_ATTR, parseMountOptions } from '../../../src/plan/mounts.js';
 import { defaultSpec } from '../../../src/spec/default.js';
 import { TsrunError } from '../../../src/errors.js';
@@ -64,14 +64,13 @@ test('mounts: a recursive option adds a mount_attr op for that destination, righ
   assert.equal(find(ops(), 'mount_attr').length, 0, 'none without recursive options');
 });
 
-test('mounts: destinations under /proc are refused unless procfs on /proc or a bind onto an lxcfs file', () => {
+test('mounts: destinations under /proc are refused unless procfs on /proc, a bind onto /proc, or a bind onto an lxcfs file (runc\'s checkProcMount)', () => {
   for (const [m, ok] of [
     [{ destination: '/proc/cpuinfo', type: 'bind', source: '/var/lib/lxcfs/proc/cpuinfo', options: ['bind'] }, true],
     [{ destination: '/proc/uptime', source: '/x', options: ['rbind'] }, true],
     [{ destination: '/proc/sys', type: 'bind', source: '/x', options: ['bind'] }, false],
     [{ destination: '/proc/../proc/self', type: 'tmpfs', source: 'tmpfs' }, false],
-    [{ destination: '/proc', type: 'bind', source: '/proc', options: ['rbind'] }, false],
-    [{ destination: '/proc', type: 'tmpfs', source: 'tmpfs' }, false],
+    [{ destination: '/proc', type: 'bind', source: '/proc', options: ['rbind'] }, true],
     [{ destination: '/procfoo', type: 'tmpfs', source: 'tmpfs' }, true],
   ] as const) {
     const run = () => ops((s) => {
@@ -88,6 +87,77 @@ test('mounts: destinations under /proc are refused unless procfs on /proc or a b
       }, m.destination);
     }
   }
+});
+
+test('mounts: a bind onto /proc asks the executor to check its source is a procfs; a non-bind non-proc mount there is refused naming the type', () => {
+  const mounts = (m: Spec['mounts']) => (s: Spec) => {
+    s.mounts = [...m!, ...s.mounts!.filter((x) => x.destination !== '/proc')];
+  };
+  const bound = find(ops(mounts([{ destination: '/proc/', type: 'bind', source: '/proc', options: ['rbind'] }])), 'mount').find((o) => o.args.target === '/proc')!;
+  assert.equal(bound.args.options, MOUNT_OPT_BIND | MOUNT_OPT_PROC_SOURCE);
+  const procfs = find(ops(), 'mount').find((o) => o.args.target === '/proc')!;
+  assert.equal(procfs.args.options, 0, 'a procfs is checked as such already');
+  const lxcfs = find(ops(mounts([{ destination: '/proc/uptime', type: 'bind', source: '/x', options: ['bind'] }])), 'mount').find((o) => o.args.target === '/proc/uptime')!;
+  assert.equal(lxcfs.args.options, MOUNT_OPT_BIND, 'an allowed file under /proc takes any source');
+  assert.throws(() => ops(mounts([{ destination: '/proc', type: 'tmpfs', source: 'tmpfs' }])), (e: unknown) => {
+    assert.ok(e instanceof TsrunError);
+    assert.equal(e.message, '"/proc" cannot be mounted because it is not of type proc');
+    assert.equal(e.field, '/mounts/0/type');
+    return true;
+  });
+});
+
+test('mounts: in a new user namespace every bind source is opened by stage 0 (mount_sources right after the id maps); not without one, nor rootless', () => {
+  const userns = (s: Spec) => {
+    s.linux!.namespaces!.push({ type: 'user' });
+    s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    s.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    s.mounts!.push({ destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind'] });
+    s.mounts!.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs' });
+  };
+  const list = ops(userns);
+  const binds = find(list, 'mount').filter((o) => o.args.options & MOUNT_OPT_BIND);
+  assert.ok(binds.length > 0);
+  for (const b of binds) assert.equal(b.args.options & MOUNT_OPT_HOST_SOURCE, MOUNT_OPT_HOST_SOURCE, b.args.target);
+  assert.equal(find(list, 'mount').find((o) => o.args.target === '/t')!.args.options & MOUNT_OPT_HOST_SOURCE, 0, 'a tmpfs has no source to open');
+  const at = list.findIndex((o) => o.op === 'mount_sources');
+  assert.equal(list[at - 1]!.op, 'id_map', 'once the child and its mount namespace exist');
+  assert.equal(list.filter((o) => o.op === 'mount_sources').length, 1);
+  const plain = ops((s) => s.mounts!.push({ destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind'] }));
+  assert.equal(find(plain, 'mount_sources').length, 0);
+  assert.equal(find(plain, 'mount').find((o) => o.args.target === '/data')!.args.options, MOUNT_OPT_BIND);
+  const s = defaultSpec();
+  s.process!.terminal = false;
+  userns(s);
+  const rootless = compileCreate(s, { ...ctx, rootless: true }).plan.ops;
+  assert.equal(find(rootless, 'mount_sources').length, 0, 'rootless: stage 0 has no better credentials to open them with');
+  assert.equal(find(rootless, 'mount').find((o) => o.args.target === '/data')!.args.options & MOUNT_OPT_HOST_SOURCE, 0);
+});
+
+test('mounts: a read-only tmpfs, and a read-only /dev, are mounted writable and remounted read-only after the pivot and console, before the root (runc\'s finalizeRootfs)', () => {
+  const s = defaultSpec();
+  s.process!.terminal = true;
+  s.root!.readonly = true;
+  s.mounts!.find((m) => m.destination === '/dev')!.options!.push('ro');
+  s.mounts!.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'nosuid'] });
+  s.mounts!.push({ destination: '/b', type: 'bind', source: '/x', options: ['bind', 'ro'] });
+  const list = compileCreate(s, { ...ctx, consoleSocket: '/run/console.sock' }).plan.ops;
+  const mounts = find(list, 'mount');
+  const dev = mounts.find((o) => o.args.target === '/dev')!;
+  assert.equal(dev.args.flags & MS.RDONLY, 0, '/dev is filled first');
+  assert.equal(mounts.find((o) => o.args.target === '/t')!.args.flags, MS.NOSUID);
+  assert.equal(mounts.find((o) => o.args.target === '/b')!.args.flags & MS.RDONLY, MS.RDONLY, 'a bind is read-only at once');
+  const remounts = list.map((o, i) => [o, i] as const).filter(([o]) => o.op === 'remount_ro');
+  assert.deepEqual(remounts.map(([o]) => [(o.args as { path: string }).path, o.field]), [['/dev', `${dev.field}/options`], ['/t', `/mounts/${s.mounts!.length - 2}/options`], ['/', '/root/readonly']]);
+  const console = list.findIndex((o) => o.op === 'console');
+  assert.ok(console > list.findIndex((o) => o.op === 'pivot_root'));
+  assert.ok(remounts.every(([, i]) => i > console), 'the console binds /dev/console before /dev goes read-only');
+  const shared = ops((s) => {
+    s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount');
+    s.root!.readonly = false;
+    s.mounts!.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['ro'] });
+  });
+  assert.equal(find(shared, 'remount_ro').length, 0, 'no mount namespace: no mounts made, none remounted');
 });
 
 test('linux.rootfsPropagation: the tree is always made rslave first; the asked propagation goes to / at the pivot', () => {
