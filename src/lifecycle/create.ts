@@ -120,6 +120,10 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   // the build's code cache is taken after a dry run (build/code-cache.mjs): it goes as far as a create can without side effects
   if (o.dryRun) return { plan, text: explainPlan(plan, encodePlan(plan).length) };
   lap('validated and compiled');
+  // runc 1.1 warns (and goes on) when the cgroup it is given already holds
+  // processes: they would share the container's limits, freezer and kill --all
+  const strangers = cg.pids().length;
+  if (strangers > 0) log.warn(`container's cgroup is not empty: ${strangers} process(es) found`);
   const dir = state.createContainerDir(o.root, o.id);
   let cgroupMade = false;
   let pidFileWritten: string | undefined;
