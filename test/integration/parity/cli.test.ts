@@ -1,10 +1,13 @@
 // The command line side by side with runc 1.1: numeric signals (0 probes the
-// init), and flags written after the container id, which runc's urfave/cli
-// moves in front of it for every command but exec and ps.
+// init), flags written after the container id, which runc's urfave/cli
+// moves in front of it for every command but exec and ps, and `spec`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { makeBundle, type Bundle } from '../../helpers/bundle.js';
 import { differential, differentialSkip, type Runtime } from '../../helpers/differential.js';
+import { tempDir } from '../../helpers/tsrun.js';
 
 const ID = 'parity-cli';
 
@@ -90,4 +93,22 @@ test('exec ID CMD --env A=1: everything after the id is the payload\'s (runc doe
   }, [ID]));
   assert.deepEqual(r.runc, [0, '--env A=1\n']);
   assert.deepEqual(r.tsrun, r.runc);
+});
+
+test('spec and spec --rootless: a cgroup namespace only on a pure cgroup v2 host, as runc', { skip: differentialSkip }, () => {
+  const dir = tempDir('parity-spec-');
+  try {
+    const r = differential((rt) => ['plain', 'rootless'].map((kind) => {
+      const d = join(dir.path, `${rt.name}-${kind}`);
+      mkdirSync(d);
+      const res = rt.call(['spec', '--bundle', d, ...(kind === 'rootless' ? ['--rootless'] : [])]);
+      const config = res.code === 0 ? JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')) : {};
+      return [res.code, config.linux?.namespaces?.map((n: { type: string }) => n.type)];
+    }));
+    const pureV2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+    assert.deepEqual(r.runc[0], [0, ['pid', 'network', 'ipc', 'uts', 'mount', ...(pureV2 ? ['cgroup'] : [])]]);
+    assert.deepEqual(r.tsrun, r.runc);
+  } finally {
+    dir.remove();
+  }
 });
