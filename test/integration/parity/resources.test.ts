@@ -1,5 +1,6 @@
 // Cgroups side by side with runc 1.1: a cgroup that already holds processes
-// (runc warns and goes on).
+// (runc warns and goes on), and linux.resources.memory.kernelTCP on v1
+// (runc 1.1 ignores it; the kernel takes it, and crun and tsrun set it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -46,6 +47,34 @@ test('a cgroupsPath that already holds a process: create warns "container\'s cgr
     stranger.kill('SIGKILL');
     // the cgroup can go once the stranger has exited (a zombie has left its cgroups)
     for (let i = 0; i < 100 && !exited(stranger.pid!); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    b.remove();
+  }
+});
+
+test('linux.resources.memory.kernelTCP on cgroup v1: applied where the kernel offers memory.kmem.tcp (runc 1.1 ignores it, crun sets it)', { skip: differentialSkip }, () => {
+  const tcp = 8 << 20;
+  const b = makeBundle({ args: ['sleep', '1000'], patch: (s) => (s.linux!.resources = { ...s.linux!.resources, memory: { kernelTCP: tcp } }) });
+  const id = 'parity-kernel-tcp';
+  // what the kernel offers: the file in the v1 memory hierarchy (none on pure cgroup v2)
+  const offered = !pureV2 && existsSync(join(CG, 'memory', 'memory.kmem.tcp.limit_in_bytes'));
+  try {
+    const r = differential((rt) => {
+      const create = rt.call(['create', '--bundle', b.dir, id]);
+      rt.call(['start', id]);
+      // the container's own view of its limit
+      const seen = offered ? rt.call(['exec', id, 'cat', '/sys/fs/cgroup/memory/memory.kmem.tcp.limit_in_bytes']) : undefined;
+      return { code: create.code, warned: warnings(create.stderr), seen: seen?.stdout.trim() };
+    }, [id]);
+    assert.equal(r.runc.code, 0);
+    assert.equal(r.tsrun.code, 0);
+    if (offered) {
+      assert.notEqual(r.runc.seen, String(tcp), 'runc 1.1 leaves the limit alone');
+      assert.equal(r.tsrun.seen, String(tcp));
+      assert.ok(!r.tsrun.warned.some((w) => w?.includes('kernelTCP')), r.tsrun.warned.join('; '));
+    } else {
+      assert.ok(r.tsrun.warned.some((w) => w?.includes('kernel')), 'without memory.kmem.tcp: a warning, and the container runs');
+    }
+  } finally {
     b.remove();
   }
 });
