@@ -536,7 +536,7 @@ int op_mount(struct ctx *c, const struct op_mount *o) {
       }
     }
     if (fd < 0 && (errno == ELOOP || errno == ENOTDIR || errno == EXDEV))
-      return fail(c, EINVAL, "destination %s: a %s mount needs a real directory, not a symlink", o->target, o->fstype);
+      return fail(c, EINVAL, "destination %s: filesystem \"%s\" must be mounted on ordinary directory (a symlink is refused)", o->target, o->fstype);
   } else {
     fd = resolve_target(c, o->target, kind);
   }
