@@ -132,7 +132,7 @@ function namesFlag(arg: string, flags: Flag[]): boolean {
  * reads `kill ID --all 9` as container "9"), then the rest; nothing moves
  * across `--`. Unknown flags stay where they are, as positionals.
  */
-export function runcOrder(words: string[], options: OptSpec[]): string[] {
+function runcOrder(words: string[], options: OptSpec[]): string[] {
   const flags = flagsOf(options);
   const moved: string[] = [];
   let rest: string[] = [];

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sleepMs } from '../../../src/cgroups/manager.js';
 import { makeBundle, type Bundle } from '../../helpers/bundle.js';
 import { differential, differentialSkip, type Runtime } from '../../helpers/differential.js';
 import { tempDir } from '../../helpers/tsrun.js';
@@ -33,6 +34,10 @@ const status = (rt: Runtime) => {
   return r.code === 0 ? (JSON.parse(r.stdout) as { status: string }).status : `gone: ${r.stderr.includes('container does not exist')}`;
 };
 
+function waitStopped(rt: Runtime): void {
+  for (let i = 0; i < 100 && status(rt) !== 'stopped'; i++) sleepMs(20);
+}
+
 /** The last error message of a run, without the logrus time prefix (callers match the words). */
 const msg = (stderr: string) => /msg="((?:[^"\\]|\\.)*)"/.exec(stderr.trim().split('\n').pop() ?? '')?.[1] ?? stderr.trim();
 
@@ -43,7 +48,7 @@ test('kill ID 0 checks that the init is alive; numbers go to the kernel as they 
     const afterProbe = status(rt);
     const outOfRange = rt.call(['kill', ID, '65']);
     rt.call(['kill', ID, '9']);
-    for (let i = 0; i < 100 && status(rt) !== 'stopped'; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    waitStopped(rt);
     const stopped = rt.call(['kill', ID, '0']);
     return {
       probe: probe.code, afterProbe,
@@ -64,7 +69,7 @@ test('flags after the container id: update ID --pids-limit 50, kill ID KILL --al
     // unknown flags are not moved: a usage error, nothing done
     const bogus = rt.call(['state', ID, '--bogus']);
     const killAll = rt.call(['kill', ID, 'KILL', '--all']);
-    for (let i = 0; i < 100 && status(rt) !== 'stopped'; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    waitStopped(rt);
     const afterKill = status(rt);
     const del = rt.call(['delete', ID, '--force']);
     return { update: update.code, seen: seen.stdout.trim(), bogus: bogus.code, killAll: killAll.code, afterKill, del: del.code, afterDelete: status(rt) };

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sleepMs } from '../../../src/cgroups/manager.js';
 import { makeBundle } from '../../helpers/bundle.js';
 import { differential, differentialSkip } from '../../helpers/differential.js';
 
@@ -46,7 +47,7 @@ test('a cgroupsPath that already holds a process: create warns "container\'s cgr
   } finally {
     stranger.kill('SIGKILL');
     // the cgroup can go once the stranger has exited (a zombie has left its cgroups)
-    for (let i = 0; i < 100 && !exited(stranger.pid!); i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    for (let i = 0; i < 100 && !exited(stranger.pid!); i++) sleepMs(10);
     b.remove();
   }
 });

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sleepMs } from '../../../src/cgroups/manager.js';
 
 const AGENT = [
   'import json, os, socket, sys',
@@ -28,8 +29,6 @@ export interface SeccompAgent {
   stop(): void;
 }
 
-const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
 /** Start the agent on <dir>/agent.sock; returns once it listens (synchronously, for differential()). */
 export function startSeccompAgent(dir: string): SeccompAgent {
   const socket = join(dir, 'agent.sock');
@@ -37,7 +36,7 @@ export function startSeccompAgent(dir: string): SeccompAgent {
   const script = join(dir, 'agent.py');
   writeFileSync(script, AGENT);
   const p: ChildProcess = spawn('python3', [script, socket, out], { stdio: 'ignore' });
-  for (let i = 0; i < 500 && !existsSync(socket); i++) sleep(10);
+  for (let i = 0; i < 500 && !existsSync(socket); i++) sleepMs(10);
   if (!existsSync(socket)) {
     p.kill('SIGKILL');
     throw new Error('the seccomp agent did not start listening');

@@ -4,16 +4,15 @@
 // being created (runc's initProcess) and "running" for an exec'd process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { sleepMs } from '../../../src/cgroups/manager.js';
 import { makeBundle } from '../../helpers/bundle.js';
 import { differential, differentialSkip } from '../../helpers/differential.js';
 import { tempDir } from '../../helpers/tsrun.js';
 import { startSeccompAgent, type AgentMessage, type SeccompAgent } from './seccomp-agent.js';
 
-const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
 /** The messages after the first `from`, once there are `n` of them (the agent writes after the runtime moved on). */
 function heard(agent: SeccompAgent, from: number, n: number): AgentMessage[] {
-  for (let i = 0; i < 300 && agent.messages().length < from + n; i++) sleep(10);
+  for (let i = 0; i < 300 && agent.messages().length < from + n; i++) sleepMs(10);
   return agent.messages().slice(from);
 }
 
