@@ -63,10 +63,11 @@ test('a failing prestart, createContainer or poststart hook: "error running hook
   for (const kind of ['prestart', 'createContainer'] as const) {
     sameWords(runBoth((s) => (s.hooks = { [kind]: [{ path: '/bin/false' }] })), 'error running hook');
   }
-  // poststart fails after the start: both stop the container and leave it stopped, or remove it
+  // poststart fails after the start: the same exit code and the same leftovers as runc
   const post = runBoth((s) => (s.hooks = { poststart: [{ path: '/bin/false' }] }));
   assert.ok(post.runc.stderr.includes('error running hook') && post.tsrun.stderr.includes('error running hook'), `${post.runc.stderr}\n${post.tsrun.stderr}`);
   assert.equal(post.tsrun.code, post.runc.code);
+  assert.equal(post.tsrun.left, post.runc.left);
 });
 
 test('/proc of the rootfs is a symlink: "must be mounted on ordinary directory", as runc', { skip: differentialSkip }, () => {
