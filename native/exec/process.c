@@ -257,7 +257,7 @@ int op_hook(struct ctx *c, const struct op_hook *o) {
       if (waited_ms >= limit_ms) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
-        return fail(c, ETIMEDOUT, "error running %s hook %s: timeout after %u seconds", o->kind, o->path, o->timeout);
+        return fail(c, ETIMEDOUT, "error running hook (%s %s): timeout after %u seconds", o->kind, o->path, o->timeout);
       }
       struct timespec ts = {0, 5 * 1000 * 1000};
       nanosleep(&ts, NULL);
@@ -265,8 +265,8 @@ int op_hook(struct ctx *c, const struct op_hook *o) {
     }
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
-  if (WIFEXITED(status)) return fail(c, 0, "error running %s hook %s: exit status %d", o->kind, o->path, WEXITSTATUS(status));
-  return fail(c, 0, "error running %s hook %s: signal: %s", o->kind, o->path, strsignal(WTERMSIG(status)));
+  if (WIFEXITED(status)) return fail(c, 0, "error running hook (%s %s): exit status %d", o->kind, o->path, WEXITSTATUS(status));
+  return fail(c, 0, "error running hook (%s %s): signal: %s", o->kind, o->path, strsignal(WTERMSIG(status)));
 }
 
 /* The exec fifo: we hold the read end; `start` writes one byte. Poll first:

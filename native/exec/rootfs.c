@@ -604,7 +604,7 @@ int op_mount(struct ctx *c, const struct op_mount *o) {
     }
     if (fd < 0 && (errno == ELOOP || errno == ENOTDIR || errno == EXDEV)) {
       if (src >= 0) close(src);
-      return fail(c, EINVAL, "destination %s: a %s mount needs a real directory, not a symlink", o->target, kind_name);
+      return fail(c, EINVAL, "destination %s: filesystem \"%s\" must be mounted on ordinary directory (a symlink is refused)", o->target, kind_name);
     }
   } else {
     fd = resolve_target(c, o->target, kind);

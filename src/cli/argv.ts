@@ -2,7 +2,9 @@
 // anything it is not sure of (unknown flag, wrong count, --help), and the
 // caller then hands argv to commander, which prints runc-like usage errors.
 // Like runc (Go's flag package), options stop at the first positional
-// argument, so `exec ID sh -c x` passes `-c` to the payload.
+// argument, so `exec ID sh -c x` passes `-c` to the payload; but first, as
+// runc's urfave/cli does for every command but exec and ps, a command's own
+// flags written after the id are moved in front of it (`delete ID --force`).
 import { type CmdSpec, type OptSpec, commands, globalOptions } from './table.js';
 
 export type OptValue = string | boolean | string[];
@@ -113,6 +115,78 @@ function parseOptions(argv: string[], i: number, options: OptSpec[], out: Opts, 
   return i;
 }
 
+/** urfave/cli's test: the word, less up to two leading dashes and any `=value`, names one of the command's flags. */
+function namesFlag(arg: string, flags: Flag[]): boolean {
+  if (arg.length < 2 || arg[0] !== '-' || arg === '--') return false;
+  let name = arg.slice(arg[1] === '-' ? 2 : 1);
+  if (name[0] === '-') name = name.slice(1);
+  const eq = name.indexOf('=');
+  if (eq >= 0) name = name.slice(0, eq);
+  return flags.some((f) => f.long === name || f.short === name);
+}
+
+/**
+ * The command's words in the order runc 1.1's urfave/cli (v1 reorderArgs)
+ * hands them to Go's flag package: the command's flags, each followed by the
+ * next word when that is not a flag itself (even after a boolean flag: runc
+ * reads `kill ID --all 9` as container "9"), then the rest; nothing moves
+ * across `--`. Unknown flags stay where they are, as positionals.
+ */
+function runcOrder(words: string[], options: OptSpec[]): string[] {
+  const flags = flagsOf(options);
+  const moved: string[] = [];
+  let rest: string[] = [];
+  let valueMayFollow = false;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const isFlag = namesFlag(w, flags);
+    if (valueMayFollow && !isFlag) {
+      valueMayFollow = false;
+      moved.push(w);
+    } else if (w === '--') {
+      rest = ['--', ...rest, ...words.slice(i + 1)];
+      break;
+    } else if (isFlag) {
+      moved.push(w);
+      valueMayFollow = !w.includes('=');
+    } else rest.push(w);
+  }
+  return moved.length === 0 ? words : moved.concat(rest);
+}
+
+/**
+ * Cheap check first: in most calls (engines put flags first) no dash word
+ * follows a positional, a word after a flag counting as that flag's value
+ * as runcOrder counts it.
+ */
+function needsReorder(argv: string[], i: number): boolean {
+  let positional = false;
+  let valueMayFollow = false;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return false;
+    if (a[0] === '-' && a !== '-') {
+      if (positional) return true;
+      valueMayFollow = !a.includes('=');
+    } else if (valueMayFollow) valueMayFollow = false;
+    else positional = true;
+  }
+  return false;
+}
+
+/** argv with the words from i on (spec's) in runc's order; the same array when nothing moves. */
+function reorderFrom(argv: string[], i: number, spec: CmdSpec): string[] {
+  if (spec.payloadAfterId || !needsReorder(argv, i)) return argv;
+  return argv.slice(0, i).concat(runcOrder(argv.slice(i), spec.options));
+}
+
+/** The whole command line in runc's order, for commander: both parsers read the same words. */
+export function inRuncOrder(argv: string[]): string[] {
+  const i = parseOptions(argv, 0, globalOptions, defaults(globalOptions), true);
+  const spec = i >= 0 ? commands.find((c) => c.name === argv[i]) : undefined;
+  return spec ? reorderFrom(argv, i + 1, spec) : argv;
+}
+
 function argBounds(spec: CmdSpec): { min: number; max: number } {
   const min = spec.args.filter((a) => a.startsWith('<')).length;
   const max = spec.args.some((a) => a.endsWith('...]')) ? Infinity : spec.args.length;
@@ -128,6 +202,7 @@ export function parseArgv(argv: string[]): Parsed | null {
   const spec = commands.find((c) => c.name === word);
   if (!spec) return null;
   const opts = defaults(spec.options);
+  argv = reorderFrom(argv, i + 1, spec);
   i = parseOptions(argv, i + 1, spec.options, opts, false);
   if (i < 0) return null;
   const args = argv.slice(i);

@@ -32,5 +32,10 @@ export const main = commandMain(async (ctx) => {
     ignorePaused: ctx.opts.ignorePaused === true,
     rootless: ctx.globals.rootless === 'true',
     cgroups: list(ctx.opts.cgroup),
+  }).catch((err: unknown) => {
+    // runc exits 255 on every exec failure, "container does not exist" too:
+    // callers tell it from the payload's own status by that
+    if (err instanceof TsrunError && err.exitCode === 1) throw new TsrunError(err.message, { field: err.field, file: err.file, errno: err.errno, exitCode: 255 });
+    throw err;
   });
 });

@@ -10,9 +10,10 @@ import { commandMain } from './command.js';
 
 export const main = commandMain(async (ctx) => {
   const id = ctx.args[0]!;
-  const sig = parseSignal(ctx.args[1] ?? 'SIGTERM');
   const root = ctx.globals.root;
+  // the container first, then the signal, as runc: `kill ID --all 9` (container "9") says it does not exist
   const record = readRecord(root, id);
+  const sig = parseSignal(ctx.args[1] ?? 'SIGTERM');
   if (ctx.opts.all === true) {
     if (containerStatus(record, containerDir(root, id)) === 'stopped') return 0;
     const { killCgroup } = await import('../cgroups/teardown.js');
@@ -27,7 +28,10 @@ export const main = commandMain(async (ctx) => {
     process.kill(record.pid, sig);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw new TsrunError(RuncText.notRunning);
-    throw new TsrunError(`kill: ${(err as Error).message}`, { errno: (err as NodeJS.ErrnoException).code });
+    // runc's words; a signal number out of range is the kernel's EINVAL
+    const { errnoText } = await import('../sys/errno.js');
+    const e = err as NodeJS.ErrnoException;
+    throw new TsrunError(`unable to signal init: ${e.errno ? errnoText(-e.errno) : e.message}`, { errno: e.code });
   }
   return 0;
 });

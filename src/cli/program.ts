@@ -4,7 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { configureLog } from '../log.js';
 import { UsageError } from '../errors.js';
-import { type Opts, defaults, globalsOf } from './argv.js';
+import { type Opts, defaults, globalsOf, inRuncOrder } from './argv.js';
 import type { Invocation } from './command.js';
 import { fatal } from './command.js';
 import { type OptSpec, commands, globalOptions } from './table.js';
@@ -65,7 +65,7 @@ export async function main(
       helpShown = true;
       throw new CommanderError(0, 'tsrun.version', '');
     });
-    await program.parseAsync(normalise(argv, known), { from: 'user' });
+    await program.parseAsync(normalise(inRuncOrder(argv), known), { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.exitCode === 0 || helpShown || err.code === 'commander.helpDisplayed' || err.code === 'commander.help') return 0;

@@ -1,7 +1,7 @@
 // `tsrun spec [--bundle DIR] [--rootless]`: write a starting config.json,
 // shaped like runc's (tab-indented, no trailing newline, mode 0666 & ~umask),
 // refusing to overwrite one.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { defaultSpec } from '../spec/default.js';
@@ -10,7 +10,9 @@ import { commandMain } from './command.js';
 export const main = commandMain((ctx) => {
   const dir = resolve(String(ctx.opts.bundle ?? '.'));
   const path = join(dir, 'config.json');
-  const text = JSON.stringify(defaultSpec({ rootless: ctx.opts.rootless === true }), null, '\t');
+  // runc's test for pure cgroup v2 is the filesystem type of /sys/fs/cgroup: only cgroup2 has cgroup.controllers there
+  const cgroupNamespace = existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const text = JSON.stringify(defaultSpec({ rootless: ctx.opts.rootless === true, cgroupNamespace }), null, '\t');
   try {
     // 'wx': O_CREAT|O_EXCL, so a config written meanwhile is never clobbered.
     writeFileSync(path, text, { flag: 'wx', mode: 0o666 });

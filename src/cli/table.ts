@@ -21,6 +21,12 @@ export interface CmdSpec {
   /** commander syntax: "<container-id>", "[signal]", "[command...]" */
   args: string[];
   options: OptSpec[];
+  /**
+   * Options end at the container id: what follows is the payload's (runc's
+   * SkipArgReorder, set on exec and ps). Other commands take their flags
+   * after the id too, as urfave/cli reorders them (argv.ts).
+   */
+  payloadAfterId?: boolean;
 }
 
 export const globalOptions: OptSpec[] = [
@@ -98,12 +104,14 @@ export const commands: CmdSpec[] = [
     name: 'ps',
     summary: 'ps displays the processes running inside a container',
     args: [id, '[ps-options...]'],
+    payloadAfterId: true,
     options: [{ flags: '-f, --format <format>', desc: 'select one of: table or json', default: 'table' }],
   },
   {
     name: 'exec',
     summary: 'execute new process inside the container',
     args: [id, '[command...]'],
+    payloadAfterId: true,
     options: [
       consoleSocket, pidfdSocket,
       { flags: '--cwd <path>', desc: 'current working directory in the container' },

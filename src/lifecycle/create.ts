@@ -55,12 +55,14 @@ export function hookState(record: Pick<ContainerRecord, 'ociVersion' | 'id' | 'p
 /**
  * The GO message: the state for in-container hooks and, with a seccomp
  * listener, the container process state the listener receives (config-linux.md).
+ * The listener hears from the init while the container is still being
+ * created (`listenerStatus` "creating", as runc sends), the hooks after.
  */
-export function goBody(state: HookState, config: Spec, processPid = state.pid): Buffer {
+export function goBody(state: HookState, config: Spec, processPid = state.pid, listenerStatus = state.status): Buffer {
   const parts = [JSON.stringify(state)];
   const sc = config.linux?.seccomp;
   if (sc?.listenerPath) {
-    const processState: Record<string, unknown> = { ociVersion: state.ociVersion, fds: ['seccompFd'], pid: processPid, state };
+    const processState: Record<string, unknown> = { ociVersion: state.ociVersion, fds: ['seccompFd'], pid: processPid, state: { ...state, status: listenerStatus } };
     if (sc.listenerMetadata !== undefined) processState.metadata = sc.listenerMetadata;
     parts.push(JSON.stringify(processState));
   }
@@ -118,6 +120,10 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   // the build's code cache is taken after a dry run (build/code-cache.mjs): it goes as far as a create can without side effects
   if (o.dryRun) return { plan, text: explainPlan(plan, encodePlan(plan).length) };
   lap('validated and compiled');
+  // runc 1.1 warns (and goes on) when the cgroup it is given already holds
+  // processes: they would share the container's limits, freezer and kill --all
+  const strangers = cg.pids().length;
+  if (strangers > 0) log.warn(`container's cgroup is not empty: ${strangers} process(es) found`);
   const dir = state.createContainerDir(o.root, o.id);
   let cgroupMade = false;
   let pidFileWritten: string | undefined;
@@ -161,7 +167,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     // (steps 3-5) and startContainer (step 7, from the same go body) see.
     const seen = hookState({ ociVersion: config.ociVersion, id: o.id, pid, bundle, annotations: config.annotations ?? {} }, 'created');
     // (an init that failed to prepare its rootfs is gone: its error is the next frame)
-    const go = () => executor!.send(MsgType.go, goBody(seen, config));
+    const go = () => executor!.send(MsgType.go, goBody(seen, config, pid, 'creating'));
     // Without runtime-side hooks nothing has to happen between the pid and
     // GO: the init finishes its setup while we record the state.
     if (!hooksFirst) go();

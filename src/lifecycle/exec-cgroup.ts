@@ -13,7 +13,7 @@ const bad = (text: string) => new TsrunError(text, { exitCode: 255 });
 
 function subPath(arg: string, path: string): string {
   const rel = posix.normalize(path.replace(/^\/+/, ''));
-  if (path === '' || rel === '.' || rel === '..' || rel.startsWith('../')) throw bad(`invalid --cgroup argument: ${arg} (the path must name a sub-cgroup of the container)`);
+  if (path === '' || rel === '.' || rel === '..' || rel.startsWith('../')) throw bad(`invalid --cgroup argument: ${arg}: ${path} is not a sub cgroup path`);
   return rel;
 }
 

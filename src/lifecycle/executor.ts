@@ -11,9 +11,14 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { TsrunError } from '../errors.js';
 import { MsgType } from '../plan/generated/ops.js';
-import type { Plan } from '../plan/types.js';
+import type { OpName, Plan } from '../plan/types.js';
 import { encodePlan } from '../plan/encode.js';
 import { errnoName, errnoText } from '../sys/errno.js';
+
+/** runc's words for a failed op, which callers match, before what the executor says. */
+const RUNC_WORDS: Partial<Record<OpName, string>> = {
+  seccomp_listener: 'failed to connect with seccomp agent specified in the seccomp profile: ',
+};
 
 declare const __dirname: string;
 declare const require: (id: string) => unknown;
@@ -196,7 +201,7 @@ export class Executor {
   /** The executor's failure as the user sees it, naming the config field that caused it. */
   errorOf(f: Extract<Frame, { type: 'error' }>, file = 'config.json', prefix = 'unable to start container process: '): TsrunError {
     const o = f.op >= 0 ? this.plan.ops[f.op] : undefined;
-    const text = `${prefix}${f.message}${f.errno ? `: ${errnoText(f.errno)}` : ''}`;
+    const text = `${prefix}${(o && RUNC_WORDS[o.op]) ?? ''}${f.message}${f.errno ? `: ${errnoText(f.errno)}` : ''}`;
     return new TsrunError(text, { field: o?.field, file: o?.field ? file : undefined, errno: f.errno ? errnoName(f.errno) : undefined });
   }
 

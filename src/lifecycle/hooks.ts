@@ -42,7 +42,7 @@ export function runHooks(kind: HookName, hooks: Hook[] | undefined, state: HookS
     } else if (res.signal) why = res.signal === 'SIGKILL' && h.timeout ? `timeout after ${h.timeout} seconds` : `signal: ${res.signal}`;
     else if (res.status !== 0) why = `exit status ${res.status}`;
     if (!why) return;
-    const text = `error running ${kind} hook #${i}: ${why}, stdout: ${String(res.stdout ?? '').trim()}, stderr: ${String(res.stderr ?? '').trim()}`;
+    const text = `error running hook #${i} (${kind} ${h.path}): ${why}, stdout: ${String(res.stdout ?? '').trim()}, stderr: ${String(res.stderr ?? '').trim()}`;
     if (warnOnly) {
       log.warn(text);
       return;

@@ -24,10 +24,14 @@ export function signalTable(): Record<string, number> {
   return (require('node:os') as typeof import('node:os')).constants.signals as Record<string, number>;
 }
 
+/**
+ * A number is taken as it is, as runc and crun take it: 0 asks only whether
+ * the init is alive, and the kernel refuses what is out of range (EINVAL).
+ */
 export function parseSignal(text: string): number {
-  if (/^\d+$/.test(text)) {
+  if (/^[+-]?\d+$/.test(text)) {
     const n = Number(text);
-    if (n > 0 && n < 65) return n;
+    if (Number.isSafeInteger(n) && n >= -0x80000000 && n <= 0x7fffffff) return n;
   }
   const upper = text.toUpperCase();
   const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;

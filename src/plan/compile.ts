@@ -32,8 +32,10 @@ function placeSeccomp(ops: PlanOp[], seccomp: CreateContext['seccomp'], nnp: boo
   if (!seccomp) return;
   const s = op('seccomp', { flags: seccomp.flags, program: seccomp.program, listener: seccomp.listenerPath ? 1 : 0 }, '/linux/seccomp');
   if (seccomp.listenerPath) {
-    // connected from the runtime's namespaces: the path is a host path
-    ops.splice(ops.findIndex((o) => o.op === 'clone'), 0, op('seccomp_listener', { path: seccomp.listenerPath }, '/linux/seccomp/listenerPath'));
+    // connected from the runtime's namespaces, before any join_ns (exec joins
+    // the init's mount namespace): the path is a host path, as under runc
+    const at = ops.findIndex((o) => o.op === 'join_ns' || o.op === 'clone');
+    ops.splice(at, 0, op('seccomp_listener', { path: seccomp.listenerPath }, '/linux/seccomp/listenerPath'));
   }
   const at = nnp ? ops.findIndex((o) => o.op === 'lookup_exec') : ops.findIndex((o) => o.op === 'caps_bounding' || o.op === 'user');
   ops.splice(at < 0 ? ops.length : at, 0, s);

@@ -9,6 +9,12 @@ export interface DefaultSpecOptions {
   /** Host ids mapped to root in the rootless variant; default: the caller's euid/egid. */
   uid?: number;
   gid?: number;
+  /**
+   * A cgroup namespace (default true). `spec` asks for one only on a pure
+   * cgroup v2 host, as runc does: on v1 a cgroup namespace shows the
+   * container its hierarchies' roots, which v1 tools are not written for.
+   */
+  cgroupNamespace?: boolean;
 }
 
 /** The spec version tsrun writes into configs it generates. */
@@ -61,20 +67,21 @@ const readonlyPaths = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc
 
 // Key order follows runc's output, so a diff against `runc spec` shows only real differences.
 function defaultLinux(rootless: boolean, opts: DefaultSpecOptions): Linux {
+  const cgroup: Linux['namespaces'] = opts.cgroupNamespace === false ? [] : [{ type: 'cgroup' }];
   if (rootless) {
     // Without privilege there is no device cgroup to program, no network
     // namespace to configure, and only our own ids to map.
     return {
       uidMappings: [{ containerID: 0, hostID: opts.uid ?? process.geteuid?.() ?? 0, size: 1 }],
       gidMappings: [{ containerID: 0, hostID: opts.gid ?? process.getegid?.() ?? 0, size: 1 }],
-      namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }, { type: 'user' }],
+      namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...cgroup, { type: 'user' }],
       maskedPaths: [...maskedPaths],
       readonlyPaths: [...readonlyPaths],
     };
   }
   return {
     resources: { devices: [{ allow: false, access: 'rwm' }] },
-    namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }],
+    namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...cgroup],
     maskedPaths: [...maskedPaths],
     readonlyPaths: [...readonlyPaths],
   };

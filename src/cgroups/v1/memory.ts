@@ -1,10 +1,12 @@
 // v1 memory. memory.memsw.limit_in_bytes (memory+swap) must stay >= the
 // memory limit at every moment, so the order of the two writes depends on
 // the direction of the change: raising writes memsw first, lowering writes
-// the memory limit first. Kernel memory limits (kernel, kernelTCP) are
-// ignored with a warning, as runc does (kernels since 5.16 refuse them), and
-// so is useHierarchy (always on since 5.x; runc dropped it too).
-import { TsrunError } from '../../errors.js';
+// the memory limit first. The kernel memory limit (kernel) is ignored with
+// a warning, as runc does (kernels since 5.16 take the write and do nothing),
+// and so is useHierarchy (always on since 5.x; runc dropped it too). The TCP
+// buffer limit (kernelTCP) still works on v1 kernels: it is applied, as crun
+// does, where runc 1.1 ignores it with kernel (docs/design.md).
+import { TsrunError, errorText } from '../../errors.js';
 import { hasFile, intText, readKeyValues, readNumber, writeCg } from '../fsio.js';
 import { log } from '../../log.js';
 import type { MemoryEntry } from '../stats.js';
@@ -13,6 +15,20 @@ import { isSet, type V1Controller } from './controller.js';
 const F = '/linux/resources/memory';
 const LIMIT = 'memory.limit_in_bytes';
 const MEMSW = 'memory.memsw.limit_in_bytes';
+const KMEM_TCP = 'memory.kmem.tcp.limit_in_bytes';
+
+/** kernelTCP where the kernel takes it; a kernel without the file, or refusing the value, gets a warning instead. */
+function setKernelTcp(dir: string, value: number): void {
+  if (!hasFile(dir, KMEM_TCP)) {
+    log.warn(`linux.resources.memory.kernelTCP is ignored: the kernel has no ${KMEM_TCP}`);
+    return;
+  }
+  try {
+    writeCg(dir, KMEM_TCP, intText(value), `${F}/kernelTCP`);
+  } catch (err) {
+    log.warn(`${errorText(err)}: ignored`);
+  }
+}
 
 /** checkBeforeUpdate: refuse a limit below what the cgroup already uses. */
 export function checkUsage(limit: number, usage: number | undefined): void {
@@ -44,7 +60,8 @@ export const memory: V1Controller = {
   set(dir, r) {
     const m = r.memory;
     if (!m) return;
-    if (m.kernel !== undefined || m.kernelTCP !== undefined) log.warn('kernel memory settings are ignored and will be removed');
+    if (m.kernel !== undefined) log.warn('kernel memory settings are ignored and will be removed');
+    if (m.kernelTCP !== undefined) setKernelTcp(dir, m.kernelTCP);
     const limit = m.limit ?? 0;
     let swap = m.swap ?? 0;
     const haveSwap = hasFile(dir, MEMSW);

@@ -123,7 +123,7 @@ test('escape: /proc as a symlink (to a host directory) is refused: procfs needs 
     const i = s.bundle.config.mounts!.findIndex((m) => m.destination === '/proc');
     const res = s.run('e5');
     assert.equal(res.code, 1);
-    assert.match(res.stderr, new RegExp(`/mounts/${i}: .*destination /proc: a proc mount needs a real directory`));
+    assert.match(res.stderr, new RegExp(`/mounts/${i}: .*destination /proc: filesystem \\\\"proc\\\\" must be mounted on ordinary directory`));
     assert.ok(!existsSync(join(s.rootfs, s.canary.path)), 'not even the link target was made');
     assertHostUnchanged(s);
   } finally {
@@ -148,7 +148,7 @@ test('escape: /sys as a relative symlink climbing out is refused: sysfs needs a 
     const i = s.bundle.config.mounts!.findIndex((m) => m.destination === '/sys');
     const res = s.run('e6');
     assert.equal(res.code, 1);
-    assert.match(res.stderr, new RegExp(`/mounts/${i}: .*destination /sys: a sysfs mount needs a real directory`));
+    assert.match(res.stderr, new RegExp(`/mounts/${i}: .*destination /sys: filesystem \\\\"sysfs\\\\" must be mounted on ordinary directory`));
     assertHostUnchanged(s);
   } finally {
     s.cleanup('e6');

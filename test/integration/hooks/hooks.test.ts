@@ -79,7 +79,7 @@ test('a failing createRuntime hook fails create with one error naming /hooks/cre
     writeFileSync(join(b.dir, 'config.json'), JSON.stringify(config));
     let res = r.ts(['create', '--bundle', b.dir, 'hf']);
     assert.equal(res.code, 1);
-    assert.match(res.stderr, /\/hooks\/createRuntime\/0: error running createRuntime hook #0: exit status 3/);
+    assert.match(res.stderr, /\/hooks\/createRuntime\/0: error running hook #0 \(createRuntime [^)]*\): exit status 3/);
     assert.equal(r.state('hf'), null);
 
     // runc's behaviour, which callers expect: a failing poststart hook fails start and stops the container
@@ -89,7 +89,7 @@ test('a failing createRuntime hook fails create with one error naming /hooks/cre
     assert.equal(r.ts(['create', '--bundle', b.dir, 'hf']).code, 0);
     res = r.ts(['start', 'hf']);
     assert.equal(res.code, 1);
-    assert.match(res.stderr, /error running poststart hook #0: exit status 1/);
+    assert.match(res.stderr, /error running hook #0 \(poststart [^)]*\): exit status 1/);
     assert.equal(r.state('hf')?.status, 'stopped');
     assert.equal(r.ts(['delete', 'hf']).code, 0);
 

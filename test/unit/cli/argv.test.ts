@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { commands, parseArgv, parseFlagSpec } from '../../../src/cli/argv.js';
+import { commands, inRuncOrder, parseArgv, parseFlagSpec } from '../../../src/cli/argv.js';
 import { globalOptions } from '../../../src/cli/table.js';
 
 test('global flags before the subcommand, as the containerd shim sends them', () => {
@@ -40,6 +40,54 @@ test('options stop at the container id: exec payload flags reach the payload', (
   assert.ok(p && p.kind === 'command');
   assert.deepEqual(p.opts.env, ['A=1', 'B=2']);
   assert.deepEqual(p.args, ['c', 'sh', '-c', 'echo hi']);
+});
+
+test('flags after the container id, as runc 1.1 (urfave/cli) moves them: delete ID --force, update ID --pids-limit 5', () => {
+  const d = parseArgv(['delete', 'c', '--force']);
+  assert.ok(d && d.kind === 'command');
+  assert.equal(d.opts.force, true);
+  assert.deepEqual(d.args, ['c']);
+  const u = parseArgv(['--root', '/r', 'update', 'c', '--pids-limit', '5', '--memory=1M']);
+  assert.ok(u && u.kind === 'command');
+  assert.equal(u.opts.pidsLimit, '5');
+  assert.equal(u.opts.memory, '1M');
+  assert.deepEqual(u.args, ['c']);
+  const k = parseArgv(['kill', 'c', '9', '-a']);
+  assert.ok(k && k.kind === 'command');
+  assert.equal(k.opts.all, true);
+  assert.deepEqual(k.args, ['c', '9']);
+  const c = parseArgv(['create', 'c', '--bundle', '/b', '--pid-file', '/p']);
+  assert.ok(c && c.kind === 'command');
+  assert.deepEqual([c.opts.bundle, c.opts.pidFile, c.args], ['/b', '/p', ['c']]);
+  // urfave's reorder takes the word after any flag as its value, a boolean's too:
+  // runc reads `kill c --all 9` as `kill --all 9 c`, container "9" and signal "c"
+  const quirk = parseArgv(['kill', 'c', '--all', '9']);
+  assert.ok(quirk && quirk.kind === 'command');
+  assert.deepEqual(quirk.args, ['9', 'c']);
+  // a value that looks like a number flag stays with its flag
+  assert.deepEqual(inRuncOrder(['update', 'c', '--memory', '-1']), ['update', '--memory', '-1', 'c']);
+  // nothing moves across --, and unknown flags stay where they are (a usage error, as under runc)
+  assert.deepEqual(inRuncOrder(['state', 'c', '--', '--force']), ['state', 'c', '--', '--force']);
+  assert.equal(parseArgv(['delete', 'c', '--bogus']), null);
+  assert.equal(parseArgv(['state', 'c', '--force']), null);
+});
+
+test('exec and ps keep everything after the id for the payload (runc SkipArgReorder)', () => {
+  const e = parseArgv(['exec', 'c', 'echo', '--env', 'A=1']);
+  assert.ok(e && e.kind === 'command');
+  assert.deepEqual(e.opts.env, []);
+  assert.deepEqual(e.args, ['c', 'echo', '--env', 'A=1']);
+  const p = parseArgv(['ps', 'c', '--format', 'json']);
+  assert.ok(p && p.kind === 'command');
+  assert.equal(p.opts.format, 'table');
+  assert.deepEqual(p.args, ['c', '--format', 'json']);
+});
+
+test('engines\' order (flags first) is left as it is, the same array', () => {
+  const argv = ['--root', '/r', 'create', '--bundle', '/b', '--pid-file', '/p', 'c'];
+  assert.equal(inRuncOrder(argv), argv);
+  const kill = ['kill', '--all', 'c', '9'];
+  assert.equal(inRuncOrder(kill), kill);
 });
 
 test('accepted-and-ignored flags of other callers', () => {

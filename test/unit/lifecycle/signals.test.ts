@@ -21,6 +21,10 @@ test('parseSignal: names with and without SIG, any case, numbers, real-time sign
   assert.equal(parseSignal('RTMIN+3'), 37);
   assert.equal(parseSignal('SIGRTMAX-2'), 62);
   assert.throws(() => parseSignal('SIGNOPE'), /unknown signal "SIGNOPE"/);
-  assert.throws(() => parseSignal('0'), /unknown signal "0"/);
-  assert.throws(() => parseSignal('65'), /unknown signal "65"/);
+  // numbers go to the kernel as they are (runc's strconv.Atoi): 0 probes, 65 is the kernel's EINVAL
+  assert.equal(parseSignal('0'), 0);
+  assert.equal(parseSignal('65'), 65);
+  assert.equal(parseSignal('-1'), -1);
+  assert.equal(parseSignal('+9'), 9);
+  assert.throws(() => parseSignal('99999999999'), /unknown signal "99999999999"/);
 });

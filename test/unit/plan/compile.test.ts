@@ -157,6 +157,20 @@ test('exec: joins every namespace of the init, user first, no fifo wait', () => 
   assert.ok(!plan.ops.some((o) => o.op === 'wait_start' || o.op === 'exec_fifo'));
 });
 
+test('linux.seccomp.listenerPath is connected in the runtime\'s namespaces: before exec joins the init\'s, and before create\'s joins', () => {
+  const seccomp = { program: new Uint8Array(8), flags: 0, listenerPath: '/run/agent.sock' };
+  const names = (list: PlanOp[]) => list.map((o) => o.op);
+  const { plan } = compileExec({ user: { uid: 0, gid: 0 }, cwd: '/', args: ['true'] }, spec((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' })), { initPid: 42, seccomp });
+  const listener = names(plan.ops).indexOf('seccomp_listener');
+  assert.ok(listener >= 0 && listener < names(plan.ops).indexOf('join_ns'), names(plan.ops).join(' '));
+  const joining = compileCreate(spec((s) => {
+    s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+    s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: '/proc/1/ns/net' } : n));
+  }), { ...ctx, seccomp }).plan;
+  const at = names(joining.ops).indexOf('seccomp_listener');
+  assert.ok(at >= 0 && at < names(joining.ops).indexOf('join_ns'), names(joining.ops).join(' '));
+});
+
 test('rlimits: "unlimited" (2^64-1, a double in JSON) stays RLIM_INFINITY instead of wrapping around', () => {
   const list = ops(spec((s) => {
     s.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: 0, hard: 18446744073709551615 }];
