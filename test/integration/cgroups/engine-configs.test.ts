@@ -2,34 +2,28 @@
 // parent of our own), with its device rules completed as the lifecycle does.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot } from '../../helpers/tsrun.js';
 import { openCgroup, containerDeviceRules, type CgroupManager } from '../../../src/cgroups/index.js';
-import type { Spec } from '../../../src/spec/types.js';
+import { engineConfig, engineConfigFiles, engineConfigsDir } from '../../helpers/fixtures.js';
 import { cgPath, hold, cleanUp, type Held } from './helpers.js';
 
-const FIXTURES = join(process.env.TSRUN_ROOT_DIR ?? process.cwd(), '..', 'shared', 'fixtures', 'engine-configs');
 const skip = isRoot ? false : 'needs root: creates cgroups';
 const managers: CgroupManager[] = [];
 const held: Held[] = [];
 
 afterEach(() => cleanUp(held, managers));
 
-let files: string[] = [];
-try {
-  files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json') && !f.startsWith('exec-'));
-} catch {
-  /* checked below */
-}
+const files = engineConfigFiles();
 
-test('the engine config fixtures are there', { skip }, () => {
-  assert.ok(files.length >= 9, `fixtures in ${FIXTURES}`);
+test('the engine config fixtures are there', () => {
+  assert.ok(files.length >= 9, `fixtures in ${engineConfigsDir}`);
 });
 
 for (const f of files) {
   test(`engine config ${f}: linux.resources applied, a process joins, limits read back`, { skip }, () => {
-    const spec = JSON.parse(readFileSync(join(FIXTURES, f), 'utf8')) as Spec;
+    const spec = engineConfig(f);
     const r = spec.linux?.resources ?? {};
     const m = openCgroup({ id: f, cgroupsPath: cgPath(f.replace(/\W/g, '')) + (spec.linux?.cgroupsPath ?? '') });
     managers.push(m);
