@@ -27,12 +27,16 @@ export type Requirement =
   | 'criu'
   /** A freezer: v1's freezer hierarchy or v2's cgroup.freeze. */
   | 'freezer'
+  /** 2 MiB huge pages (hugetlb.2MB.* files). */
+  | 'hugepages-2MB'
   | { cpus: number }
   | { arch: NodeJS.Architecture }
   | { binary: string }
   | { engine: 'docker' | 'containerd' | 'podman' }
-  /** A v1 controller mounted as its own hierarchy (or, on v2, enabled at the root). */
-  | { controller: string };
+  /** A v1 controller mounted as its own hierarchy (or, on v2, offered by the root). */
+  | { controller: string }
+  /** A controller the cgroup2 mount offers (a hybrid host's /sys/fs/cgroup/unified, or the v2 root). */
+  | { unifiedController: string };
 
 const BIN_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
@@ -153,6 +157,7 @@ function unmet(r: Requirement): string {
   if (r === 'bfq') {
     return blockDevices().some((d) => schedulersOf(d.name).includes('bfq')) ? '' : 'needs the BFQ I/O scheduler (modprobe bfq): no other scheduler has weights';
   }
+  if (r === 'hugepages-2MB') return existsSync('/sys/kernel/mm/hugepages/hugepages-2048kB') ? '' : 'needs 2 MiB huge pages (/sys/kernel/mm/hugepages/hugepages-2048kB)';
   if (r === 'criu') return findOnPath('criu') ? '' : 'needs criu on PATH (apt-get install criu)';
   if ('cpus' in r) {
     const n = allowedCpus().length;
@@ -169,6 +174,9 @@ function unmet(r: Requirement): string {
     if (!l) return 'needs cgroups';
     if (l.kind === 'v2') return v2Controllers().includes(r.controller) ? '' : `needs the ${r.controller} controller (not in the cgroup v2 root's cgroup.controllers)`;
     return l.v1.has(r.controller) ? '' : `needs a v1 ${r.controller} hierarchy`;
+  }
+  if ('unifiedController' in r) {
+    return v2Controllers().includes(r.unifiedController) ? '' : `needs the ${r.unifiedController} controller on the cgroup2 mount (${l?.unified ? `not in ${l.unified.mountPoint}/cgroup.controllers` : 'there is none'})`;
   }
   return `unknown requirement ${JSON.stringify(r)}`;
 }

@@ -4,9 +4,8 @@
 // and the check that nothing of ours is left anywhere afterwards.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, rmdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CgroupManager } from '../../../src/cgroups/index.js';
+import { cgroupDirsOf, removeCgroupParent } from '../../helpers/cgroup-dirs.mjs';
 
 export const PARENT = `tsrun-test-${process.pid}`;
 export const CGROOT = '/sys/fs/cgroup';
@@ -16,30 +15,9 @@ export function cgPath(name: string): string {
   return `/${PARENT}/${name}`;
 }
 
-/** Every directory of ours still present in any hierarchy. */
+/** Every directory of ours still present in any hierarchy (v1, hybrid or v2). */
 export function leftovers(): string[] {
-  const out: string[] = [];
-  for (const h of readdirSync(CGROOT)) {
-    const p = join(CGROOT, h, PARENT);
-    if (existsSync(p)) out.push(p);
-  }
-  return out;
-}
-
-function rmdirTree(dir: string): void {
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmdirTree(join(dir, e.name));
-  rmdirSync(dir);
-}
-
-/** Remove our parent directories and the empty levels below them (rmdir only: a busy cgroup stays and is reported). */
-export function removeParents(): void {
-  for (const p of leftovers()) {
-    try {
-      rmdirTree(p);
-    } catch {
-      /* reported by leftovers() in the test */
-    }
-  }
+  return cgroupDirsOf(PARENT);
 }
 
 /**
@@ -60,7 +38,7 @@ export async function cleanUp(held: Held[], managers: CgroupManager[]): Promise<
     }
     m.destroy(5000);
   }
-  removeParents();
+  removeCgroupParent(PARENT);
   assert.deepEqual(leftovers(), [], 'no cgroup of ours is left in any hierarchy');
 }
 
