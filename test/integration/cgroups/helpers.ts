@@ -88,6 +88,20 @@ export function hold(script: string): Held {
 
 export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The distinct values `read` gives over `ms`, sampled every `step` ms. That a
+ * value stands still can only be watched for a while; several samples make
+ * a moving value show even if one read lands between a truncate and a write.
+ */
+export async function distinctOver(read: () => string, ms: number, step = 20): Promise<string[]> {
+  const seen = new Set([read()]);
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    await delay(step);
+    seen.add(read());
+  }
+  return [...seen];
+}
+
 export async function until(cond: () => boolean, ms: number, step = 20): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {

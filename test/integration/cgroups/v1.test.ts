@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allowedCpus, blockDevices, requires, type Requirement } from '../../helpers/requires.js';
 import { openCgroup, fromPaths, type CgroupManager } from '../../../src/cgroups/index.js';
-import { cgPath, delay, hold, cleanUp, until, type Held } from './helpers.js';
+import { cgPath, distinctOver, hold, cleanUp, until, type Held } from './helpers.js';
 
 /** Every test here: root and v1 controller hierarchies, plus what it names. */
 const v1 = (...more: Requirement[]) => requires('root', 'cgroup-v1', ...more);
@@ -164,10 +164,9 @@ test('freeze/thaw (v1 freezer): a counting loop stops moving and resumes', { ski
     await until(() => Number(readFileSync(counter, 'utf8') || 0) > 10, 3000);
     m.freeze();
     assert.equal(m.freezerState(), 'FROZEN');
-    const a = readFileSync(counter, 'utf8');
-    await delay(300);
-    const b = readFileSync(counter, 'utf8');
-    assert.equal(a, b, 'the counter does not move while frozen');
+    const seen = await distinctOver(() => readFileSync(counter, 'utf8'), 300);
+    assert.equal(seen.length, 1, `the counter does not move while frozen: ${seen.join(' ')}`);
+    const b = seen[0];
     // A frozen task sleeps in the refrigerator: state D (or S on some kernels).
     assert.match(readFileSync(`/proc/${h.pid}/status`, 'utf8'), /^State:\s+[DS]/m);
     m.thaw();
