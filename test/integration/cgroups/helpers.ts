@@ -4,7 +4,8 @@
 // and the check that nothing of ours is left anywhere afterwards.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { CgroupManager } from '../../../src/cgroups/index.js';
+import { afterEach } from 'node:test';
+import { openCgroup, type CgroupManager } from '../../../src/cgroups/index.js';
 import { cgroupDirsOf, removeCgroupParent } from '../../helpers/cgroup-dirs.mjs';
 
 export const PARENT = `tsrun-test-${process.pid}`;
@@ -22,7 +23,7 @@ export function leftovers(): string[] {
 
 /**
  * Every cgroup test file's afterEach: the held processes killed and reaped,
- * each manager thawed (a frozen cgroup's processes cannot exit) and
+ * each manager thawed (a frozen cgroup's processes cannot exit), emptied and
  * destroyed, our parents removed, and nothing of ours left anywhere.
  */
 export async function cleanUp(held: Held[], managers: CgroupManager[]): Promise<void> {
@@ -36,10 +37,35 @@ export async function cleanUp(held: Held[], managers: CgroupManager[]): Promise<
     } catch {
       /* no freezer, or nothing to thaw */
     }
+    // what a failed test left running inside (the held processes' children)
+    if (m.exists()) m.killAll(9);
     m.destroy(5000);
   }
   removeCgroupParent(PARENT);
   assert.deepEqual(leftovers(), [], 'no cgroup of ours is left in any hierarchy');
+}
+
+/**
+ * A test file's cgroups and held processes, cleaned up after each test:
+ * cg(name) opens a cgroup under our parent (as the lifecycle would, for
+ * whatever layout the host has), start(script) holds a process.
+ */
+export function perTest(): { cg(name: string, cgroupsPath?: string): CgroupManager; start(script: string): Held } {
+  const held: Held[] = [];
+  const managers: CgroupManager[] = [];
+  afterEach(() => cleanUp(held, managers));
+  return {
+    cg(name, cgroupsPath = cgPath(name)) {
+      const m = openCgroup({ id: name, cgroupsPath });
+      managers.push(m);
+      return m;
+    },
+    start(script) {
+      const h = hold(script);
+      held.push(h);
+      return h;
+    },
+  };
 }
 
 export interface Held {
