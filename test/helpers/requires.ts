@@ -172,7 +172,8 @@ function unmet(r: Requirement): string {
   }
   if ('controller' in r) {
     if (!l) return 'needs cgroups';
-    if (l.kind === 'v2') return v2Controllers().includes(r.controller) ? '' : `needs the ${r.controller} controller (not in the cgroup v2 root's cgroup.controllers)`;
+    // v2 controls devices with an eBPF program, not a controller
+    if (l.kind === 'v2') return r.controller === 'devices' || v2Controllers().includes(r.controller) ? '' : `needs the ${r.controller} controller (not in the cgroup v2 root's cgroup.controllers)`;
     return l.v1.has(r.controller) ? '' : `needs a v1 ${r.controller} hierarchy`;
   }
   if ('unifiedController' in r) {

@@ -9,7 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allowedCpus, requires } from '../../helpers/requires.js';
-import type { CgroupManager } from '../../../src/cgroups/index.js';
+import { fromPaths, type CgroupManager } from '../../../src/cgroups/index.js';
+import { countDevicePrograms } from '../../../src/cgroups/bpf-syscall.js';
 import { distinctOver, perTest, until, type Held } from './helpers.js';
 
 const { cg, start } = perTest();
@@ -36,6 +37,43 @@ test('linux.resources.memory.limit: the limit file, and a hog is OOM-killed whil
   const res = await h.exited;
   assert.equal(res.signal, 'SIGKILL');
   assert.ok(m.oomKillCount() > before, `oom_kill ${m.oomKillCount()} > ${before}`);
+});
+
+test('update: raising a memory limit on a running cgroup (reopened from paths()); checkBeforeUpdate refuses a limit below usage', { skip: requires('root', { controller: 'memory' }, 'swap-accounting') }, async () => {
+  const m = cg('update');
+  m.create({ memory: { limit: 32 << 20 } });
+  // Memory touched after joining is charged to the cgroup (about 2 MiB here).
+  const h = start('read go; x=aaaaaaaaaaaaaaaa; i=0; while [ $i -lt 17 ]; do x=$x$x; i=$((i+1)); done; echo ready; sleep 30');
+  m.addPid(h.pid);
+  h.go();
+  assert.ok(await until(() => h.output().includes('ready'), 5000), h.output());
+  const again = fromPaths(JSON.parse(JSON.stringify(m.paths())));
+  assert.equal(again.kind, m.kind, 'reopened as the same kind of manager');
+  again.set({ memory: { limit: 64 << 20, swap: 128 << 20 } });
+  assert.equal(cgFile(m, 'memory', 'memory.limit_in_bytes', 'memory.max'), String(64 << 20));
+  // v1's memsw is memory+swap; v2 holds swap alone: memory+swap minus memory
+  assert.equal(cgFile(m, 'memory', 'memory.memsw.limit_in_bytes', 'memory.swap.max'), String(m.kind === 'v2' ? 64 << 20 : 128 << 20));
+  assert.throws(() => again.set({ memory: { limit: 4096, checkBeforeUpdate: true } }), /below current usage/);
+});
+
+test('linux.resources.devices: /dev/null allowed, /dev/zero denied (v1\'s devices list, v2\'s eBPF filter)', { skip: requires('root', { controller: 'devices' }) }, async () => {
+  const m = cg('devices');
+  // Deny everything, then allow /dev/null only (no defaults: they would allow /dev/zero).
+  m.create({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' }] });
+  const h = start('read go; echo x > /dev/null && echo null-ok; if /bin/busybox head -c1 /dev/zero >/dev/null; then echo zero-ok; else echo zero-denied; fi');
+  m.addPid(h.pid);
+  h.go();
+  await h.drained;
+  assert.match(h.output(), /null-ok/);
+  assert.match(h.output(), /zero-denied/);
+  assert.doesNotMatch(h.output(), /zero-ok/);
+  if (m.kind === 'v2') {
+    assert.equal(countDevicePrograms(m.paths().unified!), 1, 'one eBPF program attached');
+  } else {
+    const list = cgFile(m, 'devices', 'devices.list');
+    assert.match(list, /^c 1:3 rw$/m);
+    assert.doesNotMatch(list, /^c 1:5 /m);
+  }
 });
 
 test('linux.resources.pids.limit: pids.max stops a fork bomb, pids.events counts it', { skip: requires('root', { controller: 'pids' }) }, async () => {
