@@ -1,14 +1,17 @@
 // The configs real engines hand to a runtime (Docker, containerd's ctr,
-// podman; /work/shared/fixtures/engine-configs), run as written except for
+// podman; test/fixtures/engine-configs), run as written except for
 // what points at the engine's host: the rootfs, the process (the checker),
 // the cgroupsPath (ours), bind sources (made here), namespace paths and
 // hooks (the engine's own binaries). Everything else is checked as is.
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** @typedef {import('./index.mjs').Entry} Entry */
 
-const FIXTURES = process.env.CONFORMANCE_ENGINE_CONFIGS ?? '/work/shared/fixtures/engine-configs';
+/** The engines' configs kept in the repository (their provenance: its README.md). */
+export const ENGINE_CONFIGS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'engine-configs');
+const FIXTURES = process.env.CONFORMANCE_ENGINE_CONFIGS ?? ENGINE_CONFIGS;
 
 const fileLike = (dest) => ['/etc/resolv.conf', '/etc/hostname', '/etc/hosts', '/run/.containerenv'].includes(dest) || basename(dest).includes('.');
 

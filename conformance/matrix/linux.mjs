@@ -2,14 +2,16 @@
 // cgroup resources seen from inside, memory policy.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { check } from '../lib/expect.mjs';
 import { someBlockDevice } from '../lib/host.mjs';
 import { I64_MAX } from '../lib/bundle.mjs';
+import { ENGINE_CONFIGS } from './engines.mjs';
 
 /** @typedef {import('./index.mjs').Entry} Entry */
 
 const X86 = ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'];
-const DOCKER_CONFIG = '/work/shared/fixtures/engine-configs/docker-hooks.json';
+const DOCKER_CONFIG = join(ENGINE_CONFIGS, 'docker-hooks.json');
 
 /** Rules that let the default devices through a deny-all device cgroup. */
 const defaultDeviceRules = [

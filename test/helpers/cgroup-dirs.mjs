@@ -22,8 +22,8 @@ function rmdirTree(dir) {
   }
 }
 
-/** Every mounted hierarchy under /sys/fs/cgroup (v1 controllers, the named systemd one, unified). */
-function cgroupHierarchies() {
+/** Every mounted hierarchy under /sys/fs/cgroup (v1 controllers, the named systemd one, unified; or the one cgroup2 root). */
+export function cgroupHierarchies() {
   try {
     if (existsSync(join(CGROUP_ROOT, 'cgroup.controllers'))) return [CGROUP_ROOT]; // pure cgroup2
     return readdirSync(CGROUP_ROOT)
@@ -45,4 +45,9 @@ function cgroupHierarchies() {
 export function removeCgroupParent(name) {
   if (!name || name.includes('/') || name.startsWith('.')) throw new Error(`refusing cgroup parent ${name}`);
   for (const h of cgroupHierarchies()) rmdirTree(join(h, name));
+}
+
+/** The directories of cgroup `path` ("/parent/name") that exist, in every hierarchy: [] once it is gone everywhere. */
+export function cgroupDirsOf(path) {
+  return cgroupHierarchies().map((h) => join(h, path)).filter((p) => existsSync(p));
 }

@@ -1,14 +1,14 @@
 // `state` and `list` of real containers through their lifecycle, and side by
-// side with runc on the same kind of bundle. Each test skips, saying why, while
-// the lifecycle commands it needs are not implemented yet.
-import { test, type TestContext } from 'node:test';
+// side with runc on the same kind of bundle.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeBundle } from '../helpers/bundle.js';
-import { isRoot, rootSkip, tempDir, tsrun, tsrunBin, type RunResult } from '../helpers/tsrun.js';
+import { rootSkip, tempDir, tsrun, tsrunBin, type RunResult } from '../helpers/tsrun.js';
+import { requires } from '../helpers/requires.js';
 
 /**
  * Run tsrun with stdout/stderr going to files, not pipes: a created container's
@@ -33,15 +33,6 @@ function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** Skip the test (with the reason) when a command is still a stub. */
-function notYet(t: TestContext, r: RunResult, what: string): boolean {
-  if (r.code !== 0 && /not implemented/.test(r.stderr)) {
-    t.skip(`${what} is not implemented yet`);
-    return true;
-  }
-  return false;
-}
-
 function state(root: string, id: string): { code: number | null; json?: Record<string, unknown>; stderr: string } {
   const r = tsrun(['--root', root, 'state', id]);
   return { code: r.code, json: r.code === 0 ? JSON.parse(r.stdout) : undefined, stderr: r.stderr };
@@ -56,13 +47,12 @@ function waitFor(cond: () => boolean, ms = 5000): boolean {
   return cond();
 }
 
-test('state/list follow a container: created -> running -> stopped (pid 0) -> gone', { skip: rootSkip }, (t) => {
+test('state/list follow a container: created -> running -> stopped (pid 0) -> gone', { skip: rootSkip }, () => {
   const b = makeBundle({ args: ['sleep', '100'] });
   const root = tempDir();
   const id = `st-${process.pid}`;
   try {
     const created = tsrunFiles(['--root', root.path, 'create', '--bundle', b.dir, id]);
-    if (notYet(t, created, 'create')) return;
     assert.equal(created.code, 0, created.stderr);
 
     let s = state(root.path, id);
@@ -80,31 +70,16 @@ test('state/list follow a container: created -> running -> stopped (pid 0) -> go
     assert.deepEqual(JSON.parse(list.stdout).map((c: { id: string; status: string }) => [c.id, c.status]), [[id, 'created']]);
 
     const started = tsrunFiles(['--root', root.path, 'start', id]);
-    if (notYet(t, started, 'start')) return;
     assert.equal(started.code, 0, started.stderr);
     assert.equal(state(root.path, id).json!.status, 'running');
 
-    // paused comes from the container's freezer (record.cgroupPaths).
-    const paused = tsrun(['--root', root.path, 'pause', id]);
-    if (!/not implemented/.test(paused.stderr)) {
-      assert.equal(paused.code, 0, paused.stderr);
-      assert.equal(state(root.path, id).json!.status, 'paused');
-      const listed = JSON.parse(tsrun(['--root', root.path, 'list', '--format', 'json']).stdout);
-      assert.equal(listed[0].status, 'paused');
-      const resumed = tsrun(['--root', root.path, 'resume', id]);
-      assert.equal(resumed.code, 0, resumed.stderr);
-      assert.equal(state(root.path, id).json!.status, 'running');
-    }
-
     const killed = tsrun(['--root', root.path, 'kill', id, 'KILL']);
-    if (notYet(t, killed, 'kill')) return;
     assert.equal(killed.code, 0, killed.stderr);
     assert.ok(waitFor(() => state(root.path, id).json?.status === 'stopped'), 'stopped after SIGKILL');
     s = state(root.path, id);
     assert.equal(s.json!.pid, 0, 'runc reports pid 0 once stopped');
 
     const deleted = tsrun(['--root', root.path, 'delete', id]);
-    if (notYet(t, deleted, 'delete')) return;
     assert.equal(deleted.code, 0, deleted.stderr);
     s = state(root.path, id);
     assert.equal(s.code, 1);
@@ -117,7 +92,31 @@ test('state/list follow a container: created -> running -> stopped (pid 0) -> go
   }
 });
 
-test('two creates of one id at once: one container, the other gets "already exists"', { skip: rootSkip }, async (t) => {
+test('state/list say paused while the freezer holds the container, running again after resume', { skip: requires('root', 'freezer') }, () => {
+  const b = makeBundle({ args: ['sleep', '100'] });
+  const root = tempDir();
+  const id = `ps-${process.pid}`;
+  try {
+    const ran = tsrunFiles(['--root', root.path, 'run', '--detach', '--bundle', b.dir, id]);
+    assert.equal(ran.code, 0, ran.stderr);
+    // paused comes from the container's freezer (record.cgroupPaths)
+    const paused = tsrun(['--root', root.path, 'pause', id]);
+    assert.equal(paused.code, 0, paused.stderr);
+    assert.equal(state(root.path, id).json!.status, 'paused');
+    const listed = JSON.parse(tsrun(['--root', root.path, 'list', '--format', 'json']).stdout);
+    assert.equal(listed[0].status, 'paused');
+    const resumed = tsrun(['--root', root.path, 'resume', id]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(state(root.path, id).json!.status, 'running');
+    assert.equal(JSON.parse(tsrun(['--root', root.path, 'list', '--format', 'json']).stdout)[0].status, 'running');
+  } finally {
+    tsrun(['--root', root.path, 'delete', '--force', id]);
+    root.remove();
+    b.remove();
+  }
+});
+
+test('two creates of one id at once: one container, the other gets "already exists"', { skip: rootSkip }, async () => {
   const b = makeBundle({ args: ['sleep', '100'] });
   const root = tempDir();
   const id = `dup-${process.pid}`;
@@ -137,10 +136,6 @@ test('two creates of one id at once: one container, the other gets "already exis
         });
       });
     const results = await Promise.all([one(), one()]);
-    if (results.some((r) => /not implemented/.test(r.stderr))) {
-      t.skip('create is not implemented yet');
-      return;
-    }
     assert.deepEqual(results.map((r) => r.code).sort(), [0, 1], results.map((r) => r.stderr).join(' | '));
     assert.match(results.find((r) => r.code === 1)!.stderr, /container with given ID already exists/);
     assert.equal(state(root.path, id).json?.status, 'created');
@@ -151,7 +146,7 @@ test('two creates of one id at once: one container, the other gets "already exis
   }
 });
 
-test('state and list print what runc prints for the same running container', { skip: isRoot ? (existsSync('/usr/sbin/runc') || existsSync('/usr/bin/runc') ? false : 'runc is not installed') : rootSkip }, (t) => {
+test('state and list print what runc prints for the same running container', { skip: requires('root', { binary: 'runc' }) }, () => {
   const ours = makeBundle({ args: ['sleep', '100'] });
   const theirs = makeBundle({ args: ['sleep', '100'] });
   const root = tempDir();
@@ -159,7 +154,6 @@ test('state and list print what runc prints for the same running container', { s
   const runc = (args: string[]) => spawnSync('runc', ['--root', join(root.path, 'runc'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
   try {
     const created = tsrunFiles(['--root', join(root.path, 'tsrun'), 'run', '--detach', '--bundle', ours.dir, id]);
-    if (notYet(t, created, 'run --detach')) return;
     assert.equal(created.code, 0, created.stderr);
     // runc's detached container keeps its stdio too: give it none.
     const r = spawnSync('runc', ['--root', join(root.path, 'runc'), 'run', '--detach', '--bundle', theirs.dir, id], { stdio: 'ignore', timeout: 60_000 });

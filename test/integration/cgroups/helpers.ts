@@ -4,9 +4,9 @@
 // and the check that nothing of ours is left anywhere afterwards.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, rmdirSync } from 'node:fs';
-import { join } from 'node:path';
-import type { CgroupManager } from '../../../src/cgroups/index.js';
+import { afterEach } from 'node:test';
+import { openCgroup, type CgroupManager } from '../../../src/cgroups/index.js';
+import { cgroupDirsOf, removeCgroupParent } from '../../helpers/cgroup-dirs.mjs';
 
 export const PARENT = `tsrun-test-${process.pid}`;
 export const CGROOT = '/sys/fs/cgroup';
@@ -16,35 +16,14 @@ export function cgPath(name: string): string {
   return `/${PARENT}/${name}`;
 }
 
-/** Every directory of ours still present in any hierarchy. */
+/** Every directory of ours still present in any hierarchy (v1, hybrid or v2). */
 export function leftovers(): string[] {
-  const out: string[] = [];
-  for (const h of readdirSync(CGROOT)) {
-    const p = join(CGROOT, h, PARENT);
-    if (existsSync(p)) out.push(p);
-  }
-  return out;
-}
-
-function rmdirTree(dir: string): void {
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmdirTree(join(dir, e.name));
-  rmdirSync(dir);
-}
-
-/** Remove our parent directories and the empty levels below them (rmdir only: a busy cgroup stays and is reported). */
-export function removeParents(): void {
-  for (const p of leftovers()) {
-    try {
-      rmdirTree(p);
-    } catch {
-      /* reported by leftovers() in the test */
-    }
-  }
+  return cgroupDirsOf(PARENT);
 }
 
 /**
  * Every cgroup test file's afterEach: the held processes killed and reaped,
- * each manager thawed (a frozen cgroup's processes cannot exit) and
+ * each manager thawed (a frozen cgroup's processes cannot exit), emptied and
  * destroyed, our parents removed, and nothing of ours left anywhere.
  */
 export async function cleanUp(held: Held[], managers: CgroupManager[]): Promise<void> {
@@ -58,10 +37,35 @@ export async function cleanUp(held: Held[], managers: CgroupManager[]): Promise<
     } catch {
       /* no freezer, or nothing to thaw */
     }
+    // what a failed test left running inside (the held processes' children)
+    if (m.exists()) m.killAll(9);
     m.destroy(5000);
   }
-  removeParents();
+  removeCgroupParent(PARENT);
   assert.deepEqual(leftovers(), [], 'no cgroup of ours is left in any hierarchy');
+}
+
+/**
+ * A test file's cgroups and held processes, cleaned up after each test:
+ * cg(name) opens a cgroup under our parent (as the lifecycle would, for
+ * whatever layout the host has), start(script) holds a process.
+ */
+export function perTest(): { cg(name: string, cgroupsPath?: string): CgroupManager; start(script: string): Held } {
+  const held: Held[] = [];
+  const managers: CgroupManager[] = [];
+  afterEach(() => cleanUp(held, managers));
+  return {
+    cg(name, cgroupsPath = cgPath(name)) {
+      const m = openCgroup({ id: name, cgroupsPath });
+      managers.push(m);
+      return m;
+    },
+    start(script) {
+      const h = hold(script);
+      held.push(h);
+      return h;
+    },
+  };
 }
 
 export interface Held {
@@ -109,6 +113,20 @@ export function hold(script: string): Held {
 }
 
 export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The distinct values `read` gives over `ms`, sampled every `step` ms. That a
+ * value stands still can only be watched for a while; several samples make
+ * a moving value show even if one read lands between a truncate and a write.
+ */
+export async function distinctOver(read: () => string, ms: number, step = 20): Promise<string[]> {
+  const seen = new Set([read()]);
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    await delay(step);
+    seen.add(read());
+  }
+  return [...seen];
+}
 
 export async function until(cond: () => boolean, ms: number, step = 20): Promise<boolean> {
   const end = Date.now() + ms;

@@ -1,33 +1,36 @@
-// The cgroup2 side of this hybrid machine (/sys/fs/cgroup/unified, whose
-// only controller is hugetlb): hugetlb limits through the hybrid manager,
-// and the v2 manager itself on that mount: cgroup.freeze, cgroup.kill, and
-// the eBPF device filter loaded and attached for real.
+// The cgroup2 side of a hybrid host (/sys/fs/cgroup/unified; on our build
+// machines its only controller is hugetlb): hugetlb limits through the
+// hybrid manager, and the v2 manager itself on that mount: cgroup.freeze,
+// cgroup.kill, and the eBPF device filter loaded and attached for real. On a
+// pure v2 host v2.test.ts runs the same through openCgroup().
 import { test, afterEach, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRoot } from '../../helpers/tsrun.js';
+import { cgroupLayout, requires, type Requirement } from '../../helpers/requires.js';
 import { openCgroup, fromPaths, type CgroupManager } from '../../../src/cgroups/index.js';
 import { countDevicePrograms, loadDeviceProgram, closeFd } from '../../../src/cgroups/bpf-syscall.js';
 import { compileDeviceFilter, encodeProgram } from '../../../src/cgroups/devices/bpf-program.js';
 import { normalizeRules } from '../../../src/cgroups/devices/rules.js';
 import { CGROOT, PARENT, cgPath, hold, cleanUp, until, type Held } from './helpers.js';
 
-const UNIFIED = join(CGROOT, 'unified');
-const skip = !isRoot ? 'needs root: creates cgroups' : undefined;
+/** Every test here but the last: root and a hybrid host, plus what it names. */
+const hybrid = (...more: Requirement[]) => requires('root', 'cgroup-hybrid', ...more);
+const UNIFIED = cgroupLayout()?.unified?.mountPoint ?? join(CGROOT, 'unified');
+const onHybrid = hybrid() === false;
 const held: Held[] = [];
 const managers: CgroupManager[] = [];
 let subtreeBefore = '';
 
 before(() => {
-  if (isRoot) subtreeBefore = readFileSync(join(UNIFIED, 'cgroup.subtree_control'), 'utf8');
+  if (onHybrid) subtreeBefore = readFileSync(join(UNIFIED, 'cgroup.subtree_control'), 'utf8');
 });
 
 afterEach(() => cleanUp(held, managers));
 
 after(() => {
   // Put the host's root subtree_control back as we found it.
-  if (isRoot && !subtreeBefore.includes('hugetlb')) {
+  if (onHybrid && !subtreeBefore.includes('hugetlb')) {
     try {
       writeFileSync(join(UNIFIED, 'cgroup.subtree_control'), '-hugetlb');
     } catch {
@@ -49,7 +52,7 @@ function v2(name: string): CgroupManager {
   return m;
 }
 
-test('linux.resources.hugepageLimits on a hybrid host: hugetlb.2MB.max on the cgroup2 mount', { skip }, () => {
+test('linux.resources.hugepageLimits on a hybrid host: hugetlb.2MB.max on the cgroup2 mount', { skip: hybrid({ unifiedController: 'hugetlb' }, 'hugepages-2MB') }, () => {
   const m = openCgroup({ id: 'huge', cgroupsPath: cgPath('huge') });
   managers.push(m);
   assert.equal(m.kind, 'hybrid');
@@ -67,7 +70,7 @@ test('linux.resources.hugepageLimits on a hybrid host: hugetlb.2MB.max on the cg
   assert.throws(() => m.set({ hugepageLimits: [{ pageSize: '3MB', limit: 1 }] }), (e: Error & { field?: string }) => e.field === '/linux/resources/hugepageLimits/0/pageSize');
 });
 
-test('cgroup v2 freezer: cgroup.freeze, cgroup.events frozen 1, then thawed', { skip }, async () => {
+test('cgroup v2 freezer: cgroup.freeze, cgroup.events frozen 1, then thawed', { skip: hybrid() }, async () => {
   const m = v2('freeze');
   m.create({});
   const h = start('read go; while :; do :; done');
@@ -80,7 +83,7 @@ test('cgroup v2 freezer: cgroup.freeze, cgroup.events frozen 1, then thawed', { 
   assert.equal(m.freezerState(), 'THAWED');
 });
 
-test('cgroup v2 kill: killAll(SIGKILL) through cgroup.kill', { skip }, async () => {
+test('cgroup v2 kill: killAll(SIGKILL) through cgroup.kill', { skip: hybrid() }, async () => {
   const m = v2('kill');
   m.create({});
   const a = start('read go; sleep 30');
@@ -94,7 +97,7 @@ test('cgroup v2 kill: killAll(SIGKILL) through cgroup.kill', { skip }, async () 
   assert.ok(await until(() => m.pids().length === 0, 3000));
 });
 
-test('linux.resources.devices on cgroup v2: the eBPF filter loads, attaches, decides, and is replaced', { skip }, async () => {
+test('linux.resources.devices on cgroup v2: the eBPF filter loads, attaches, decides, and is replaced', { skip: hybrid() }, async () => {
   const m = v2('devices');
   m.create({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' }] });
   const dir = m.paths().unified!;
@@ -116,7 +119,7 @@ test('linux.resources.devices on cgroup v2: the eBPF filter loads, attaches, dec
   assert.match(h2.output(), /zero-ok/);
 });
 
-test('BPF_PROG_LOAD accepts the generated program for docker\'s default rule list', { skip }, () => {
+test('BPF_PROG_LOAD accepts the generated program for docker\'s default rule list', { skip: requires('root') }, () => {
   const rules = normalizeRules([
     { allow: false, access: 'rwm' },
     { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' },

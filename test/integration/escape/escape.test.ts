@@ -23,13 +23,11 @@ function climb(rootfs: string, from: string, to: string): string {
 }
 
 test('escape: a mount destination through a symlink to / lands inside the rootfs', { skip: rootSkip }, () => {
-  let target = '';
   const s = scenario(
     (c) => `grep " ${c.path}/mnt " /proc/self/mountinfo`,
     (rootfs) => symlinkSync('/', join(rootfs, 'escape')),
     (spec, c) => {
-      target = `/escape${c.path}/mnt`;
-      spec.mounts!.push({ destination: target, type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
+      spec.mounts!.push({ destination: `/escape${c.path}/mnt`, type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
     },
   );
   try {
@@ -39,7 +37,6 @@ test('escape: a mount destination through a symlink to / lands inside the rootfs
     assert.match(res.stdout, / - tmpfs /, 'the container sees a tmpfs at the resolved path');
     assert.ok(lstatSync(join(s.rootfs, s.canary.path, 'mnt')).isDirectory(), 'the mountpoint was made inside the rootfs');
     assert.ok(!existsSync(join(s.canary.path, 'mnt')), 'no mountpoint on the host');
-    assert.ok(target.length > 0);
     assertHostUnchanged(s);
   } finally {
     s.cleanup('e1');

@@ -1,25 +1,25 @@
-// Every config an engine hands to a runtime (/work/shared/fixtures/engine-
-// configs) runs: Docker's, containerd's and podman's, with their mounts,
+// Every config an engine hands to a runtime (test/fixtures/engine-configs)
+// runs: Docker's, containerd's and podman's, with their mounts,
 // seccomp profiles, sysctls, masked paths and, for -t, a console socket.
 // Only what points at the capturing host changes: the rootfs (busybox), bind
 // sources (temp files), the cgroup (our own parent), the payload, and
 // Docker's libnetwork prestart hook (dockerd is not here).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { makeBundle } from '../../helpers/bundle.js';
+import { engineConfig, engineConfigFiles } from '../../helpers/fixtures.js';
 import { rootSkip, tempDir } from '../../helpers/tsrun.js';
 import type { Spec } from '../../../src/spec/types.js';
 import { makeRoot } from './helpers.js';
 import { startConsoleReceiver } from './console.js';
 
-const DIR = '/work/shared/fixtures/engine-configs';
-const configs = readdirSync(DIR).filter((f) => f.endsWith('.json') && !f.startsWith('exec-'));
+const configs = engineConfigFiles();
 
 for (const file of configs) {
   test(`engine config ${file} validates, compiles and runs`, { skip: rootSkip, timeout: 30_000 }, async () => {
-    const original = JSON.parse(readFileSync(join(DIR, file), 'utf8')) as Spec;
+    const original = engineConfig(file);
     const b = makeBundle({ args: ['true'] });
     const r = makeRoot();
     const io = tempDir('tsrun-engine-');

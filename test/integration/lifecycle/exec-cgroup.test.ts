@@ -1,15 +1,16 @@
 // `exec --cgroup`: the exec'd process runs in an existing sub-cgroup of the
-// container (every hierarchy, or the v1 controllers named), never creates one.
+// container (every hierarchy, or the v1 controllers named), never creates one;
+// on a pure v2 host the path alone, in the one hierarchy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { makeBundle } from '../../helpers/bundle.js';
-import { rootSkip } from '../../helpers/tsrun.js';
+import { requires } from '../../helpers/requires.js';
 import { makeRoot } from './helpers.js';
 
 const CG = '/sys/fs/cgroup';
 
-test('exec --cgroup PATH and --cgroup ctrl:PATH join existing sub-cgroups; a missing one or .. is refused with 255', { skip: rootSkip }, () => {
+test('exec --cgroup PATH and --cgroup ctrl:PATH join existing v1 sub-cgroups; a missing one or .. is refused with 255', { skip: requires('root', 'cgroup-v1', { controller: 'memory' }, { controller: 'pids' }, { controller: 'cpu' }, { controller: 'freezer' }) }, () => {
   const b = makeBundle({ args: ['sleep', '1000'] });
   const r = makeRoot();
   const made: string[] = [];
@@ -59,6 +60,42 @@ test('exec --cgroup PATH and --cgroup ctrl:PATH join existing sub-cgroups; a mis
       } catch {
         /* taken with the container's cgroup */
       }
+    }
+    b.remove();
+  }
+});
+
+test('exec --cgroup PATH on cgroup v2 joins the existing sub-cgroup; controller:PATH, a missing one or .. is refused with 255', { skip: requires('root', 'cgroup-v2') }, () => {
+  const b = makeBundle({ args: ['sleep', '1000'] });
+  const r = makeRoot();
+  const sub = `${CG}${b.cgroupsPath}/sub`;
+  try {
+    assert.equal(r.ts(['run', '-d', '--bundle', b.dir, 'xc2']).code, 0);
+    mkdirSync(sub);
+    let res = r.ts(['exec', '--cgroup', 'sub', 'xc2', 'cat', '/proc/self/cgroup']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /^0::\/sub$/m, res.stdout);
+
+    res = r.ts(['exec', '-d', '--cgroup', 'sub', 'xc2', 'sleep', '30']);
+    assert.equal(res.code, 0, res.stderr);
+    const procs = readFileSync(`${sub}/cgroup.procs`, 'utf8').trim().split('\n').filter(Boolean);
+    assert.equal(procs.length, 1, `one process in sub: ${procs.join(',')}`);
+
+    res = r.ts(['exec', '--cgroup', 'memory:sub', 'xc2', 'true']);
+    assert.equal(res.code, 255);
+    assert.match(res.stderr, /controller:path is for cgroup v1; on cgroup v2 give the path alone/);
+    res = r.ts(['exec', '--cgroup', 'nosub', 'xc2', 'true']);
+    assert.equal(res.code, 255);
+    assert.match(res.stderr, /exec --cgroup: the sub-cgroup .*\/nosub \(unified\) does not exist/);
+    res = r.ts(['exec', '--cgroup', '../escape', 'xc2', 'true']);
+    assert.equal(res.code, 255);
+    assert.match(res.stderr, /invalid --cgroup argument: \.\.\/escape/);
+  } finally {
+    r.cleanup('xc2');
+    try {
+      rmdirSync(sub);
+    } catch {
+      /* taken with the container's cgroup */
     }
     b.remove();
   }

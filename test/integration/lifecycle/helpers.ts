@@ -50,14 +50,7 @@ export function makeRoot(): Root {
     path: dir.path,
     ts,
     state,
-    waitStatus(id, status, ms = 5000) {
-      const end = Date.now() + ms;
-      for (;;) {
-        if (state(id)?.status === status) return true;
-        if (Date.now() > end) return false;
-        sleep(20);
-      }
-    },
+    waitStatus: (id, status, ms = 5000) => waitUntil(() => state(id)?.status === status, ms),
     cleanup(...ids) {
       for (const id of ids) ts(['delete', '--force', id]);
       dir.remove();
@@ -87,6 +80,16 @@ export function mountsUnder(prefix: string): string[] {
     .filter(Boolean)
     .map((l) => l.split(' ')[4]!)
     .filter((m) => m === prefix || m.startsWith(prefix + '/'));
+}
+
+/** Poll `cond` every 20 ms until it holds (true) or `ms` pass (false). */
+export function waitUntil(cond: () => boolean, ms = 5000): boolean {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (cond()) return true;
+    if (Date.now() > end) return false;
+    sleep(20);
+  }
 }
 
 export { sleep };

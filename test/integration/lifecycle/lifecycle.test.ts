@@ -2,12 +2,22 @@
 // that create/start/kill/delete leave nothing behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBundle } from '../../helpers/bundle.js';
+import { makeBundle, type Bundle } from '../../helpers/bundle.js';
+import { cgroupDirsOf } from '../../helpers/cgroup-dirs.mjs';
 import { rootSkip, tsrunBin } from '../../helpers/tsrun.js';
-import { makeRoot, mountsUnder, processExists, sleep, stateEntries } from './helpers.js';
+import { makeRoot, mountsUnder, processExists, stateEntries, waitUntil, type Root } from './helpers.js';
+
+/** The process has exited (gone, or a zombie waiting for its reaper). */
+function gone(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z');
+  } catch {
+    return true;
+  }
+}
 
 test('state machine: create -> created -> start -> running -> kill -> stopped -> delete, and every refused transition', { skip: rootSkip }, () => {
   const b = makeBundle({ args: ['sleep', '1000'] });
@@ -27,6 +37,7 @@ test('state machine: create -> created -> start -> running -> kill -> stopped ->
 
     assert.equal(r.ts(['start', 'c']).code, 0);
     assert.equal(r.state('c')!.status, 'running');
+    assert.notDeepEqual(cgroupDirsOf(b.cgroupsPath), [], 'the container has its cgroup');
     res = r.ts(['start', 'c']);
     assert.equal(res.code, 1);
     assert.match(res.stderr, /cannot start an already running container/);
@@ -50,24 +61,47 @@ test('state machine: create -> created -> start -> running -> kill -> stopped ->
     assert.equal(res.code, 1);
     assert.match(res.stderr, /does not exist/);
     assert.equal(r.ts(['delete', '--force', 'c']).code, 0, 'delete --force of an unknown id');
-    assert.equal(existsSync(join('/sys/fs/cgroup/memory', b.cgroupsPath)), false, 'cgroup removed');
+    assert.deepEqual(cgroupDirsOf(b.cgroupsPath), [], 'cgroup removed from every hierarchy');
   } finally {
     r.cleanup('c');
     b.remove();
   }
 });
 
-test('kill: signal names with and without SIG, numbers; default TERM', { skip: rootSkip }, () => {
-  const b = makeBundle({ args: ['sh', '-c', 'trap "exit 3" TERM; trap "exit 4" USR1; while true; do sleep 0.05; done'] });
+/**
+ * `tsrun run` in the background with the payload's stdout piped back: its
+ * exit code, and a promise for a line the payload prints (it says "ready"
+ * once its traps are set).
+ */
+function runInBackground(r: Root, b: Bundle, id: string): { child: ChildProcess; exited: Promise<number | null>; printed: (text: string) => Promise<void> } {
+  const child = spawn(tsrunBin, ['--root', r.path, 'run', '--bundle', b.dir, id], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  const waiting: Array<() => void> = [];
+  child.stdout!.on('data', (d) => {
+    out += String(d);
+    waiting.splice(0).forEach((f) => f());
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  const printed = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => (out.includes(text) ? resolve() : waiting.push(check));
+      void exited.then(() => reject(new Error(`exited before printing ${text}: ${out}`)));
+      check();
+    });
+  return { child, exited, printed };
+}
+
+test('kill: signal names with and without SIG, numbers, and TERM by default, each reaching the payload\'s trap', { skip: rootSkip, timeout: 60_000 }, async () => {
+  // the exit code says which signal the payload got: 3 for TERM, 4 for USR1 (KILL would be 137)
+  const b = makeBundle({ args: ['sh', '-c', 'trap "exit 3" TERM; trap "exit 4" USR1; echo ready; while true; do sleep 0.05; done'] });
   const r = makeRoot();
   try {
-    for (const [sig, want] of [['SIGUSR1', 'stopped'], ['usr1', 'stopped'], ['10', 'stopped'], [undefined, 'stopped']] as const) {
-      assert.equal(r.ts(['run', '-d', '--bundle', b.dir, 'k']).code, 0);
-      sleep(100); // the traps are set
+    for (const [sig, code] of [['SIGUSR1', 4], ['usr1', 4], ['10', 4], ['TERM', 3], ['SIGTERM', 3], ['15', 3], [undefined, 3]] as const) {
+      const run = runInBackground(r, b, 'k');
+      await run.printed('ready');
       const res = r.ts(sig ? ['kill', 'k', sig] : ['kill', 'k']);
       assert.equal(res.code, 0, res.stderr);
-      assert.ok(r.waitStatus('k', want), `signal ${sig ?? 'default'}`);
-      assert.equal(r.ts(['delete', 'k']).code, 0);
+      assert.equal(await run.exited, code, `signal ${sig ?? 'default'}`);
     }
     assert.match(r.ts(['kill', 'k', 'NOSUCH']).stderr, /does not exist|unknown signal/);
   } finally {
@@ -83,14 +117,12 @@ test('delete of a created container kills the init; delete --force of a running 
     assert.equal(r.ts(['create', '--bundle', b.dir, 'd1']).code, 0);
     const pid = r.state('d1')!.pid;
     assert.equal(r.ts(['delete', 'd1']).code, 0);
-    sleep(50);
-    assert.ok(!processExists(pid) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'), 'init gone');
+    assert.ok(waitUntil(() => gone(pid)), 'init gone');
     assert.equal(r.ts(['run', '-d', '--bundle', b.dir, 'd2']).code, 0);
     const pid2 = r.state('d2')!.pid;
     assert.equal(r.ts(['delete', '--force', 'd2']).code, 0);
     assert.equal(r.state('d2'), null);
-    sleep(50);
-    assert.ok(!processExists(pid2) || readFileSync(`/proc/${pid2}/stat`, 'utf8').includes(') Z'));
+    assert.ok(waitUntil(() => gone(pid2)), 'init gone');
   } finally {
     r.cleanup('d1', 'd2');
     b.remove();
@@ -135,15 +167,13 @@ test('run: 137 when the payload is killed with SIGKILL; --keep keeps the stopped
 });
 
 test('run: signals sent to tsrun are forwarded to the payload', { skip: rootSkip }, async () => {
-  const b = makeBundle({ args: ['sh', '-c', 'trap "exit 7" TERM; while true; do sleep 0.05; done'] });
+  const b = makeBundle({ args: ['sh', '-c', 'trap "exit 7" TERM; echo ready; while true; do sleep 0.05; done'] });
   const r = makeRoot();
   try {
-    const child = spawn(tsrunBin, ['--root', r.path, 'run', '--bundle', b.dir, 'fw'], { stdio: 'ignore' });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-    assert.ok(r.waitStatus('fw', 'running'));
-    sleep(100);
-    child.kill('SIGTERM');
-    assert.equal(await exited, 7);
+    const run = runInBackground(r, b, 'fw');
+    await run.printed('ready');
+    run.child.kill('SIGTERM');
+    assert.equal(await run.exited, 7);
   } finally {
     r.cleanup('fw');
     b.remove();
@@ -164,7 +194,7 @@ test('create: a missing executable fails at create time with runc\'s words, and 
     assert.equal(res.stderr.trim().split('\n').length, 1, 'exactly one error line');
     assert.equal(r.state('nx'), null);
     assert.deepEqual(stateEntries(r.path), []);
-    assert.equal(existsSync(join('/sys/fs/cgroup/memory', b.cgroupsPath)), false);
+    assert.deepEqual(cgroupDirsOf(b.cgroupsPath), [], 'no cgroup left in any hierarchy');
     const abs = makeBundle({ args: ['/bin/nope'], cgroupParent: b.cgroupParent, name: 'x2' });
     try {
       assert.match(r.ts(['create', '--bundle', abs.dir, 'nx2']).stderr, /exec: \\?"\/bin\/nope\\?": stat \/bin\/nope: no such file or directory/);
@@ -207,6 +237,7 @@ test('100 create/start/kill/delete cycles leave no state dir, process, mount or 
       let res = r.ts(['create', '--bundle', b.dir, id]);
       assert.equal(res.code, 0, `create ${i}: ${res.stderr}`);
       pids.push(r.state(id)!.pid);
+      if (i === 0) assert.notDeepEqual(cgroupDirsOf(b.cgroupsPath), [], 'a created container has its cgroup');
       assert.equal(r.ts(['start', id]).code, 0);
       assert.equal(r.ts(['kill', id, 'KILL']).code, 0);
       assert.ok(r.waitStatus(id, 'stopped'));
@@ -214,12 +245,10 @@ test('100 create/start/kill/delete cycles leave no state dir, process, mount or 
       assert.equal(res.code, 0, `delete ${i}: ${res.stderr}`);
     }
     assert.deepEqual(stateEntries(r.path), [], 'no state dirs');
-    sleep(100);
-    assert.deepEqual(pids.filter((p) => processExists(p) && !readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z')), [], 'no processes');
+    assert.ok(waitUntil(() => pids.every(gone)), `no processes: ${pids.filter((p) => !gone(p)).join(' ')}`);
     assert.deepEqual([...mountsUnder(b.dir), ...mountsUnder(r.path)], [], 'no mounts left in the host namespace');
-    for (const ctl of ['memory', 'pids', 'cpu', 'freezer']) {
-      const parent = join('/sys/fs/cgroup', ctl, b.cgroupParent);
-      if (existsSync(parent)) assert.deepEqual(readdirSync(parent, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name), [], `no cgroup under ${parent}`);
+    for (const parent of cgroupDirsOf(`/${b.cgroupParent}`)) {
+      assert.deepEqual(readdirSync(parent, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name), [], `no cgroup under ${parent}`);
     }
   } finally {
     for (let i = 0; i < 100; i++) r.ts(['delete', '--force', `cy${i}`]);

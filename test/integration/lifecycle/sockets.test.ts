@@ -1,12 +1,13 @@
 // --pidfd-socket, --no-pivot, kill --all, exec --tty with a console socket.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle } from '../../helpers/bundle.js';
 import { rootSkip, tempDir } from '../../helpers/tsrun.js';
-import { makeRoot, processExists, sleep } from './helpers.js';
+import { requires } from '../../helpers/requires.js';
+import { makeRoot, processExists, waitUntil, type Root } from './helpers.js';
 import { startConsoleReceiver } from './console.js';
 
 test('--pidfd-socket receives a pidfd of the init', { skip: rootSkip, timeout: 30_000 }, async () => {
@@ -42,27 +43,60 @@ test('--pidfd-socket receives a pidfd of the init', { skip: rootSkip, timeout: 3
   }
 });
 
-test('--no-pivot: the rootfs is moved onto / and chrooted into', { skip: rootSkip }, () => {
+test('--no-pivot: the rootfs is moved over the old root (MS_MOVE) and chrooted into, where pivot_root leaves no old root beneath', { skip: requires('root', { binary: 'nsenter' }) }, () => {
   const r = makeRoot();
-  const b = makeBundle({ args: ['sh', '-c', 'ls /bin/busybox && cat /proc/self/mountinfo | head -1'] });
+  const b = makeBundle({ args: ['sleep', '1000'] });
   try {
-    const res = r.ts(['run', '--no-pivot', '--bundle', b.dir, 'np']);
-    assert.equal(res.code, 0, res.stderr);
-    assert.match(res.stdout, /\/bin\/busybox/);
+    for (const [id, extra, beneath] of [['np', ['--no-pivot'], true], ['pv', [], false]] as const) {
+      const res = r.ts(['run', '-d', ...extra, '--bundle', b.dir, id]);
+      assert.equal(res.code, 0, res.stderr);
+      const pid = String(r.state(id)!.pid);
+      // in the container's mount namespace, lift the rootfs off /: a fresh
+      // setns then starts at whatever lies beneath it. The host's root is
+      // there after MS_MOVE (our --root dir is on it); pivot_root detached it.
+      const lift = spawnSync('nsenter', ['-t', pid, '-m', '/bin/busybox', 'umount', '-l', '/'], { encoding: 'utf8' });
+      assert.equal(lift.status, 0, lift.stderr);
+      const look = spawnSync('nsenter', ['-t', pid, '-m', '/bin/busybox', 'test', '-d', r.path], { encoding: 'utf8' });
+      assert.equal(look.status === 0, beneath, `${extra.join(' ') || 'pivot_root'}: the host's root ${beneath ? 'lies' : 'does not lie'} beneath the rootfs (${look.status}: ${look.stderr.trim()})`);
+      assert.equal(r.ts(['delete', '--force', id]).code, 0);
+    }
   } finally {
-    r.cleanup('np');
+    r.cleanup('np', 'pv');
     b.remove();
   }
 });
 
-test('kill --all signals every process in the container\'s cgroup', { skip: rootSkip }, () => {
+/** The container's processes whose command line is `sleep 1000`. */
+function sleepers(r: Root, id: string): number[] {
+  const pids = JSON.parse(r.ts(['ps', '--format', 'json', id]).stdout || '[]') as number[];
+  return pids.filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\u00001000\u0000';
+    } catch {
+      return false;
+    }
+  });
+}
+
+test('kill --all signals every process in the container\'s cgroup; without --all only the init', { skip: requires('root'), timeout: 30_000 }, () => {
   const r = makeRoot();
-  // pid 1 ignores TERM; its children do not
-  const b = makeBundle({ args: ['sh', '-c', 'trap "" TERM; sleep 1000 & sleep 1000 & wait; wait; sleep 1000'] });
+  // pid 1 ignores TERM (set after the children start: an ignored signal is inherited); its children do not
+  const b = makeBundle({ args: ['sh', '-c', 'sleep 1000 & sleep 1000 & trap "" TERM; while :; do sleep 0.2; done'] });
   try {
     assert.equal(r.ts(['run', '-d', '--bundle', b.dir, 'ka']).code, 0);
-    sleep(200);
-    const res = r.ts(['kill', '--all', 'ka', 'KILL']);
+    let kids: number[] = [];
+    assert.ok(waitUntil(() => (kids = sleepers(r, 'ka')).length === 2), 'both children run');
+    // the trap is set once the loop's sleeps run (a child that is not `sleep 1000`)
+    const init = r.state('ka')!.pid;
+    assert.ok(waitUntil(() => (JSON.parse(r.ts(['ps', '--format', 'json', 'ka']).stdout) as number[]).some((p) => p !== init && !kids.includes(p))), 'the loop runs');
+    let res = r.ts(['kill', 'ka', 'TERM']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(sleepers(r, 'ka'), kids, 'without --all the children are not signalled');
+    res = r.ts(['kill', '--all', 'ka', 'TERM']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.ok(waitUntil(() => kids.every((p) => !processExists(p) || readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z'))), 'every child got TERM');
+    assert.equal(r.state('ka')!.status, 'running', 'pid 1 ignores TERM and runs on');
+    res = r.ts(['kill', '--all', 'ka', 'KILL']);
     assert.equal(res.code, 0, res.stderr);
     assert.ok(r.waitStatus('ka', 'stopped'));
   } finally {

@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootSkip, tempDir } from '../../helpers/tsrun.js';
-import { makeRoot } from '../lifecycle/helpers.js';
+import { makeRoot, mountsUnder } from '../lifecycle/helpers.js';
+import { cgroupLayout } from '../../helpers/requires.js';
 import { kv, mountAt, mountinfoOf, MOUNTINFO, runIn } from './helpers.js';
 
 function has(set: Set<string>, ...want: string[]): void {
@@ -166,7 +167,8 @@ test('mounts: proc, read-only sysfs, devpts (newinstance, ptmxmode, mode, gid), 
     assert.equal(mountAt(mi, '/dev/mqueue')!.fstype, 'mqueue');
     const cg = mountAt(mi, '/sys/fs/cgroup')!;
     has(cg.opts, 'ro');
-    assert.ok(mi.some((m) => m.mountPoint.startsWith('/sys/fs/cgroup/') && (m.fstype === 'cgroup' || m.fstype === 'cgroup2')), 'cgroup hierarchies below /sys/fs/cgroup');
+    if (cgroupLayout()?.kind === 'v2') assert.equal(cg.fstype, 'cgroup2', 'a pure v2 host: the cgroup2 hierarchy itself at /sys/fs/cgroup');
+    else assert.ok(mi.some((m) => m.mountPoint.startsWith('/sys/fs/cgroup/') && (m.fstype === 'cgroup' || m.fstype === 'cgroup2')), 'cgroup hierarchies below /sys/fs/cgroup');
     assert.equal(mountAt(mi, '/ram')!.fstype, 'ramfs');
     assert.equal(kv(res.stdout).ramfs, '700', 'the data string reached the filesystem');
   } finally {
@@ -174,7 +176,10 @@ test('mounts: proc, read-only sysfs, devpts (newinstance, ptmxmode, mode, gid), 
   }
 });
 
-test('mounts: a new user namespace without a network namespace gets the host /sys bound read-only instead of a sysfs', { skip: rootSkip }, () => {
+/** The host's mounts below /sys: a recursive bind of the host's /sys carries them, a fresh sysfs has none. */
+const hostSysSubmounts = mountsUnder('/sys').filter((m) => m !== '/sys');
+
+test('mounts: a new user namespace without a network namespace gets the host /sys bound (recursively) read-only instead of a sysfs', { skip: rootSkip || (hostSysSubmounts.length === 0 && 'the host has no mount below /sys: nothing would tell its /sys bound from a fresh sysfs') }, () => {
   const r = makeRoot();
   try {
     const res = runIn(r, 'sysbind', `${MOUNTINFO}; touch /sys/x 2>/dev/null && echo sysw=yes || echo sysw=no`, (s) => {
@@ -185,10 +190,14 @@ test('mounts: a new user namespace without a network namespace gets the host /sy
       s.mounts = s.mounts!.filter((m) => m.destination !== '/sys/fs/cgroup');
     });
     assert.equal(res.code, 0, res.stderr);
-    const sys = mountAt(mountinfoOf(res.stdout), '/sys')!;
+    const mi = mountinfoOf(res.stdout);
+    const sys = mountAt(mi, '/sys')!;
     assert.equal(sys.fstype, 'sysfs');
     has(sys.opts, 'ro');
     assert.equal(kv(res.stdout).sysw, 'no');
+    // the config's /sys/fs/cgroup mount was taken out: whatever is below /sys came with the host's /sys
+    const inside = new Set(mi.map((m) => m.mountPoint));
+    assert.deepEqual(hostSysSubmounts.filter((m) => !inside.has(m)), [], 'the host\'s mounts below /sys are there: its /sys was bound, recursively');
   } finally {
     r.cleanup();
   }

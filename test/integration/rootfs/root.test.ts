@@ -3,10 +3,12 @@
 // paths tried for reading and writing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle } from '../../helpers/bundle.js';
 import { rootSkip } from '../../helpers/tsrun.js';
+import { requires } from '../../helpers/requires.js';
 import { makeRoot } from '../lifecycle/helpers.js';
 import type { RootfsPropagation } from '../../../src/spec/types.js';
 import { kv, mountAt, mountinfoOf, MOUNTINFO, runIn } from './helpers.js';
@@ -36,13 +38,19 @@ test('root.readonly: / is mounted ro and refuses writes; without it / is writabl
 test('--no-pivot: MS_MOVE + chroot gives the same root (read-only too), and the host root is not reachable', { skip: rootSkip }, () => {
   const r = makeRoot();
   try {
-    const res = runIn(r, 'nopivot', `${MOUNTINFO}; ${WRITE_ROOT}; ls /..; echo hostname=$(cat /etc/hostname)`, (s) => {
+    // r.path is a directory on the host's root only; /rootfs-marker is in the rootfs only
+    const look = (p: string) => `[ -e ${p} ] && echo yes || echo no`;
+    const script = `${MOUNTINFO}; ${WRITE_ROOT}; echo hostname=$(cat /etc/hostname); echo mine=$(${look('/rootfs-marker')}); echo host=$(${look(r.path)}); cd /../../..; echo up=$(${look('rootfs-marker')}) uphost=$(${look(`.${r.path}`)})`;
+    const res = runIn(r, 'nopivot', script, (s) => {
       s.root!.readonly = true;
-    }, ['--no-pivot']);
+    }, ['--no-pivot'], (rootfs) => writeFileSync(join(rootfs, 'rootfs-marker'), ''));
     assert.equal(res.code, 0, res.stderr);
-    assert.equal(kv(res.stdout).rootw, 'no');
-    assert.equal(kv(res.stdout).hostname, 'tsrun');
-    assert.match(res.stdout, /\bbin\b/);
+    const o = kv(res.stdout);
+    assert.equal(o.mine, 'yes', 'the container\'s / is the rootfs');
+    assert.equal(o.host, 'no', 'the host\'s root is not what / shows');
+    assert.equal(o.up, 'yes uphost=no', '.. above / stays in the rootfs');
+    assert.equal(o.rootw, 'no');
+    assert.equal(o.hostname, 'tsrun');
     const mi = mountinfoOf(res.stdout);
     assert.ok(mi.some((m) => m.mountPoint === '/proc' && m.fstype === 'proc'));
   } finally {
@@ -50,22 +58,38 @@ test('--no-pivot: MS_MOVE + chroot gives the same root (read-only too), and the 
   }
 });
 
-test('linux.rootfsPropagation: shared, private and unbindable are what / has after the pivot', { skip: rootSkip }, () => {
+test('linux.rootfsPropagation: shared, slave, private and unbindable are what / has after the pivot (the rootfs on a shared host mount)', { skip: requires('root', { binary: 'mount' }, { binary: 'umount' }) }, () => {
   const r = makeRoot();
   try {
+    // The rootfs is made a shared mount on the host, so that the container's
+    // copy of it has a master: slave keeps it (master:N), private drops it.
+    const shared = (t: string[]) => t.some((x) => x.startsWith('shared:'));
     const want: Record<RootfsPropagation, (tags: string[]) => boolean> = {
-      shared: (t) => t.some((x) => x.startsWith('shared:')),
+      shared,
+      slave: (t) => t.some((x) => x.startsWith('master:')) && !shared(t),
       private: (t) => t.length === 0,
       unbindable: (t) => t.includes('unbindable'),
-      slave: (t) => !t.some((x) => x.startsWith('shared:')),
     };
     for (const [prop, ok] of Object.entries(want) as Array<[RootfsPropagation, (tags: string[]) => boolean]>) {
-      const res = runIn(r, `prop-${prop}`, MOUNTINFO, (s) => {
-        s.linux!.rootfsPropagation = prop;
-      });
-      assert.equal(res.code, 0, `${prop}: ${res.stderr}`);
-      const tags = mountAt(mountinfoOf(res.stdout), '/')!.tags;
-      assert.ok(ok(tags), `${prop}: / has ${tags.join(' ') || 'no tags'}`);
+      const b = makeBundle({ args: ['sh', '-c', MOUNTINFO], patch: (s) => void (s.linux!.rootfsPropagation = prop) });
+      chmodSync(b.dir, 0o755);
+      const rootfs = join(b.dir, 'rootfs');
+      let mounted = false;
+      try {
+        for (const args of [['--bind', rootfs, rootfs], ['--make-shared', rootfs]]) {
+          const m = spawnSync('mount', args, { encoding: 'utf8' });
+          assert.equal(m.status, 0, m.stderr);
+          mounted = true;
+        }
+        const res = r.ts(['run', '--bundle', b.dir, `prop-${prop}`]);
+        assert.equal(res.code, 0, `${prop}: ${res.stderr}`);
+        const tags = mountAt(mountinfoOf(res.stdout), '/')!.tags;
+        assert.ok(ok(tags), `${prop}: / has ${tags.join(' ') || 'no tags'}`);
+      } finally {
+        r.ts(['delete', '--force', `prop-${prop}`]);
+        if (mounted) spawnSync('umount', [rootfs]);
+        b.remove();
+      }
     }
   } finally {
     r.cleanup();

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { compileCreate, explainPlan, type CreateContext } from '../../../src/plan/index.js';
 import { defaultSpec } from '../../../src/spec/default.js';
 import type { Spec } from '../../../src/spec/types.js';
+import { engineConfig } from '../../helpers/fixtures.js';
 
 const root = process.env.TSRUN_ROOT_DIR ?? process.cwd();
 const goldenDir = join(root, 'test', 'unit', 'plan', 'golden');
-const fixtures = '/work/shared/fixtures/engine-configs';
 
 const ctx: CreateContext = {
   id: 'c1',
@@ -36,8 +36,8 @@ test('golden plan: runc default spec (terminal, console socket)', () => {
   golden('default', defaultSpec(), { consoleSocket: '/tmp/console.sock' });
 });
 
-test('golden plan: Docker plain config, seccomp left out (/work/shared/fixtures/engine-configs/docker-hooks.json)', () => {
-  const config = JSON.parse(readFileSync(join(fixtures, 'docker-hooks.json'), 'utf8')) as Spec;
+test('golden plan: Docker plain config, seccomp left out (test/fixtures/engine-configs/docker-hooks.json)', () => {
+  const config = engineConfig('docker-hooks.json');
   delete config.linux!.seccomp;
   golden('docker', config, { noPivot: false, pidfdSocket: '/tmp/pidfd.sock' });
 });

@@ -2,14 +2,13 @@
 // plan carries, and placed where runc loads it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { compileSeccomp, actionValue } from '../../../src/sys/seccomp.js';
 import { compileCreate } from '../../../src/plan/index.js';
 import { defaultSpec } from '../../../src/spec/default.js';
-import type { Spec } from '../../../src/spec/types.js';
 import { TsrunError } from '../../../src/errors.js';
+import { engineConfig } from '../../helpers/fixtures.js';
 
-const docker = JSON.parse(readFileSync('/work/shared/fixtures/engine-configs/docker-hooks.json', 'utf8')) as Spec;
+const docker = engineConfig('docker-hooks.json');
 
 test('Docker\'s default profile compiles to a BPF program (8-byte instructions)', () => {
   const { program, flags } = compileSeccomp(docker.linux!.seccomp!);

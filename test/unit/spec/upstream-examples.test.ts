@@ -1,25 +1,23 @@
-// The runtime-spec's own schema examples (schema/test/{config,state,features}/{good,bad})
-// and the configs real engines wrote (fixtures/engine-configs) against our
-// schema and validator.
+// The runtime-spec's own schema examples (schema/test/{config,state,features}/{good,bad},
+// kept in test/fixtures/runtime-spec) and the configs real engines wrote
+// (test/fixtures/engine-configs) against our schema and validator.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../helpers/tsrun.js';
+import { engineConfigsDir } from '../../helpers/fixtures.js';
 import { validateFeatures, validateState } from '../../../src/spec/generated/validators.js';
 import { parseJson } from '../../../src/spec/bundle.js';
 import { schemaError } from '../../../src/spec/schema-error.js';
 import { validateConfig, validateConfigSchema, validateProcess } from '../../../src/spec/validate.js';
 import { TsrunError } from '../../../src/errors.js';
 
-const shared = join(repoRoot, '..', 'shared');
-const examples = join(shared, 'reference', 'runtime-spec', 'schema', 'test');
-const engines = join(shared, 'fixtures', 'engine-configs');
-const noShared = existsSync(examples) ? false : `${examples} is absent (the shared reference tree is not checked out here)`;
-const noEngines = existsSync(engines) ? false : `${engines} is absent (the shared fixtures are not checked out here)`;
+const examples = join(repoRoot, 'test', 'fixtures', 'runtime-spec', 'schema-test');
+const engines = engineConfigsDir;
 
 function files(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 }
 
 function read(path: string): unknown {
@@ -43,7 +41,7 @@ function failure(fn: () => unknown): TsrunError {
 // they are. The last two get their own tests below.
 const schemaOnly = /^(freebsd|zos)-|^spec-example\.json$|^linux-netdevice\.json$/;
 
-test('upstream good configs pass the schema, and the Linux ones the prose rules too', { skip: noShared }, () => {
+test('upstream good configs pass the schema, and the Linux ones the prose rules too', () => {
   const dir = join(examples, 'config', 'good');
   assert.ok(files(dir).length >= 5, 'expected the upstream good examples');
   for (const f of files(dir)) {
@@ -55,21 +53,21 @@ test('upstream good configs pass the schema, and the Linux ones the prose rules 
   }
 });
 
-test('the upstream spec-example passes the prose rules once its pre-1.0 ociVersion is raised', { skip: noShared }, () => {
+test('the upstream spec-example passes the prose rules once its pre-1.0 ociVersion is raised', () => {
   const config = read(join(examples, 'config', 'good', 'spec-example.json')) as { ociVersion: string };
   assert.throws(() => validateConfig(config, { forCreate: false }), /\/ociVersion: unsupported version "0\.5\.0-dev"/);
   config.ociVersion = '1.3.0';
   validateConfig(config, { forCreate: false });
 });
 
-test('the upstream netDevices example needs a network namespace to move the devices into', { skip: noShared }, () => {
+test('the upstream netDevices example needs a network namespace to move the devices into', () => {
   const config = read(join(examples, 'config', 'good', 'linux-netdevice.json')) as { linux: { namespaces?: unknown[] } };
   assert.throws(() => validateConfig(config, { forCreate: false }), /\/linux\/netDevices: moving network devices needs a network namespace/);
   config.linux.namespaces = [{ type: 'network' }];
   validateConfig(config, { forCreate: false });
 });
 
-test('upstream bad configs are refused, naming the JSON path (or the JSON position)', { skip: noShared }, () => {
+test('upstream bad configs are refused, naming the JSON path (or the JSON position)', () => {
   const dir = join(examples, 'config', 'bad');
   const expected: Record<string, RegExp> = {
     'freebsd-vnet-disable.json': /\/freebsd\/jail\/vnet: "disable" is not one of new, inherit/,
@@ -88,7 +86,7 @@ test('upstream bad configs are refused, naming the JSON path (or the JSON positi
   }
 });
 
-test('upstream state examples: good validates, bad is refused', { skip: noShared }, () => {
+test('upstream state examples: good validates, bad is refused', () => {
   for (const f of files(join(examples, 'state', 'good'))) {
     const doc = read(join(examples, 'state', 'good', f));
     assert.ok(validateState(doc), `${f}: ${JSON.stringify(validateState.errors)}`);
@@ -116,7 +114,7 @@ test('our state schema: pid is required while created or running, and status is 
   assert.match(schemaError(validateState.errors, doc, 'state.json').toString(), /\/status: "sleeping" is not one of creating, created, running, stopped/);
 });
 
-test('upstream features examples: good validates, bad is refused naming the missing field', { skip: noShared }, () => {
+test('upstream features examples: good validates, bad is refused naming the missing field', () => {
   for (const f of files(join(examples, 'features', 'good'))) {
     const doc = read(join(examples, 'features', 'good', f));
     assert.ok(validateFeatures(doc), `${f}: ${JSON.stringify(validateFeatures.errors)}`);
@@ -126,7 +124,7 @@ test('upstream features examples: good validates, bad is refused naming the miss
   assert.match(schemaError(validateFeatures.errors, doc, 'features.json').toString(), /missing required property "ociVersionMax"/);
 });
 
-test('every engine config validates for create, every exec process file as a process', { skip: noEngines }, () => {
+test('every engine config validates for create, every exec process file as a process', () => {
   const all = files(engines);
   assert.ok(all.length >= 8, 'expected the engine fixtures');
   for (const f of all) {

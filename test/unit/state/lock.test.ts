@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, readSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { TsrunError } from '../../../src/errors.js';
@@ -12,9 +12,31 @@ interface ChildJob {
   mode: 'try-once' | 'counter' | 'hold' | 'wait';
   root: string;
   id: string;
-  startAt?: number;
+  /** Say "ready" and wait for a line on stdin before racing (the parent sends it once every racer is ready). */
+  gate?: boolean;
   counter?: string;
   timeoutMs?: number;
+}
+
+/** Block until a line (or the end) arrives on stdin. */
+function readLineSync(): string {
+  const buf = Buffer.alloc(1);
+  let line = '';
+  for (;;) {
+    let n = 0;
+    try {
+      n = readSync(0, buf, 0, 1, null);
+    } catch (err) {
+      // a non-blocking pipe: look again in a moment, without spinning a CPU the other racers need
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+        sleepSync(2);
+        continue;
+      }
+      throw err;
+    }
+    if (n === 0 || buf[0] === 10) return line;
+    line += String.fromCharCode(buf[0]!);
+  }
 }
 
 function sleepSync(ms: number): void {
@@ -24,14 +46,16 @@ function sleepSync(ms: number): void {
 // Child mode: this same file, run as a separate process with a job.
 const job = process.env.TSRUN_LOCK_CHILD ? (JSON.parse(process.env.TSRUN_LOCK_CHILD) as ChildJob) : null;
 if (job) {
-  while (job.startAt && Date.now() < job.startAt) {
-    /* line up with the other racers */
+  if (job.gate) {
+    // line up with the other racers
+    process.stdout.write('ready\n');
+    readLineSync();
   }
   if (job.mode === 'try-once') {
     const lock = tryLockContainer(job.root, job.id);
-    process.stdout.write(lock ? 'won' : 'busy');
-    // Hold it long enough that every racer has tried.
-    if (lock) sleepSync(500);
+    process.stdout.write(lock ? 'won\n' : 'busy\n');
+    // the winner holds it until the parent has every racer's answer (stdin closed)
+    if (lock) readLineSync();
   } else if (job.mode === 'counter') {
     // A read-modify-write that loses updates unless the lock really excludes.
     for (let i = 0; i < 20; i++) {
@@ -41,7 +65,7 @@ if (job) {
       writeFileSync(job.counter!, String(n + 1));
       lock.release();
     }
-    process.stdout.write('done');
+    process.stdout.write('done\n');
   } else if (job.mode === 'hold') {
     lockContainer(job.root, job.id);
     process.stdout.write('locked\n');
@@ -58,26 +82,60 @@ if (job) {
   suite();
 }
 
-function runChild(j: ChildJob): { proc: ChildProcess; output: Promise<string>; firstLine: Promise<string> } {
+interface Child {
+  proc: ChildProcess;
+  /** Everything it printed, once it has exited. */
+  output: Promise<string>;
+  firstLine: Promise<string>;
+  /** The next line it prints (after those already taken). */
+  nextLine(): Promise<string>;
+  /** A line to its stdin. */
+  send(line: string): void;
+}
+
+function runChild(j: ChildJob): Child {
   const proc = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
     env: { ...process.env, TSRUN_LOCK_CHILD: JSON.stringify(j) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   let out = '';
-  let lineResolve: (s: string) => void;
-  const firstLine = new Promise<string>((r) => (lineResolve = r));
+  let taken = 0;
+  const waiters: Array<() => void> = [];
+  let closed = false;
   proc.stdout!.on('data', (d) => {
     out += d;
-    if (out.includes('\n')) lineResolve(out.split('\n')[0]!);
+    waiters.splice(0).forEach((w) => w());
   });
   const output = new Promise<string>((resolve, reject) => {
     proc.on('error', reject);
     proc.on('close', () => {
-      lineResolve(out);
+      closed = true;
+      waiters.splice(0).forEach((w) => w());
       resolve(out);
     });
   });
-  return { proc, output, firstLine };
+  const nextLine = () =>
+    new Promise<string>((resolve) => {
+      const check = () => {
+        const nl = out.indexOf('\n', taken);
+        if (nl >= 0) {
+          const line = out.slice(taken, nl);
+          taken = nl + 1;
+          resolve(line);
+        } else if (closed) resolve(out.slice(taken));
+        else waiters.push(check);
+      };
+      check();
+    });
+  return { proc, output, firstLine: nextLine(), nextLine, send: (line) => proc.stdin!.write(`${line}\n`) };
+}
+
+/** Start the racers, wait until every one is ready, then let them all go at once. */
+async function race(jobs: ChildJob[]): Promise<Child[]> {
+  const children = jobs.map((j) => runChild({ ...j, gate: true }));
+  assert.deepEqual(await Promise.all(children.map((c) => c.firstLine)), children.map(() => 'ready'));
+  for (const c of children) c.send('go');
+  return children;
 }
 
 function suite(): void {
@@ -138,10 +196,13 @@ function suite(): void {
   test('6 processes trying at once: exactly one gets the lock', async () => {
     const t = tempDir();
     try {
-      const startAt = Date.now() + 400;
-      const outs = await Promise.all(Array.from({ length: 6 }, () => runChild({ mode: 'try-once', root: t.path, id: 'race', startAt }).output));
-      assert.equal(outs.filter((o) => o === 'won').length, 1, outs.join(' '));
-      assert.equal(outs.filter((o) => o === 'busy').length, 5, outs.join(' '));
+      const racers = await race(Array.from({ length: 6 }, () => ({ mode: 'try-once' as const, root: t.path, id: 'race' })));
+      // the winner holds the lock until every answer is in
+      const answers = await Promise.all(racers.map((c) => c.nextLine()));
+      for (const c of racers) c.proc.stdin!.end();
+      await Promise.all(racers.map((c) => c.output));
+      assert.equal(answers.filter((o) => o === 'won').length, 1, answers.join(' '));
+      assert.equal(answers.filter((o) => o === 'busy').length, 5, answers.join(' '));
     } finally {
       t.remove();
     }
@@ -152,9 +213,8 @@ function suite(): void {
     try {
       const counter = join(t.path, 'counter');
       writeFileSync(counter, '0');
-      const startAt = Date.now() + 300;
-      const outs = await Promise.all(Array.from({ length: 4 }, () => runChild({ mode: 'counter', root: t.path, id: 'count', counter, startAt }).output));
-      assert.deepEqual(outs, ['done', 'done', 'done', 'done']);
+      const racers = await race(Array.from({ length: 4 }, () => ({ mode: 'counter' as const, root: t.path, id: 'count', counter })));
+      assert.deepEqual(await Promise.all(racers.map((c) => c.nextLine())), ['done', 'done', 'done', 'done']);
       assert.equal(readFileSync(counter, 'utf8'), '80');
     } finally {
       t.remove();
