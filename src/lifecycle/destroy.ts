@@ -1,7 +1,8 @@
 // Tearing a container down: kill what is left, wait for the init to go,
 // remove the cgroup, run poststop hooks, remove the state dir.
-import { existsSync, rmdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { CgroupPaths } from '../cgroups/manager.js';
+import { removeEmptyCgroups } from '../cgroups/remove-empty.js';
 import { log } from '../log.js';
 import type { Spec } from '../spec/types.js';
 import { isAlive } from '../state/proc.js';
@@ -41,23 +42,6 @@ async function killCgroup(record: ContainerRecord, paths: CgroupPaths | undefine
   } catch (err) {
     log.debug(`kill cgroup: ${String(err)}`);
   }
-}
-
-/**
- * One rmdir per directory: an empty cgroup (no process, no child cgroup: the
- * usual stopped container) goes at once, with no freeze, walk or stat. The
- * ones still there (EBUSY, ...) come back for the full kill and removal.
- */
-function removeEmptyCgroups(paths: CgroupPaths): CgroupPaths {
-  const left: CgroupPaths = {};
-  for (const [key, dir] of Object.entries(paths)) {
-    try {
-      rmdirSync(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') left[key] = dir;
-    }
-  }
-  return left;
 }
 
 /** Everything after the processes are gone. Poststop failures only warn. */
