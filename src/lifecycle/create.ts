@@ -132,6 +132,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     // linux.devices are made, not allowed: the device cgroup grants only what
     // linux.resources.devices lists (runc does the same; a denied node stays denied).
     const resources = { ...config.linux?.resources, deviceRules: containerDeviceRules(config.linux?.resources?.devices) };
+    state.writeCgroupPaths(dir, cg.paths());
     if (cloneFirst) {
       executor = new Executor(plan, preserveFds);
       executorWaits = true;

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import type { CgroupPaths } from '../cgroups/manager.js';
 import { removeEmptyCgroups } from '../cgroups/remove-empty.js';
+import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
 import type { Spec } from '../spec/types.js';
 import { isAlive } from '../state/proc.js';
@@ -44,8 +45,15 @@ async function killCgroup(record: ContainerRecord, paths: CgroupPaths | undefine
   }
 }
 
-/** Everything after the processes are gone. Poststop failures only warn. */
+/**
+ * Everything after the processes are gone. Poststop failures only warn. If
+ * they are not gone (SIGKILL waits while a cgroup above the container's is
+ * frozen), nothing is removed and the delete fails: the record is what finds
+ * the init and its cgroups again when it is retried (runc keeps it too).
+ */
 export async function destroyContainer(root: string, record: ContainerRecord): Promise<void> {
+  const undying = () => new TsrunError(`cannot delete container ${record.id}: its processes did not exit after SIGKILL (is a cgroup above it frozen?)`);
+  if (record.pid && isAlive(record.pid, record.pidStartTime)) throw undying();
   if (record.cgroupPaths && Object.keys(record.cgroupPaths).length > 0) {
     const left = removeEmptyCgroups(record.cgroupPaths);
     if (Object.keys(left).length > 0) {
@@ -54,6 +62,13 @@ export async function destroyContainer(root: string, record: ContainerRecord): P
         teardown().removeCgroup(left);
       } catch (err) {
         log.warn(`remove cgroup: ${(err as Error).message}`);
+        let busy = false;
+        try {
+          busy = teardown().cgroupPids(left).length > 0;
+        } catch {
+          /* gone meanwhile */
+        }
+        if (busy) throw undying();
       }
     }
   }
@@ -65,4 +80,41 @@ export async function destroyContainer(root: string, record: ContainerRecord): P
     runHooks('poststop', config.hooks.poststop, state, true);
   }
   removeContainerDir(root, record.id);
+}
+
+/**
+ * delete --force of a container whose record cannot be read (truncated,
+ * garbage): what can be found is still removed. Its processes by its cgroup
+ * (the paths create wrote beside the record, or the default path of the
+ * id), the cgroup, then the state dir; if the processes will not die the
+ * state stays and the delete fails, to be retried.
+ */
+export async function destroyUnreadable(root: string, id: string, defaultPaths: () => CgroupPaths): Promise<void> {
+  const { readCgroupPaths } = require('../state/store.js') as typeof import('../state/store.js');
+  const paths = readCgroupPaths(root, id) ?? defaultPaths();
+  const t = teardown();
+  const pids = () => {
+    try {
+      return t.cgroupPids(paths);
+    } catch {
+      return [];
+    }
+  };
+  if (pids().length > 0) {
+    try {
+      t.thawCgroup(paths);
+      t.killCgroup(paths, 9);
+    } catch (err) {
+      log.debug(`kill cgroup: ${String(err)}`);
+    }
+    const end = Date.now() + 10_000;
+    for (let delay = 0.1; pids().length > 0 && Date.now() < end; delay = Math.min(delay * 2, 10)) sleepMs(delay);
+    if (pids().length > 0) throw new TsrunError(`cannot delete container ${id}: its processes did not exit after SIGKILL (is a cgroup above it frozen?)`);
+  }
+  try {
+    t.removeCgroup(paths);
+  } catch (err) {
+    log.warn(`remove cgroup: ${(err as Error).message}`);
+  }
+  removeContainerDir(root, id);
 }

@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { RuncText, TsrunError } from '../errors.js';
 import { isValidId, validateId } from './id.js';
-import { STATE_FILE, containerDir, rootPath } from './paths.js';
+import { CGROUP_FILE, STATE_FILE, containerDir, rootPath } from './paths.js';
 import { Dir, errnoOf, fsError, makeDirs, readRegular } from './safe-fs.js';
 import type { ContainerRecord } from './types.js';
 
@@ -72,6 +72,37 @@ export function writeRecord(dir: string, record: ContainerRecord): void {
   } catch (err) {
     if (err instanceof TsrunError) throw new TsrunError(`cannot write container state: ${err.message}`, { errno: err.errno });
     throw new TsrunError(`cannot write container state: ${fsError(err, 'write', `${dir}/${STATE_FILE}`).message}`, { errno: errnoOf(err), cause: err });
+  } finally {
+    d?.close();
+  }
+}
+
+/** Record the cgroup paths of a new container beside its (future) state.json: see readCgroupPaths. */
+export function writeCgroupPaths(dir: string, paths: Record<string, string>): void {
+  let d: Dir | undefined;
+  try {
+    d = Dir.open(dir, { owned: true });
+    d.create(CGROUP_FILE, JSON.stringify(paths), 0o600);
+  } catch (err) {
+    if (err instanceof TsrunError) throw err;
+    throw fsError(err, 'cannot write', `${dir}/${CGROUP_FILE}`);
+  } finally {
+    d?.close();
+  }
+}
+
+/** The cgroup paths create recorded beside the state, or undefined (none, or not a map of absolute paths). */
+export function readCgroupPaths(root: string, id: string): Record<string, string> | undefined {
+  validateId(id);
+  let d: Dir | undefined;
+  try {
+    d = Dir.open(containerDir(root, id), { owned: true });
+    const value = JSON.parse(readRegular(d.at(CGROUP_FILE), 1 << 16, CGROUP_FILE, { owned: true }).toString('utf8')) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    const paths = value as Record<string, unknown>;
+    return Object.values(paths).every((p) => typeof p === 'string' && p.startsWith('/')) ? (paths as Record<string, string>) : undefined;
+  } catch {
+    return undefined;
   } finally {
     d?.close();
   }
