@@ -6,7 +6,7 @@ import { log } from '../log.js';
 import { withContainerLock } from '../state/lock.js';
 import { containerDir } from '../state/paths.js';
 import { containerStatus } from '../state/status.js';
-import { readRecord, removeContainerDir } from '../state/store.js';
+import { UnreadableRecord, readRecord, removeContainerDir } from '../state/store.js';
 import type { ContainerRecord } from '../state/types.js';
 import { commandMain } from './command.js';
 
@@ -24,7 +24,7 @@ export const main = commandMain(async (ctx) => {
         return;
       }
       // a damaged record: its init, cgroup and directory are still found and removed
-      if (force && err instanceof TsrunError) {
+      if (force && err instanceof UnreadableRecord) {
         log.warn(`${err.message}: removing what can be found`);
         const { openCgroup } = await import('../cgroups/index.js');
         await destroyUnreadable(root, id, () => openCgroup({ id }).paths());

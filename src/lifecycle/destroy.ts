@@ -7,7 +7,7 @@ import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
 import type { Spec } from '../spec/types.js';
 import { isAlive } from '../state/proc.js';
-import { removeContainerDir } from '../state/store.js';
+import { readCgroupPaths, removeContainerDir } from '../state/store.js';
 import type { ContainerRecord } from '../state/types.js';
 
 declare const require: (id: string) => unknown;
@@ -45,6 +45,11 @@ async function killCgroup(record: ContainerRecord, paths: CgroupPaths | undefine
   }
 }
 
+/** The delete fails and the state stays, to be retried. */
+function undying(id: string): TsrunError {
+  return new TsrunError(`cannot delete container ${id}: its processes did not exit after SIGKILL (is a cgroup above it frozen?)`);
+}
+
 /**
  * Everything after the processes are gone. Poststop failures only warn. If
  * they are not gone (SIGKILL waits while a cgroup above the container's is
@@ -52,8 +57,7 @@ async function killCgroup(record: ContainerRecord, paths: CgroupPaths | undefine
  * the init and its cgroups again when it is retried (runc keeps it too).
  */
 export async function destroyContainer(root: string, record: ContainerRecord): Promise<void> {
-  const undying = () => new TsrunError(`cannot delete container ${record.id}: its processes did not exit after SIGKILL (is a cgroup above it frozen?)`);
-  if (record.pid && isAlive(record.pid, record.pidStartTime)) throw undying();
+  if (record.pid && isAlive(record.pid, record.pidStartTime)) throw undying(record.id);
   if (record.cgroupPaths && Object.keys(record.cgroupPaths).length > 0) {
     const left = removeEmptyCgroups(record.cgroupPaths);
     if (Object.keys(left).length > 0) {
@@ -68,7 +72,7 @@ export async function destroyContainer(root: string, record: ContainerRecord): P
         } catch {
           /* gone meanwhile */
         }
-        if (busy) throw undying();
+        if (busy) throw undying(record.id);
       }
     }
   }
@@ -90,7 +94,6 @@ export async function destroyContainer(root: string, record: ContainerRecord): P
  * state stays and the delete fails, to be retried.
  */
 export async function destroyUnreadable(root: string, id: string, defaultPaths: () => CgroupPaths): Promise<void> {
-  const { readCgroupPaths } = require('../state/store.js') as typeof import('../state/store.js');
   const paths = readCgroupPaths(root, id) ?? defaultPaths();
   const t = teardown();
   const pids = () => {
@@ -109,7 +112,7 @@ export async function destroyUnreadable(root: string, id: string, defaultPaths: 
     }
     const end = Date.now() + 10_000;
     for (let delay = 0.1; pids().length > 0 && Date.now() < end; delay = Math.min(delay * 2, 10)) sleepMs(delay);
-    if (pids().length > 0) throw new TsrunError(`cannot delete container ${id}: its processes did not exit after SIGKILL (is a cgroup above it frozen?)`);
+    if (pids().length > 0) throw undying(id);
   }
   try {
     t.removeCgroup(paths);

@@ -14,6 +14,9 @@ import type { ContainerRecord } from './types.js';
 /** A record holds the whole config (config.json is capped at 16 MiB: spec/json-limits.ts). */
 export const MAX_RECORD = 32 << 20;
 
+/** A record that is there but cannot be used (unreadable, not ours, damaged): `delete --force` still removes what it can find. */
+export class UnreadableRecord extends TsrunError {}
+
 /** Create --root if missing: 0700, like runc, since it names every container. */
 export function ensureRoot(root: string): string {
   const abs = rootPath(root);
@@ -152,15 +155,15 @@ export function readRecord(root: string, id: string): ContainerRecord {
     d = Dir.open(dir);
     text = readRegular(d.at(STATE_FILE), MAX_RECORD, file, { owned: true }).toString('utf8');
   } catch (err) {
-    if (err instanceof TsrunError) throw new TsrunError(`cannot read container state ${err.message}`, { errno: err.errno });
+    if (err instanceof TsrunError) throw new UnreadableRecord(`cannot read container state ${err.message}`, { errno: err.errno });
     const code = errnoOf(err);
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG' || code === 'ELOOP') throw new TsrunError(RuncText.notExist);
-    throw new TsrunError(`cannot read container state ${file}: ${(err as Error).message}`, { errno: code, cause: err });
+    throw new UnreadableRecord(`cannot read container state ${file}: ${(err as Error).message}`, { errno: code, cause: err });
   } finally {
     d?.close();
   }
   const record = parseRecord(text);
-  if (!record) throw new TsrunError(`corrupt container state ${file}`);
+  if (!record) throw new UnreadableRecord(`corrupt container state ${file}`);
   return record;
 }
 

@@ -1,4 +1,4 @@
-// Compiled seccomp profiles kept under --root between calls. Every container
+// Compiled seccomp profiles kept between calls. Every container
 // an engine makes carries the same default profile, and compiling it through
 // libseccomp (koffi to load, then an FFI call per syscall name) cost ~26 ms of
 // each create of a Docker config (bench/TRIED.md). crun keeps such a cache too.
