@@ -5,7 +5,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { readRegular } from '../state/safe-fs.js';
-import { MAX_CONFIG_BYTES, MAX_JSON_DEPTH, nestedDeeperThan, nulAt } from './json-limits.js';
+import { MAX_CONFIG_BYTES, MAX_JSON_DEPTH, MAX_UINT64, nestedDeeperThan, nulAt, numberPastUint64 } from './json-limits.js';
 import { jsonFault } from './json-error.js';
 import type { Process, Spec } from './types.js';
 import { validateConfig, validateProcess } from './validate.js';
@@ -51,6 +51,8 @@ export function parseJson(text: string, file: string): unknown {
     if (!fault) throw new TsrunError(`invalid JSON: ${(err as Error).message}`, { file });
     throw new TsrunError(`invalid JSON at line ${fault.line}, column ${fault.column}: ${fault.what}`, { file });
   }
+  const big = numberPastUint64(text);
+  if (big) throw new TsrunError(`must be at most ${MAX_UINT64} (uint64), got ${big.literal}`, { file, field: big.at || undefined });
   // JSON can hold a NUL only escaped: the walk runs only for a text that has one
   if (text.includes('\\u0000')) {
     const at = nulAt(value, '');

@@ -76,12 +76,12 @@ test('config.json nested 5000 deep: refused before validation, the depth named',
 
 test('process.rlimits hard or soft of 2^64 or more: refused naming the field (not "prlimit: operation not permitted")', { skip: rootSkip }, () => {
   const r = createWith(configText((t) => t.replace(/"rlimits"\s*:\s*\[[^\]]*\]/, '"rlimits":[{"type":"RLIMIT_NOFILE","hard":18446744073709551616,"soft":1024}]')));
-  refused(r, /config\.json: \/process\/rlimits\/0\/hard: must be at most 18446744073709551615, got 18446744073709551616/);
+  refused(r, /config\.json: \/process\/rlimits\/0\/hard: must be at most 18446744073709551615 \(uint64\), got 18446744073709551616/);
 });
 
-test('a number past a double (1e400): the field and "too large", not "got number null"', { skip: rootSkip }, () => {
+test('a number past a double (1e400): the field and the number, not "got number null"', { skip: rootSkip }, () => {
   const r = createWith(configText((t) => t.replace(/"rlimits"\s*:\s*\[[^\]]*\]/, '"rlimits":[{"type":"RLIMIT_NOFILE","hard":1e400,"soft":1024}]')));
-  refused(r, /\/process\/rlimits\/0\/hard: .*too large to represent/);
+  refused(r, /\/process\/rlimits\/0\/hard: must be at most 18446744073709551615 \(uint64\), got 1e400/);
   assert.doesNotMatch(r.res.stderr, /null/);
 });
 
