@@ -7,12 +7,12 @@
 //
 // The build can only warm what a dry run reaches: the cgroup, the executor
 // and the state record are compiled lazily in every create (~1 ms). So the
-// first command of a build that succeeds under a --root leaves a cache of
-// everything it compiled there (code@<bundle>, read back only when this euid
-// wrote it: state/own-file.ts), and later ones load that instead.
+// first command of a build that succeeds leaves a cache of everything it
+// compiled in the cache directory (code@<bundle>, state/cache-dir.ts; read
+// back only when this euid wrote it: state/safe-fs.ts), and later ones load
+// that instead. Never under --root: that holds container state only.
 import { readFileSync } from 'node:fs';
-import { readOwnFile, writeOwnFile } from './state/own-file.js';
-import { rootPath } from './state/paths.js';
+import { readOwnFile, writeOwnFile } from './state/safe-fs.js';
 
 declare const require: (id: string) => unknown;
 declare const TSRUN_BUILD_ID: string;
@@ -33,18 +33,18 @@ function cachedData(file: Buffer | undefined): Buffer | undefined {
 }
 
 /**
- * Load `path` (a CommonJS bundle) with its code cache: the one under `root`
- * if this build left one there, else the build's; undefined when it has
- * neither.
+ * Load `path` (a CommonJS bundle) with its code cache: the one in the cache
+ * directory `cache` if this build left one there, else the build's;
+ * undefined when it has neither.
  */
 export function loadWithCodeCache(
   path: string,
-  root?: string,
+  cache?: string,
   atExit: (fn: (code: number) => void) => void = (fn) => void process.once('exit', fn),
 ): unknown {
-  const own = root ? `${rootPath(root)}/code@${path.slice(path.lastIndexOf('/') + 1)}` : undefined;
-  const fromRoot = own ? cachedData(readOwnFile(own)) : undefined;
-  let data = fromRoot;
+  const name = `code@${path.slice(path.lastIndexOf('/') + 1)}`;
+  const fromCache = cache ? cachedData(readOwnFile(`${cache}/${name}`)) : undefined;
+  let data = fromCache;
   if (!data) {
     try {
       data = cachedData(readFileSync(`${path}.v8cache`));
@@ -62,10 +62,10 @@ export function loadWithCodeCache(
   // the utf8 path's 8 KB reads and decoding of ~290 KB.
   const source = `${WRAP_HEAD}${readFileSync(path).toString('latin1')}${WRAP_TAIL}`;
   const script = new vm.Script(source, { filename: path, cachedData: data });
-  if (own && (!fromRoot || script.cachedDataRejected)) {
+  if (cache && (!fromCache || script.cachedDataRejected)) {
     // at the end of a command that worked, so the cache holds the functions of its success path
     atExit((code) => {
-      if (code === 0) writeOwnFile(own, Buffer.concat([Buffer.from(`${TSRUN_BUILD_ID}\n`), script.createCachedData()]));
+      if (code === 0) writeOwnFile(cache, name, Buffer.concat([Buffer.from(`${TSRUN_BUILD_ID}\n`), script.createCachedData()]));
     });
   }
   const fn = script.runInThisContext() as Wrapped;

@@ -1,7 +1,8 @@
 // Logging to --log, as runc does it (logrus): text or one JSON object per line.
 // Nothing here touches process.stdout/stderr stream objects: during create and
 // exec our stderr is the container's, and libuv could switch it to O_NONBLOCK.
-import { openSync, writeSync, closeSync } from 'node:fs';
+import { writeSync, closeSync } from 'node:fs';
+import { openLogFile } from './state/safe-fs.js';
 
 export type LogFormat = 'text' | 'json';
 export type Level = 'debug' | 'info' | 'warning' | 'error';
@@ -23,8 +24,7 @@ function logFd(): number {
   if (fd >= 0) return fd;
   if (!target.path) return (fd = 2);
   try {
-    // O_APPEND|O_SYNC|O_CLOEXEC like runc; created 0644.
-    fd = openSync(target.path, 'as', 0o644);
+    fd = openLogFile(target.path);
   } catch {
     fd = 2;
   }

@@ -15,8 +15,7 @@ export function versionText(): string {
 }
 
 export async function dispatch(command: string, inv: Invocation): Promise<number> {
-  const root = typeof inv.globals.root === 'string' ? inv.globals.root : undefined;
-  const mod = loadCommand(command, root) ?? loadCommand('not-implemented')!;
+  const mod = loadCommand(command) ?? loadCommand('not-implemented')!;
   return mod.main(inv);
 }
 

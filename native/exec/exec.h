@@ -13,7 +13,9 @@
 #define PLAN_FLAG_MONITOR 1u /* stage 0 waits for the child and reports its exit */
 #define PLAN_FLAG_PROXY_TTY 2u /* stage 0 gets the pty master itself and copies it to/from its stdio */
 #define MAX_PLAN_SIZE (16u << 20)
-#define MAX_MSG_SIZE (1u << 20)
+/* GO carries the state (annotations included) once, twice with a seccomp
+ * listener: room for two records of a config at its cap (src/spec/bundle.ts) */
+#define MAX_MSG_SIZE (64u << 20)
 
 struct plan {
   uint32_t flags;

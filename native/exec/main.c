@@ -56,8 +56,9 @@ static void reexec_sealed(char **argv) {
     if (n <= 0) goto bad;
     off += n;
   }
-  if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0) goto bad;
-  fcntl(mfd, F_ADD_SEALS, F_SEAL_EXEC); /* not on every kernel */
+  /* F_SEAL_EXEC in the same call as F_SEAL_SEAL: after F_SEAL_SEAL no seal
+   * can be added. A kernel that does not know it (before 6.3) says EINVAL. */
+  if (fcntl(mfd, F_ADD_SEALS, SEALS | F_SEAL_EXEC) < 0 && (errno != EINVAL || fcntl(mfd, F_ADD_SEALS, SEALS) < 0)) goto bad;
   close(self);
   fexecve(mfd, argv, environ);
 bad:
@@ -347,7 +348,8 @@ int main(int argc, char **argv) {
   uint8_t *buf;
   uint32_t len;
   if (sync_recv(c.sync_fd, &type, &buf, &len, MAX_PLAN_SIZE) < 0 || type != MSG_PLAN) {
-    fail(&c, errno, "reading the plan");
+    if (errno == EMSGSIZE) fail(&c, EMSGSIZE, "plan of %u bytes is over the limit of %u", len, MAX_PLAN_SIZE);
+    else fail(&c, errno, "reading the plan");
     report_error(&c);
     return 1;
   }

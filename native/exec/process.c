@@ -348,7 +348,10 @@ static int op_wait_go(struct ctx *c, const struct op_wait_go *o) {
   uint16_t type;
   uint8_t *body;
   uint32_t len;
-  if (sync_recv(c->sync_fd, &type, &body, &len, MAX_MSG_SIZE) < 0) _exit(1); /* runtime gone */
+  if (sync_recv(c->sync_fd, &type, &body, &len, MAX_MSG_SIZE) < 0) {
+    if (errno == EMSGSIZE) return fail(c, EMSGSIZE, "GO message of %u bytes is over the limit of %u", len, MAX_MSG_SIZE);
+    _exit(1); /* runtime gone */
+  }
   if (type != MSG_GO) return fail(c, EPROTO, "expected GO, got message %u", type);
   c->state_json = (char *)body;
   c->state_len = strnlen((char *)body, len);

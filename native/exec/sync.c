@@ -62,6 +62,7 @@ int sync_recv(int fd, uint16_t *type, uint8_t **body, uint32_t *len, uint32_t ma
   memcpy(&n, hdr, 4);
   memcpy(type, hdr + 4, 2);
   if (n > max) {
+    *len = n; /* for the caller's message: what was refused */
     errno = EMSGSIZE;
     return -1;
   }

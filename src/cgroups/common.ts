@@ -57,23 +57,21 @@ function withoutDevices(r: CgroupResources): CgroupResources {
 }
 
 /**
- * The apply() of both managers: write the limits (the device rules are
- * prepare()'s), then refuse a frozen cgroup, since runtime-spec says a
- * frozen one is not fit for a new container (a parent frozen by someone
- * else freezes every new child too). On any failure the dirs this create
- * made are removed again.
+ * The end of both managers' prepare(): refuse a frozen cgroup, since
+ * runtime-spec says a frozen one is not fit for a new container (a parent
+ * frozen by someone else freezes every new child too). Before anything
+ * joins it: a process that joined a frozen cgroup stays there, stuck, with
+ * the caller's stdio open (`tsrun run -d ID | cat` never returned).
  */
-export function applyOrUndo(
-  m: Pick<CgroupManager, 'freezerState' | 'paths'> & { set(r: CgroupResources): void },
-  resources: CgroupResources,
-  made: string[],
-): void {
-  undoOnFailure(made, () => {
-    m.set(withoutDevices(resources));
-    if (m.freezerState() !== 'THAWED') {
-      throw new TsrunError(`container's cgroup unexpectedly frozen (${m.paths().freezer ?? m.paths().unified})`, { field: '/linux/cgroupsPath' });
-    }
-  });
+export function refuseFrozen(m: Pick<CgroupManager, 'freezerState' | 'paths'>): void {
+  if (m.freezerState() !== 'THAWED') {
+    throw new TsrunError(`container's cgroup unexpectedly frozen (${m.paths().freezer ?? m.paths().unified})`, { field: '/linux/cgroupsPath' });
+  }
+}
+
+/** The apply() of both managers: write the limits (the device rules are prepare()'s); on failure the dirs this create made are removed again. */
+export function applyOrUndo(m: { set(r: CgroupResources): void }, resources: CgroupResources, made: string[]): void {
+  undoOnFailure(made, () => m.set(withoutDevices(resources)));
 }
 
 /**

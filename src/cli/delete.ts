@@ -1,11 +1,12 @@
 // `tsrun delete [--force] ID`: remove a stopped (or created) container;
 // --force kills a running one first, and succeeds for an unknown id.
 import { RuncText, TsrunError } from '../errors.js';
-import { destroyContainer, killContainer } from '../lifecycle/destroy.js';
+import { destroyContainer, destroyUnreadable, killContainer } from '../lifecycle/destroy.js';
+import { log } from '../log.js';
 import { withContainerLock } from '../state/lock.js';
 import { containerDir } from '../state/paths.js';
 import { containerStatus } from '../state/status.js';
-import { readRecord, removeContainerDir } from '../state/store.js';
+import { UnreadableRecord, readRecord, removeContainerDir } from '../state/store.js';
 import type { ContainerRecord } from '../state/types.js';
 import { commandMain } from './command.js';
 
@@ -20,6 +21,13 @@ export const main = commandMain(async (ctx) => {
     } catch (err) {
       if (force && err instanceof TsrunError && err.message.includes(RuncText.notExist)) {
         removeContainerDir(root, id);
+        return;
+      }
+      // a damaged record: its init, cgroup and directory are still found and removed
+      if (force && err instanceof UnreadableRecord) {
+        log.warn(`${err.message}: removing what can be found`);
+        const { openCgroup } = await import('../cgroups/index.js');
+        await destroyUnreadable(root, id, () => openCgroup({ id }).paths());
         return;
       }
       throw err;

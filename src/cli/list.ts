@@ -3,7 +3,7 @@
 // objects, `null` when there are none) or `-q` (ids only). A missing root
 // is an empty list, not an error.
 import { statSync } from 'node:fs';
-import { TsrunError } from '../errors.js';
+import { RuncText, TsrunError } from '../errors.js';
 import { log } from '../log.js';
 import { containerDir } from '../state/paths.js';
 import { goJson } from '../state/json.js';
@@ -27,7 +27,10 @@ function collect(root: string): StateObject[] {
       const uid = statSync(dir).uid;
       out.push(stateObject(record, containerStatus(record, dir), ownerName(uid, names)));
     } catch (err) {
-      log.debug(`list: skipping ${id}: ${(err as Error).message}`);
+      // gone meanwhile or not written yet: quietly, as runc; a damaged record is said out loud
+      const message = (err as Error).message;
+      if (message.includes(RuncText.notExist)) log.debug(`list: skipping ${id}: ${message}`);
+      else log.warn(`list: skipping ${id}: ${message}`);
     }
   }
   return out;

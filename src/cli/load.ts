@@ -46,8 +46,8 @@ function notFound(file: string): Error {
   return err;
 }
 
-/** `root` (--root): where the big bundles' code caches of this build may be (src/code-cache.ts). */
-export function loadDist<T>(file: string, root?: string): T {
+/** The big bundles load with a code cache of this build (src/code-cache.ts), from the cache directory when one was left there. */
+export function loadDist<T>(file: string): T {
   const path = `${__dirname}/${file}`;
   if (UNCACHED.has(file)) {
     const mod = compileBundle(path);
@@ -56,12 +56,13 @@ export function loadDist<T>(file: string, root?: string): T {
   }
   // Required lazily: the code cache's own imports (node:path) are not needed on the hot paths.
   const { loadWithCodeCache } = require('../code-cache.js') as typeof import('../code-cache.js');
-  return (loadWithCodeCache(path, root) ?? require(path)) as T;
+  const { cacheDir } = require('../state/cache-dir.js') as typeof import('../state/cache-dir.js');
+  return (loadWithCodeCache(path, cacheDir()) ?? require(path)) as T;
 }
 
-export function loadCommand(name: string, root?: string): CommandModule | undefined {
+export function loadCommand(name: string): CommandModule | undefined {
   try {
-    return loadDist<CommandModule>(`cli-${name}.cjs`, root);
+    return loadDist<CommandModule>(`cli-${name}.cjs`);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes(`cli-${name}.cjs`)) {
       return undefined;

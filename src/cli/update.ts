@@ -2,12 +2,13 @@
 // LinuxResources JSON, merged onto the container's current resources and
 // applied to its cgroup. If the kernel refuses a value, every file written
 // so far goes back to its previous content, and the stored resources stay.
-import { readFileSync } from 'node:fs';
 import { RuncText, TsrunError } from '../errors.js';
 import { log } from '../log.js';
 import { containerDir } from '../state/paths.js';
 import { containerStatus } from '../state/status.js';
 import { readRecord, writeRecord } from '../state/store.js';
+import { readCapped, readRegular } from '../state/safe-fs.js';
+import { MAX_CONFIG_BYTES, MAX_JSON_DEPTH, nestedDeeperThan } from '../spec/json-limits.js';
 import { withContainerLock } from '../state/lock.js';
 import type { LinuxResources } from '../spec/types.js';
 import { commandMain } from './command.js';
@@ -15,10 +16,13 @@ import { commandMain } from './command.js';
 function readResources(source: string): LinuxResources {
   let text: string;
   try {
-    text = readFileSync(source === '-' ? 0 : source, 'utf8');
+    // stdin may be a pipe: read up to the cap; a file must be a regular one
+    text = (source === '-' ? readCapped(0, MAX_CONFIG_BYTES, 'resources') : readRegular(source, MAX_CONFIG_BYTES, source, { follow: true })).toString('utf8');
   } catch (err) {
+    if (err instanceof TsrunError) throw err;
     throw new TsrunError(`open ${source}: ${(err as Error).message}`, { errno: (err as NodeJS.ErrnoException).code });
   }
+  if (nestedDeeperThan(text, MAX_JSON_DEPTH)) throw new TsrunError(`invalid resources JSON: nested deeper than ${MAX_JSON_DEPTH}`);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -102,7 +102,9 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   const runConfig: Spec = listen > 0 && config.process
     ? { ...config, process: { ...config.process, env: [...(config.process.env ?? []), `LISTEN_FDS=${listen}`, 'LISTEN_PID=1'] } }
     : config;
-  const seccomp = config.linux?.seccomp ? (await import('../sys/seccomp-cache.js')).cachedSeccomp(o.root, config.linux.seccomp) : undefined;
+  const seccomp = config.linux?.seccomp
+    ? (await import('../sys/seccomp-cache.js')).cachedSeccomp((await import('../state/cache-dir.js')).cacheDir(), config.linux.seccomp)
+    : undefined;
   const ctxBase = {
     id: o.id, bundle, rootfs, consoleSocket: o.consoleSocket, pidfdSocket: o.pidfdSocket,
     noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserveFds, monitor: o.monitor, proxyTty: o.proxyTty, rootless: o.rootless, seccomp,
@@ -136,6 +138,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     // linux.devices are made, not allowed: the device cgroup grants only what
     // linux.resources.devices lists (runc does the same; a denied node stays denied).
     const resources = { ...config.linux?.resources, deviceRules: containerDeviceRules(config.linux?.resources?.devices) };
+    state.writeCgroupPaths(dir, cg.paths());
     if (cloneFirst) {
       executor = new Executor(plan, preserveFds);
       executorWaits = true;

@@ -1,11 +1,13 @@
 // Tearing a container down: kill what is left, wait for the init to go,
 // remove the cgroup, run poststop hooks, remove the state dir.
-import { existsSync, rmdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { CgroupPaths } from '../cgroups/manager.js';
+import { removeEmptyCgroups } from '../cgroups/remove-empty.js';
+import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
 import type { Spec } from '../spec/types.js';
 import { isAlive } from '../state/proc.js';
-import { removeContainerDir } from '../state/store.js';
+import { readCgroupPaths, removeContainerDir } from '../state/store.js';
 import type { ContainerRecord } from '../state/types.js';
 
 declare const require: (id: string) => unknown;
@@ -43,25 +45,19 @@ async function killCgroup(record: ContainerRecord, paths: CgroupPaths | undefine
   }
 }
 
-/**
- * One rmdir per directory: an empty cgroup (no process, no child cgroup: the
- * usual stopped container) goes at once, with no freeze, walk or stat. The
- * ones still there (EBUSY, ...) come back for the full kill and removal.
- */
-function removeEmptyCgroups(paths: CgroupPaths): CgroupPaths {
-  const left: CgroupPaths = {};
-  for (const [key, dir] of Object.entries(paths)) {
-    try {
-      rmdirSync(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') left[key] = dir;
-    }
-  }
-  return left;
+/** The delete fails and the state stays, to be retried. */
+function undying(id: string): TsrunError {
+  return new TsrunError(`cannot delete container ${id}: its processes did not exit after SIGKILL (is a cgroup above it frozen?)`);
 }
 
-/** Everything after the processes are gone. Poststop failures only warn. */
+/**
+ * Everything after the processes are gone. Poststop failures only warn. If
+ * they are not gone (SIGKILL waits while a cgroup above the container's is
+ * frozen), nothing is removed and the delete fails: the record is what finds
+ * the init and its cgroups again when it is retried (runc keeps it too).
+ */
 export async function destroyContainer(root: string, record: ContainerRecord): Promise<void> {
+  if (record.pid && isAlive(record.pid, record.pidStartTime)) throw undying(record.id);
   if (record.cgroupPaths && Object.keys(record.cgroupPaths).length > 0) {
     const left = removeEmptyCgroups(record.cgroupPaths);
     if (Object.keys(left).length > 0) {
@@ -70,6 +66,13 @@ export async function destroyContainer(root: string, record: ContainerRecord): P
         teardown().removeCgroup(left);
       } catch (err) {
         log.warn(`remove cgroup: ${(err as Error).message}`);
+        let busy = false;
+        try {
+          busy = teardown().cgroupPids(left).length > 0;
+        } catch {
+          /* gone meanwhile */
+        }
+        if (busy) throw undying(record.id);
       }
     }
   }
@@ -81,4 +84,40 @@ export async function destroyContainer(root: string, record: ContainerRecord): P
     runHooks('poststop', config.hooks.poststop, state, true);
   }
   removeContainerDir(root, record.id);
+}
+
+/**
+ * delete --force of a container whose record cannot be read (truncated,
+ * garbage): what can be found is still removed. Its processes by its cgroup
+ * (the paths create wrote beside the record, or the default path of the
+ * id), the cgroup, then the state dir; if the processes will not die the
+ * state stays and the delete fails, to be retried.
+ */
+export async function destroyUnreadable(root: string, id: string, defaultPaths: () => CgroupPaths): Promise<void> {
+  const paths = readCgroupPaths(root, id) ?? defaultPaths();
+  const t = teardown();
+  const pids = () => {
+    try {
+      return t.cgroupPids(paths);
+    } catch {
+      return [];
+    }
+  };
+  if (pids().length > 0) {
+    try {
+      t.thawCgroup(paths);
+      t.killCgroup(paths, 9);
+    } catch (err) {
+      log.debug(`kill cgroup: ${String(err)}`);
+    }
+    const end = Date.now() + 10_000;
+    for (let delay = 0.1; pids().length > 0 && Date.now() < end; delay = Math.min(delay * 2, 10)) sleepMs(delay);
+    if (pids().length > 0) throw undying(id);
+  }
+  try {
+    t.removeCgroup(paths);
+  } catch (err) {
+    log.warn(`remove cgroup: ${(err as Error).message}`);
+  }
+  removeContainerDir(root, id);
 }

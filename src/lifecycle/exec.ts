@@ -13,7 +13,7 @@ import { MsgType } from '../plan/generated/ops.js';
 import { goBody } from './create.js';
 import { Executor } from './executor.js';
 import { exitCodeOf } from './exit.js';
-import { writePidFile } from './pidfile.js';
+import { removePidFile, writePidFile } from './pidfile.js';
 
 export interface ExecFlags {
   process?: string;
@@ -98,7 +98,9 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   }
   const { compileExec } = await import('../plan/compile.js');
   // runc applies the container's profile to exec'd processes too
-  const seccomp = config.linux?.seccomp ? (await import('../sys/seccomp-cache.js')).cachedSeccomp(o.root, config.linux.seccomp) : undefined;
+  const seccomp = config.linux?.seccomp
+    ? (await import('../sys/seccomp-cache.js')).cachedSeccomp((await import('../state/cache-dir.js')).cacheDir(), config.linux.seccomp)
+    : undefined;
   const preserveFds = o.preserveFds ?? 0;
   let compiled;
   try {
@@ -113,6 +115,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   for (const w of compiled.warnings) log.warn(w);
   const executor = new Executor(compiled.plan, preserveFds);
   let pid = 0;
+  let pidFileWritten: string | undefined;
   try {
     const first = await executor.next((m) => log.debug(m));
     if (first.type === 'error') throw executor.errorOf(first, file);
@@ -122,14 +125,23 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
       const { fromPaths } = await import('../cgroups/index.js');
       fromPaths(cgroupPaths).addPid(pid);
     }
+    // before GO, as runc: a pid file that cannot be written stops the
+    // process before it runs the command
+    if (o.pidFile) {
+      try {
+        pidFileWritten = writePidFile(o.pidFile, pid);
+      } catch (err) {
+        throw new TsrunError(`exec failed: ${(err as Error).message}`, { errno: (err as TsrunError).errno });
+      }
+    }
     // hooks see the container; a seccomp listener sees the exec'd process (the pid it gets notifications from)
     const body = goBody({ ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle }, config, pid);
     executor.send(MsgType.go, body);
     const second = await executor.next((m) => log.debug(m));
     if (second.type === 'error') throw executor.errorOf(second, file, 'exec failed: unable to start container process: ');
     if (second.type !== 'ready') throw new TsrunError('exec failed: the process exited during setup');
-    if (o.pidFile) writePidFile(o.pidFile, pid);
   } catch (err) {
+    if (pidFileWritten) removePidFile(pidFileWritten);
     if (pid > 0) {
       try {
         process.kill(pid, 'SIGKILL');

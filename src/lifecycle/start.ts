@@ -1,11 +1,12 @@
 // `start`: only a created container; open the exec fifo write-only and
 // non-blocking (ENXIO: the init is gone), write one byte, unlink it, then run
 // the poststart hooks.
-import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import type { Spec } from '../spec/types.js';
 import { EXEC_FIFO } from '../state/paths.js';
 import { isAlive } from '../state/proc.js';
+import { Dir, errnoOf, fsError } from '../state/safe-fs.js';
 import type { ContainerRecord, ContainerStatus } from '../state/types.js';
 
 declare const require: (id: string) => unknown;
@@ -65,10 +66,16 @@ export function releaseInit(dir: string): void {
   } finally {
     closeSync(fd);
   }
+  // Only ENOENT is ignored (a racing start removed it): a fifo left behind
+  // would keep `state` saying created while the payload runs.
+  let d: Dir | undefined;
   try {
-    unlinkSync(fifo);
-  } catch {
-    /* a racing start removed it */
+    d = Dir.open(dir);
+    d.remove(EXEC_FIFO);
+  } catch (err) {
+    if (errnoOf(err) !== 'ENOENT') throw fsError(err, 'remove', fifo);
+  } finally {
+    d?.close();
   }
 }
 

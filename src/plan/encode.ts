@@ -3,7 +3,8 @@
 // u32 body length, u32 reserved. Op: u16 code, u16 field count, u32 length,
 // then fields {u16 index, u16 type, u32 length, data}.
 import { BUILD_ID, FieldType, PLAN_MAGIC, PROTOCOL_VERSION, opDescs, type FieldTypeName } from './generated/ops.js';
-import type { Plan } from './types.js';
+import { TsrunError } from '../errors.js';
+import type { Plan, PlanOp } from './types.js';
 
 /**
  * One growing buffer written at an offset through a DataView (V8 builtins:
@@ -127,32 +128,39 @@ export function encodePlan(plan: Plan, buildId: number = BUILD_ID, frame?: numbe
   w.u32(plan.ops.length);
   const bodyLength = w.hole();
   w.u32(0);
-  for (let i = 0; i < plan.ops.length; i++) {
-    const o = plan.ops[i]!;
-    const desc = opDescs[o.op];
-    const fields = desc.fields;
-    w.u16(desc.code);
-    w.u16(fields.length);
-    const opLength = w.hole();
-    const opStart = w.at;
-    for (let k = 0; k < fields.length; k++) {
-      // not `const [name, type] =`: array destructuring runs the iterator protocol, ~1 us a field in a cold process
-      const field = fields[k]!;
-      const name = field[0];
-      const type = field[1];
-      const value = (o.args as Record<string, unknown>)[name];
-      if (value === undefined) throw new Error(`plan op ${i} (${o.op}): field ${name} missing`);
-      w.u16(k);
-      w.u16(FieldType[type]);
-      const len = w.hole();
-      const from = w.at;
-      // the field's name only for an error: built for every field, it cost more than the encoding
-      encodeField(w, type, value, () => `plan op ${i} (${o.op}).${name}`);
-      w.fill(len, w.at - from);
-    }
-    w.fill(opLength, w.at - opStart);
+  let i = 0;
+  try {
+    for (; i < plan.ops.length; i++) encodeOp(w, plan.ops[i]!, i);
+  } catch (err) {
+    // a value the executor cannot take (a NUL inside a string): name the config field it came from
+    throw new TsrunError((err as Error).message, { field: plan.ops[i]?.field });
   }
   w.fill(bodyLength, w.at - head - 24);
   if (head) w.fill(0, w.at - head);
   return w.buf.subarray(0, w.at);
+}
+
+function encodeOp(w: Writer, o: PlanOp, i: number): void {
+  const desc = opDescs[o.op];
+  const fields = desc.fields;
+  w.u16(desc.code);
+  w.u16(fields.length);
+  const opLength = w.hole();
+  const opStart = w.at;
+  for (let k = 0; k < fields.length; k++) {
+    // not `const [name, type] =`: array destructuring runs the iterator protocol, ~1 us a field in a cold process
+    const field = fields[k]!;
+    const name = field[0];
+    const type = field[1];
+    const value = (o.args as Record<string, unknown>)[name];
+    if (value === undefined) throw new Error(`plan op ${i} (${o.op}): field ${name} missing`);
+    w.u16(k);
+    w.u16(FieldType[type]);
+    const len = w.hole();
+    const from = w.at;
+    // the field's name only for an error: built for every field, it cost more than the encoding
+    encodeField(w, type, value, () => `plan op ${i} (${o.op}).${name}`);
+    w.fill(len, w.at - from);
+  }
+  w.fill(opLength, w.at - opStart);
 }

@@ -18,6 +18,8 @@ function valueAt(doc: unknown, pointer: string): unknown {
 /** A short rendering of a JSON value for messages: strings quoted, long values cut. */
 export function show(value: unknown): string {
   if (value === undefined) return 'nothing';
+  // JSON.parse makes 1e400 Infinity, which JSON.stringify would print as null
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'too large to represent (over 1.8e308)';
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);

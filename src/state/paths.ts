@@ -2,6 +2,8 @@
 declare const require: (id: string) => unknown;
 
 export const STATE_FILE = 'state.json';
+/** The cgroup paths, written beside the record before anything joins them: a delete finds the cgroup even when state.json is damaged. */
+export const CGROUP_FILE = 'cgroup.json';
 /** The create/start gate; the lifecycle makes it at create and removes it at start. */
 export const EXEC_FIFO = 'exec.fifo';
 

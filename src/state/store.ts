@@ -1,21 +1,47 @@
 // The state directories under --root and the record in each. Every write is
 // atomic (a fresh directory, or a temp file renamed over state.json), so a
 // reader never sees half a record and two creates of one id cannot both win.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+// Files are made, read and removed through directory fds (safe-fs.ts): a
+// state dir that is a link, or a planted temp name, is never written or
+// emptied through.
+import { readdirSync } from 'node:fs';
 import { RuncText, TsrunError } from '../errors.js';
 import { isValidId, validateId } from './id.js';
-import { STATE_FILE, containerDir, rootPath } from './paths.js';
+import { CGROUP_FILE, STATE_FILE, containerDir, rootPath } from './paths.js';
+import { Dir, errnoOf, fsError, makeDirs, readRegular } from './safe-fs.js';
 import type { ContainerRecord } from './types.js';
 
-function errnoOf(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
+/** A record holds the whole config (config.json is capped at 16 MiB: spec/json-limits.ts). */
+export const MAX_RECORD = 32 << 20;
+
+/** A record that is there but cannot be used (unreadable, not ours, damaged): `delete --force` still removes what it can find. */
+export class UnreadableRecord extends TsrunError {}
 
 /** Create --root if missing: 0700, like runc, since it names every container. */
 export function ensureRoot(root: string): string {
   const abs = rootPath(root);
-  mkdirSync(abs, { recursive: true, mode: 0o700 });
+  makeDirs(abs, 0o700);
   return abs;
+}
+
+/**
+ * --root, opened and checked: ours and closed to others, or a name planted
+ * in it could be taken for a container's state (made if missing).
+ */
+function openRoot(root: string): Dir {
+  const abs = rootPath(root);
+  for (let made = false; ; made = true) {
+    try {
+      return Dir.open(abs, { owned: true, follow: true });
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT' && !made) {
+        ensureRoot(root);
+        continue;
+      }
+      if (err instanceof TsrunError) throw new TsrunError(`--root ${err.message}`, { errno: err.errno });
+      throw fsError(err, 'cannot open --root', abs);
+    }
+  }
 }
 
 /**
@@ -27,37 +53,61 @@ export function ensureRoot(root: string): string {
 export function createContainerDir(root: string, id: string): string {
   validateId(id);
   const dir = containerDir(root, id);
-  // --root usually exists: made only when the mkdir says it is missing
-  for (let made = false; ; made = true) {
-    try {
-      // 0711 as runc: others may traverse to the fifo but not list the dir.
-      mkdirSync(dir, 0o711);
-      return dir;
-    } catch (err) {
-      const code = errnoOf(err);
-      if (code === 'ENOENT' && !made) {
-        ensureRoot(root);
-        continue;
-      }
-      if (code === 'EEXIST') throw new TsrunError(RuncText.exists);
-      throw new TsrunError(`cannot create state directory ${dir}: ${(err as Error).message}`, { errno: code, cause: err });
-    }
+  const r = openRoot(root);
+  try {
+    // 0711 as runc: others may traverse to the fifo but not list the dir.
+    r.mkdir(id, 0o711);
+    return dir;
+  } catch (err) {
+    if (errnoOf(err) === 'EEXIST') throw new TsrunError(RuncText.exists);
+    throw fsError(err, 'cannot create state directory', dir);
+  } finally {
+    r.close();
   }
 }
 
 /** Replace `<dir>/state.json` atomically (temp file in the same dir + rename). */
 export function writeRecord(dir: string, record: ContainerRecord): void {
-  const tmp = `${dir}/.${STATE_FILE}.${process.pid}.tmp`;
+  let d: Dir | undefined;
   try {
-    writeFileSync(tmp, JSON.stringify(record), { mode: 0o600 });
-    renameSync(tmp, `${dir}/${STATE_FILE}`);
+    d = Dir.open(dir, { owned: true });
+    d.replace(STATE_FILE, JSON.stringify(record), 0o600);
   } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* nothing was written */
-    }
-    throw new TsrunError(`cannot write container state: ${(err as Error).message}`, { errno: errnoOf(err), cause: err });
+    if (err instanceof TsrunError) throw new TsrunError(`cannot write container state: ${err.message}`, { errno: err.errno });
+    throw new TsrunError(`cannot write container state: ${fsError(err, 'write', `${dir}/${STATE_FILE}`).message}`, { errno: errnoOf(err), cause: err });
+  } finally {
+    d?.close();
+  }
+}
+
+/** Record the cgroup paths of a new container beside its (future) state.json: see readCgroupPaths. */
+export function writeCgroupPaths(dir: string, paths: Record<string, string>): void {
+  let d: Dir | undefined;
+  try {
+    d = Dir.open(dir, { owned: true });
+    d.create(CGROUP_FILE, JSON.stringify(paths), 0o600);
+  } catch (err) {
+    if (err instanceof TsrunError) throw err;
+    throw fsError(err, 'cannot write', `${dir}/${CGROUP_FILE}`);
+  } finally {
+    d?.close();
+  }
+}
+
+/** The cgroup paths create recorded beside the state, or undefined (none, or not a map of absolute paths). */
+export function readCgroupPaths(root: string, id: string): Record<string, string> | undefined {
+  validateId(id);
+  let d: Dir | undefined;
+  try {
+    d = Dir.open(containerDir(root, id), { owned: true });
+    const value = JSON.parse(readRegular(d.at(CGROUP_FILE), 1 << 16, CGROUP_FILE, { owned: true }).toString('utf8')) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    const paths = value as Record<string, unknown>;
+    return Object.values(paths).every((p) => typeof p === 'string' && p.startsWith('/')) ? (paths as Record<string, string>) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    d?.close();
   }
 }
 
@@ -89,49 +139,54 @@ export function parseRecord(text: string): ContainerRecord | null {
 
 /**
  * The record of container `id`. A missing directory or state.json (also an
- * id too long to be a file name) is `container does not exist`; an unreadable
- * or corrupt record is a different error, so it is never mistaken for gone.
+ * id too long to be a file name, or a state dir that is a link: runc never
+ * makes one) is `container does not exist`; an unreadable, foreign or
+ * corrupt record is a different error, so it is never mistaken for gone.
  */
 export function readRecord(root: string, id: string): ContainerRecord {
   validateId(id);
-  const file = `${containerDir(root, id)}/${STATE_FILE}`;
+  const dir = containerDir(root, id);
+  const file = `${dir}/${STATE_FILE}`;
   let text: string;
+  let d: Dir | undefined;
   try {
-    text = readFileSync(file, 'utf8');
+    // the file's owner is checked, not the dir's (an fstat less on every
+    // command): another user cannot make a file of ours appear in a dir of theirs
+    d = Dir.open(dir);
+    text = readRegular(d.at(STATE_FILE), MAX_RECORD, file, { owned: true }).toString('utf8');
   } catch (err) {
+    if (err instanceof TsrunError) throw new UnreadableRecord(`cannot read container state ${err.message}`, { errno: err.errno });
     const code = errnoOf(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') throw new TsrunError(RuncText.notExist);
-    throw new TsrunError(`cannot read container state ${file}: ${(err as Error).message}`, { errno: code, cause: err });
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG' || code === 'ELOOP') throw new TsrunError(RuncText.notExist);
+    throw new UnreadableRecord(`cannot read container state ${file}: ${(err as Error).message}`, { errno: code, cause: err });
+  } finally {
+    d?.close();
   }
   const record = parseRecord(text);
-  if (!record) throw new TsrunError(`corrupt container state ${file}`);
+  if (!record) throw new UnreadableRecord(`corrupt container state ${file}`);
   return record;
 }
 
 /**
  * Remove the state directory of `id` and everything in it; no error if it is
- * gone. It holds only files (state.json, exec.fifo while created, a temp file
- * of an interrupted write): one readdir, an unlink each and the rmdir, where
- * rmSync's recursive walk (lstat of each entry, a failed rmdir first, and its
- * own module to load) cost ~1.3 ms of `delete`. Anything unexpected (a
- * subdirectory) goes the recursive way.
+ * gone. Through directory fds (safe-fs.ts): when <root>/<id> is a link, only
+ * the link goes, never the files of the directory it names.
  */
 export function removeContainerDir(root: string, id: string): void {
   validateId(id);
-  const dir = containerDir(root, id);
-  let names: string[];
+  let r: Dir;
   try {
-    names = readdirSync(dir);
+    r = Dir.open(rootPath(root), { follow: true });
   } catch (err) {
     if (errnoOf(err) === 'ENOENT') return;
-    names = [];
+    throw fsError(err, 'cannot open --root', rootPath(root));
   }
   try {
-    for (const name of names) unlinkSync(`${dir}/${name}`);
-    rmdirSync(dir);
+    r.removeTree(id);
   } catch (err) {
-    if (errnoOf(err) === 'ENOENT' && !existsSync(dir)) return;
-    rmSync(dir, { recursive: true, force: true });
+    throw fsError(err, 'cannot remove container state', containerDir(root, id));
+  } finally {
+    r.close();
   }
 }
 

@@ -1,4 +1,4 @@
-// Compiled seccomp profiles kept under --root between calls. Every container
+// Compiled seccomp profiles kept between calls. Every container
 // an engine makes carries the same default profile, and compiling it through
 // libseccomp (koffi to load, then an FFI call per syscall name) cost ~26 ms of
 // each create of a Docker config (bench/TRIED.md). crun keeps such a cache too.
@@ -7,13 +7,11 @@
 // starts with the whole key (the profile's JSON, the tsrun build, the arch and
 // the libseccomp file that compiled it), compared in full, so a hash collision
 // or another library cannot hand out a program compiled for something else.
-// The file name has an '@', which no container id has: `list` and `create`
-// never meet it. Best effort: a cache that cannot be read or written only
-// costs the compile.
+// They live in the cache directory (state/cache-dir.ts), never under --root.
+// Best effort: a cache that cannot be read or written only costs the compile.
 import { statSync } from 'node:fs';
 import type { LinuxSeccomp } from '../spec/types.js';
-import { readOwnFile, writeOwnFile } from '../state/own-file.js';
-import { rootPath } from '../state/paths.js';
+import { readOwnFile, writeOwnFile } from '../state/safe-fs.js';
 import type { SeccompProgram } from './seccomp.js';
 
 declare const TSRUN_BUILD_ID: string;
@@ -58,25 +56,25 @@ function load(file: string, key: string): { program: Uint8Array; flags: number }
   return { flags: buf.readUInt32LE(head), program: buf.subarray(head + 4) };
 }
 
-function store(file: string, key: string, p: SeccompProgram): void {
+function store(dir: string, name: string, key: string, p: SeccompProgram): void {
   const flags = Buffer.alloc(4);
   flags.writeUInt32LE(p.flags >>> 0);
-  writeOwnFile(file, Buffer.concat([Buffer.from(`${key}\0`), flags, p.program]));
+  writeOwnFile(dir, name, Buffer.concat([Buffer.from(`${key}\0`), flags, p.program]));
 }
 
-/** The profile compiled to BPF: from `root`'s cache when this very profile was compiled before, else by `compile` (and cached). */
+/** The profile compiled to BPF: from the cache directory `dir` when this very profile was compiled before, else by `compile` (and cached). */
 export function cachedSeccomp(
-  root: string,
+  dir: string | undefined,
   sc: LinuxSeccomp,
   compile: (sc: LinuxSeccomp) => SeccompProgram = (s) => (require('./seccomp.js') as typeof import('./seccomp.js')).compileSeccomp(s),
   library: string | null = libraryStamp(),
 ): SeccompProgram {
-  if (!library) return compile(sc);
+  if (!library || !dir) return compile(sc);
   const key = JSON.stringify([TSRUN_BUILD_ID, process.arch, library, sc]);
-  const file = `${rootPath(root)}/${nameOf(key)}`;
-  const hit = load(file, key);
+  const name = nameOf(key);
+  const hit = load(`${dir}/${name}`, key);
   if (hit) return { ...hit, listenerPath: sc.listenerPath };
   const p = compile(sc);
-  store(file, key, p);
+  store(dir, name, key, p);
   return p;
 }

@@ -17,15 +17,15 @@ test('the code cache loader wraps a bundle exactly as Module.wrap does', () => {
   for (const src of ['', 'module.exports = 1;', 'x\n// last line']) assert.equal(`${WRAP_HEAD}${src}${WRAP_TAIL}`, wrap(src));
 });
 
-// The cache a command leaves under --root (code@<bundle>): written at a
+// The cache a command leaves in the cache directory (code@<bundle>): written at a
 // successful exit, read back only when it is this build's and provably ours.
-describe('the code cache under --root', () => {
+describe('the code cache in the cache directory', () => {
   const made: string[] = [];
   let n = 0;
   after(() => {
     for (const d of made) rmSync(d, { recursive: true, force: true });
   });
-  /** A bundle with the build's cache beside it (TSRUN_BUILD_ID is "test" in the tests), and an empty --root. */
+  /** A bundle with the build's cache beside it (TSRUN_BUILD_ID is "test" in the tests), and an empty cache directory. */
   function setUp() {
     const dir = mkdtempSync(join(tmpdir(), 'tsrun-cc-'));
     made.push(dir);
@@ -85,7 +85,7 @@ describe('the code cache under --root', () => {
     }
   });
 
-  test('without --root only the build\'s cache is used', () => {
+  test('without a cache directory only the build\'s cache is used', () => {
     const { bundle, root } = setUp();
     let hooked = false;
     const mod = loadWithCodeCache(bundle, undefined, () => (hooked = true)) as { answer: () => number };
@@ -98,7 +98,11 @@ describe('the code cache under --root', () => {
     const { root } = setUp();
     assert.equal(spawnSync('mkfifo', [join(root, 'code@cli-create.cjs')]).status, 0);
     // create loads its bundle, with this cache, before it looks at the bundle dir (missing here)
-    const res = spawnSync(process.execPath, [join(repoRoot, 'dist', 'tsrun.cjs'), '--root', root, 'create', '--bundle', join(root, 'nope'), 'x'], { encoding: 'utf8', timeout: 20_000 });
+    const res = spawnSync(process.execPath, [join(repoRoot, 'dist', 'tsrun.cjs'), '--root', root, 'create', '--bundle', join(root, 'nope'), 'x'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, TSRUN_CACHE_DIR: root },
+    });
     assert.equal(res.error, undefined, 'finished');
     assert.equal(res.status, 1);
     assert.match(res.stderr, /nope/);

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
 import { dottedField, hasFile } from '../fsio.js';
-import { joinCgroup, mkdirTracked, applyOrUndo, undoOnFailure } from '../common.js';
+import { joinCgroup, mkdirTracked, applyOrUndo, refuseFrozen, undoOnFailure } from '../common.js';
 import { cgroupPids, killCgroup, removeCgroup } from '../teardown.js';
 import type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from '../manager.js';
 import { type CgroupStats, emptyStats } from '../stats.js';
@@ -73,6 +73,7 @@ export class V1Manager implements CgroupManager {
       const dev = this.dirs.devices;
       if (dev) setV1Devices(dev, resources, made.includes(dev));
       else this.setController(devices, resources);
+      refuseFrozen(this);
     });
   }
 

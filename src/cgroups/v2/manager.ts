@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
 import { dottedField, hasFile, readProcs, walkCgroups, writeCg } from '../fsio.js';
-import { joinCgroup, mkdirTracked, removeTree, applyOrUndo, undoOnFailure } from '../common.js';
+import { joinCgroup, mkdirTracked, removeTree, applyOrUndo, refuseFrozen, undoOnFailure } from '../common.js';
 import { killCgroup } from '../teardown.js';
 import type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from '../manager.js';
 import { type CgroupStats, emptyStats } from '../stats.js';
@@ -46,6 +46,7 @@ export class V2Manager implements CgroupManager {
     return undoOnFailure(mkdirTracked(this.dir), () => {
       enableControllers(this.dir);
       setDevices(this.dir, rulesOf(resources));
+      refuseFrozen(this);
     });
   }
 

@@ -7,7 +7,7 @@
 // missed by its `delete` with any runtime (runc as well). The containers' ids
 // (--cidfile) name what must be gone from there at the end.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, tsrunBin } from '../../helpers/tsrun.js';
@@ -28,9 +28,6 @@ const skip = !isRoot
 describe('podman with tsrun as its OCI runtime', { skip }, () => {
   let env: EngineEnv | undefined;
   const tsrunRoot = '/run/tsrun';
-  // tsrun's caches (seccomp@..., code@...) in the root podman leaves it with: ours are removed at the end
-  const caches = () => (existsSync(tsrunRoot) ? readdirSync(tsrunRoot).filter((f) => f.includes('@')) : []);
-  const cachedBefore = new Set(caches());
   let cidSeq = 0;
   let runArgs: string[] = [];
   let penv: NodeJS.ProcessEnv = {};
@@ -92,8 +89,6 @@ describe('podman with tsrun as its OCI runtime', { skip }, () => {
     try {
       if (env) podman(['rm', '-af', '-t', '0']);
     } finally {
-      // podman's seccomp profile and the code caches of tsrun's first create, run and exec under /run/tsrun (src/sys/seccomp-cache.ts, src/code-cache.ts)
-      for (const f of caches()) if (!cachedBefore.has(f)) rmSync(join(tsrunRoot, f), { force: true });
       await env?.cleanup();
     }
   });
