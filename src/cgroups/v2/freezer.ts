@@ -4,10 +4,17 @@ import { TsrunError } from '../../errors.js';
 import { hasFile, readKeyValues, tryReadCg, writeCg } from '../fsio.js';
 import { type FreezerState, sleepMs } from '../manager.js';
 
+/**
+ * cgroup.freeze is only this cgroup's own request; a cgroup below a parent
+ * frozen by someone else keeps 0 there while cgroup.events says "frozen 1"
+ * (v1's freezer.state shows the inherited FROZEN itself). Both count, so a
+ * new container is never placed in a cgroup frozen from above.
+ */
 export function v2FreezerState(dir: string): FreezerState {
   const want = tryReadCg(dir, 'cgroup.freeze')?.trim();
-  if (want !== '1') return 'THAWED';
-  return readKeyValues(dir, 'cgroup.events').get('frozen') === 1 ? 'FROZEN' : 'FREEZING';
+  const frozen = readKeyValues(dir, 'cgroup.events').get('frozen') === 1;
+  if (want !== '1') return frozen ? 'FROZEN' : 'THAWED';
+  return frozen ? 'FROZEN' : 'FREEZING';
 }
 
 export function v2Freeze(dir: string, timeoutMs = 10_000): void {
