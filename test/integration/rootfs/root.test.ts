@@ -53,7 +53,7 @@ test('--no-pivot: MS_MOVE + chroot gives the same root (read-only too), and the 
 test('linux.rootfsPropagation: shared, private and unbindable are what / has after the pivot', { skip: rootSkip }, () => {
   const r = makeRoot();
   try {
-    const want: Record<RootfsPropagation, (tags: string[]) => boolean> = {
+    const want: Partial<Record<RootfsPropagation, (tags: string[]) => boolean>> = {
       shared: (t) => t.some((x) => x.startsWith('shared:')),
       private: (t) => t.length === 0,
       unbindable: (t) => t.includes('unbindable'),
