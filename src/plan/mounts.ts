@@ -245,7 +245,11 @@ export function planRootfs(config: Spec, ctx: MountContext & { noPivot?: boolean
   // propagation. Making the tree rslave whatever the config says would turn
   // the copy of a shared host directory into a slave, and an rshared bind of
   // it (what a CSI node plugin mounts through) would no longer reach the host.
-  ops.push(op('propagation', { target: '/', flags: rootProp || MS.SLAVE | MS.REC }, '/linux/rootfsPropagation'));
+  // unbindable is private that may not be bound: the tree takes private, as
+  // the rootfs bind must bind from it (runc fails there, EINVAL), and / is
+  // made unbindable at the pivot.
+  const treeProp = rootProp & MS.UNBINDABLE ? (rootProp & ~MS.UNBINDABLE) | MS.PRIVATE : rootProp;
+  ops.push(op('propagation', { target: '/', flags: treeProp || MS.SLAVE | MS.REC }, '/linux/rootfsPropagation'));
   ops.push(op('rootfs', { path: ctx.rootfs }, '/root/path'));
   const mounts = config.mounts ?? [];
   const mctx = { ...ctx, userMappings: ctx.userMappings ?? { uid: config.linux?.uidMappings, gid: config.linux?.gidMappings } };
