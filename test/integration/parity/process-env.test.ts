@@ -5,7 +5,7 @@
 // and an exec process.json without user.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle, type BundleOptions } from '../../helpers/bundle.js';
 import { differential, differentialSkip, type Runtime } from '../../helpers/differential.js';
@@ -127,12 +127,15 @@ test('hooks: without env, runtime hooks get the runtime\'s environment (in the b
       const res = rt.call(['run', '--bundle', b.dir, 'h'], { env: { ...process.env, TSRUN_PARITY_MARK: 'from-the-caller' } });
       rt.call(['delete', '--force', 'h']); // poststop
       const seen: Record<string, string[]> = {};
+      const modes: Record<string, string> = {};
       for (const k of kinds) {
         const file = inContainer(k) ? join(b.dir, 'rootfs/tmp', `hook-${k}`) : join(out.path, `hook-${k}`);
         seen[k] = lines(readFileSync(file, 'utf8').split(b.dir).join('<bundle>'))
           .filter((l) => !launcherDropped.test(l) && !/^(SHLVL|OLDPWD|_)=/.test(l)).sort();
+        // the file the hook made: its mode tells the hook's umask
+        modes[k] = (statSync(file).mode & 0o777).toString(8);
       }
-      return { code: res.code, stderr: res.stderr, seen };
+      return { code: res.code, stderr: res.stderr, seen, modes };
     } finally {
       b?.remove();
       out.remove();
@@ -143,10 +146,12 @@ test('hooks: without env, runtime hooks get the runtime\'s environment (in the b
     assert.equal(out.runc.code, 0, out.runc.stderr);
     assert.equal(out.tsrun.code, 0, out.tsrun.stderr);
     for (const k of kinds) {
-      // createContainer: runc runs it from the rootfs (PWD), we from where the executor started: not this item
-      const norm = (l: string[]) => (k === 'createContainer' ? l.filter((x) => !x.startsWith('PWD=')) : l);
-      assert.deepEqual(norm(out.tsrun.seen[k]!), norm(out.runc.seen[k]!), `${k} hook, ${withEnv ? 'with' : 'without'} env`);
+      assert.deepEqual(out.tsrun.seen[k], out.runc.seen[k], `${k} hook, ${withEnv ? 'with' : 'without'} env`);
     }
+    assert.deepEqual(out.tsrun.modes, out.runc.modes, 'the modes of the files the hooks made (their umask)');
+    // createContainer: in the rootfs, umask 0022, as runc's init runs it
+    assert.ok(out.tsrun.seen.createContainer!.includes('PWD=<bundle>/rootfs'), out.tsrun.seen.createContainer!.join(' '));
+    assert.equal(out.tsrun.modes.createContainer, '644');
     if (!withEnv) {
       assert.ok(out.tsrun.seen.poststart!.includes('TSRUN_PARITY_MARK=from-the-caller'));
       assert.ok(out.tsrun.seen.poststop!.includes('PWD=<bundle>'));
