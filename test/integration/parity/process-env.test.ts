@@ -5,7 +5,7 @@
 // and an exec process.json without user.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle, type BundleOptions } from '../../helpers/bundle.js';
 import { differential, differentialSkip, type Runtime } from '../../helpers/differential.js';
@@ -159,5 +159,48 @@ test('hooks: without env, runtime hooks get the runtime\'s environment (in the b
     } else {
       assert.ok(out.tsrun.seen.prestart!.includes('ONLY=this'));
     }
+  }
+});
+
+test('process.env: an entry without "=" is refused in runc\'s words, exit 1, naming /process/env/N, nothing left behind', { skip }, () => {
+  const out = differential((rt) => {
+    const b = makeBundle({ args: ['true'], patch: (s) => (s.process!.env = ['PATH=/bin', 'FOO']) });
+    try {
+      const res = rt.call(['run', '--bundle', b.dir, 'badenv']);
+      const state = rt.call(['state', 'badenv']);
+      // the container's own cgroup (the leaf), in the pids hierarchy
+      const leaf = existsSync(join('/sys/fs/cgroup/pids', b.cgroupsPath));
+      return { code: res.code, stderr: res.stderr, stateCode: state.code, leaf };
+    } finally {
+      b.remove();
+    }
+  }, ['badenv']);
+  for (const name of ['runc', 'tsrun'] as const) {
+    assert.equal(out[name].code, 1, `${name}: ${out[name].stderr}`);
+    assert.match(out[name].stderr, /invalid environment variable: \\?"FOO\\?"/, name);
+    assert.notEqual(out[name].stateCode, 0, `${name}: no container left`);
+    assert.equal(out[name].leaf, false, `${name}: no cgroup left`);
+  }
+  assert.match(out.tsrun.stderr, /\/process\/env\/1/);
+});
+
+test('exec -e without "=" is refused in runc\'s words, exit 255; -e FOO= is an empty value', { skip }, () => {
+  const out = differential((rt) => {
+    const b = makeBundle({ args: ['sleep', '1000'] });
+    try {
+      assert.equal(rt.call(['run', '-d', '--bundle', b.dir, 'ee']).code, 0);
+      const bad = rt.call(['exec', '-e', 'FOO', 'ee', 'true']);
+      const empty = rt.call(['exec', '-e', 'FOO=', 'ee', 'sh', '-c', 'echo "[${FOO-unset}]"']);
+      return { bad, empty };
+    } finally {
+      rt.call(['delete', '--force', 'ee']);
+      b.remove();
+    }
+  }, ['ee']);
+  for (const name of ['runc', 'tsrun'] as const) {
+    assert.equal(out[name].bad.code, 255, `${name}: ${out[name].bad.stderr}`);
+    assert.match(out[name].bad.stderr, /invalid environment variable: \\?"FOO\\?"/, name);
+    assert.equal(out[name].empty.code, 0, `${name}: ${out[name].empty.stderr}`);
+    assert.equal(out[name].empty.stdout, '[]\n', name);
   }
 });
