@@ -237,6 +237,11 @@ int op_hook(struct ctx *c, const struct op_hook *o) {
   if (pid < 0) return fail(c, errno, "fork %s hook", o->kind);
   if (pid == 0) {
     dup2(in[0], 0);
+    umask((mode_t)o->umask);
+    if (o->dir[0] && chdir(o->dir) < 0) {
+      dprintf(2, "chdir %s: %s\n", o->dir, strerror(errno));
+      _exit(127);
+    }
     char *dflt[2] = {(char *)o->path, NULL};
     execve(o->path, o->args.n ? o->args.v : dflt, o->process_env ? with_home(c, &o->env) : o->env.v);
     dprintf(2, "exec %s: %s\n", o->path, strerror(errno));

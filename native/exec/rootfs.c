@@ -442,7 +442,43 @@ int op_propagation(struct ctx *c, const struct op_propagation *o) {
   return 0;
 }
 
+static void unescape_mountinfo(char *s);
+
+/* The mount that holds the rootfs goes private if it is shared (runc's
+ * rootfsParentMountPrivate): pivot_root refuses a shared parent, and the
+ * rootfs bind made next must not show up in the peers' namespaces (the
+ * host's, with rootfsPropagation shared). Only that mount: what the root's
+ * propagation gave the rest of the tree (an rshared bind source keeps its
+ * host peer group) stays. */
+static int rootfs_parent_private(struct ctx *c, const char *rootfs) {
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f) return fail(c, errno, "open /proc/self/mountinfo");
+  char *line = NULL, best[4096] = "";
+  size_t llen = 0, bestlen = 0;
+  int shared = 0;
+  while (getline(&line, &llen, f) > 0) {
+    char point[4096];
+    const char *dash = strstr(line, " - ");
+    if (!dash || sscanf(line, "%*u %*u %*s %*s %4095s", point) != 1) continue;
+    unescape_mountinfo(point);
+    size_t k = strlen(point);
+    int covers = k == 1 || (strncmp(rootfs, point, k) == 0 && (rootfs[k] == 0 || rootfs[k] == '/'));
+    /* the longest mount point wins; of mounts stacked on it, the last (the one seen) */
+    if (!covers || k < bestlen) continue;
+    bestlen = k;
+    memcpy(best, point, k + 1);
+    *(char *)dash = 0;
+    shared = strstr(line, " shared:") != NULL;
+  }
+  free(line);
+  fclose(f);
+  if (bestlen == 0) return fail(c, ENOENT, "find the mount holding the rootfs %s", rootfs);
+  if (shared && mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0) return fail(c, errno, "make %s (the rootfs's parent mount) private", best);
+  return 0;
+}
+
 int op_rootfs(struct ctx *c, const struct op_rootfs *o) {
+  if (rootfs_parent_private(c, o->path) < 0) return -1;
   /* a bind of the rootfs onto itself makes it a mount point, as pivot_root needs */
   if (mount(o->path, o->path, NULL, MS_BIND | MS_REC, NULL) < 0) return fail(c, errno, "bind rootfs %s", o->path);
   if (c->root_fd >= 0) close(c->root_fd);

@@ -60,6 +60,9 @@ export async function execProcess(config: Spec, f: ExecFlags): Promise<{ proc: P
   proc.args = f.args;
   delete proc.commandLine;
   if (f.cwd) proc.cwd = f.cwd;
+  const { invalidEnv } = await import('../spec/semantics.js');
+  const bad = f.env.find((e) => !e.includes('='));
+  if (bad !== undefined) throw setupError(`--env ${JSON.stringify(bad)}: ${invalidEnv(bad)}`);
   proc.env = [...(proc.env ?? []), ...f.env];
   proc.terminal = f.tty;
   if (f.user) {

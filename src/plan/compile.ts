@@ -106,11 +106,11 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
   ops.push(...ns.child);
   if (!ctx.noNewKeyring) ops.push(op('session_keyring', { name: `_ses.${ctx.id}` }, undefined));
   if (sharedMounts) {
-    ops.push(...planHooks(config, 'createContainer'), op('chroot', { path: ctx.rootfs }, '/root/path'));
+    ops.push(...planHooks(config, 'createContainer', ctx.rootfs), op('chroot', { path: ctx.rootfs }, '/root/path'));
   } else {
     const { beforePivot, pivot } = planRootfs(config, {
       bundle: ctx.bundle, rootfs: ctx.rootfs, newUser: ns.newUser, cgroupBinds: ctx.cgroupBinds, hostSources: ns.newUser && ns.newMount && !ctx.rootless,
-      noPivot: ctx.noPivot, cwd: proc.cwd, createContainerHooks: planHooks(config, 'createContainer'),
+      noPivot: ctx.noPivot, cwd: proc.cwd, createContainerHooks: planHooks(config, 'createContainer', ctx.rootfs),
     });
     ops.push(...beforePivot, pivot);
     // stage 0 opens the sources the child binds, once the child's mount namespace exists

@@ -238,12 +238,18 @@ function mountOps(m: Mount, i: number, ctx: MountContext): PlanOp[] {
 export function planRootfs(config: Spec, ctx: MountContext & { noPivot?: boolean; cwd?: string; createContainerHooks: PlanOp[] }): { beforePivot: PlanOp[]; pivot: PlanOp } {
   const ops: PlanOp[] = [];
   const rootProp = config.linux?.rootfsPropagation ? PROPAGATION[config.linux.rootfsPropagation] ?? 0 : 0;
-  // Nothing we mount may leak back to the host, and pivot_root refuses shared
-  // parents: the whole tree is made slave first. The propagation the config
-  // asks for is given to the container's / after the pivot, where it means
-  // what it says (a non-recursive private on the host's / would leave
-  // shared submounts and make pivot_root fail).
-  ops.push(op('propagation', { target: '/', flags: MS.SLAVE | MS.REC }, '/linux/rootfsPropagation'));
+  // runc's order (prepareRoot): the tree takes the asked propagation, rslave
+  // when none is asked, so that nothing we mount leaks back to the host; the
+  // rootfs op then makes only the mount holding the rootfs private (pivot_root
+  // refuses a shared parent) before binding it; each bind then takes its own
+  // propagation. Making the tree rslave whatever the config says would turn
+  // the copy of a shared host directory into a slave, and an rshared bind of
+  // it (what a CSI node plugin mounts through) would no longer reach the host.
+  // unbindable is private that may not be bound: the tree takes private, as
+  // the rootfs bind must bind from it (runc fails there, EINVAL), and / is
+  // made unbindable at the pivot.
+  const treeProp = rootProp & MS.UNBINDABLE ? (rootProp & ~MS.UNBINDABLE) | MS.PRIVATE : rootProp;
+  ops.push(op('propagation', { target: '/', flags: treeProp || MS.SLAVE | MS.REC }, '/linux/rootfsPropagation'));
   ops.push(op('rootfs', { path: ctx.rootfs }, '/root/path'));
   const mounts = config.mounts ?? [];
   const mctx = { ...ctx, userMappings: ctx.userMappings ?? { uid: config.linux?.uidMappings, gid: config.linux?.gidMappings } };
@@ -275,7 +281,10 @@ export function planRootfs(config: Spec, ctx: MountContext & { noPivot?: boolean
   }
   if (ctx.cwd && normalize(ctx.cwd) !== '/') ops.push(op('mkdir', { path: ctx.cwd, mode: 0o755 }, '/process/cwd'));
   ops.push(...ctx.createContainerHooks);
-  const pivot = op('pivot_root', { no_pivot: ctx.noPivot ? 1 : 0, propagation: rootProp }, '/root/path');
+  // After the pivot the container's / (the rootfs bind, private by now) gets
+  // the asked propagation itself, as the spec says; not its submounts: a
+  // recursive flag there would override each bind's own.
+  const pivot = op('pivot_root', { no_pivot: ctx.noPivot ? 1 : 0, propagation: rootProp & ~MS.REC }, '/root/path');
   return { beforePivot: ops, pivot };
 }
 

@@ -42,8 +42,8 @@ export const ops = [
   { name: 'symlink', stage: 'child', doc: 'make a symlink inside the root', fields: [['target', 'str'], ['path', 'str']] },
   { name: 'mkdir', stage: 'child', doc: 'make a directory (and its parents) inside the root', fields: [['path', 'str'], ['mode', 'u32']] },
   {
-    name: 'hook', stage: 'child', doc: 'run a hook with the state on stdin (process_env: env is the process environment, which takes HOME as the process does)',
-    fields: [['kind', 'str'], ['path', 'str'], ['args', 'strs'], ['env', 'strs'], ['timeout', 'u32'], ['process_env', 'u32']],
+    name: 'hook', stage: 'child', doc: 'run a hook with the state on stdin, with umask and in dir ("": where the executor is) (process_env: env is the process environment, which takes HOME as the process does)',
+    fields: [['kind', 'str'], ['path', 'str'], ['args', 'strs'], ['env', 'strs'], ['timeout', 'u32'], ['process_env', 'u32'], ['umask', 'u32'], ['dir', 'str']],
   },
   { name: 'pivot_root', stage: 'child', doc: 'make the root the process root (pivot_root; or, no_pivot, hide the host\'s procfs and sysfs mounts, then MS_MOVE + chroot)', fields: [['no_pivot', 'u32'], ['propagation', 'u32']] },
   { name: 'console', stage: 'child', doc: 'allocate a pty, send its master to the console socket, make the peer stdio (and /dev/console)', fields: [['rows', 'u32'], ['cols', 'u32'], ['bind_console', 'u32']] },

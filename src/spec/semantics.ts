@@ -37,6 +37,10 @@ function checkProcess(p: Process, at: string, c: Checker, requireArgs: boolean):
     c.fail(`${at}/args`, 'must have at least one entry (the program to run)');
   }
   if (p.args?.[0] === '') c.fail(`${at}/args/0`, 'the program to run must not be empty');
+  // runc's init refuses it, in these words, after the container is half made
+  p.env?.forEach((e, i) => {
+    if (!e.includes('=')) c.fail(`${at}/env/${i}`, invalidEnv(e));
+  });
 
   const seen = new Map<string, number>();
   p.rlimits?.forEach((r, i) => {
@@ -71,6 +75,11 @@ function checkProcess(p: Process, at: string, c: Checker, requireArgs: boolean):
     const list = p.execCPUAffinity?.[k];
     if (list !== undefined) checkList(c, `${at}/execCPUAffinity/${k}`, list, 'CPU');
   }
+}
+
+/** runc's words for an environment entry without "=" (Go's %q quoting). */
+export function invalidEnv(entry: string): string {
+  return `invalid environment variable: ${JSON.stringify(entry)}`;
 }
 
 // "0-3,7": the kernel's list format for CPUs and memory nodes.

@@ -428,7 +428,8 @@ export interface LinuxSeccomp {
   syscalls?: LinuxSyscall[];
 }
 
-export type RootfsPropagation = 'shared' | 'slave' | 'private' | 'unbindable';
+/** The r-prefixed forms are not in the spec; containerd's CRI plugin sends rshared and rslave (schema/config-linux.json). */
+export type RootfsPropagation = 'shared' | 'slave' | 'private' | 'unbindable' | 'rshared' | 'rslave' | 'rprivate' | 'runbindable';
 
 export type PersonalityDomain = 'LINUX' | 'LINUX32';
 

@@ -5,7 +5,7 @@
 // and an exec process.json without user.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle, type BundleOptions } from '../../helpers/bundle.js';
 import { differential, differentialSkip, type Runtime } from '../../helpers/differential.js';
@@ -127,12 +127,15 @@ test('hooks: without env, runtime hooks get the runtime\'s environment (in the b
       const res = rt.call(['run', '--bundle', b.dir, 'h'], { env: { ...process.env, TSRUN_PARITY_MARK: 'from-the-caller' } });
       rt.call(['delete', '--force', 'h']); // poststop
       const seen: Record<string, string[]> = {};
+      const modes: Record<string, string> = {};
       for (const k of kinds) {
         const file = inContainer(k) ? join(b.dir, 'rootfs/tmp', `hook-${k}`) : join(out.path, `hook-${k}`);
         seen[k] = lines(readFileSync(file, 'utf8').split(b.dir).join('<bundle>'))
           .filter((l) => !launcherDropped.test(l) && !/^(SHLVL|OLDPWD|_)=/.test(l)).sort();
+        // the file the hook made: its mode tells the hook's umask
+        modes[k] = (statSync(file).mode & 0o777).toString(8);
       }
-      return { code: res.code, stderr: res.stderr, seen };
+      return { code: res.code, stderr: res.stderr, seen, modes };
     } finally {
       b?.remove();
       out.remove();
@@ -143,10 +146,12 @@ test('hooks: without env, runtime hooks get the runtime\'s environment (in the b
     assert.equal(out.runc.code, 0, out.runc.stderr);
     assert.equal(out.tsrun.code, 0, out.tsrun.stderr);
     for (const k of kinds) {
-      // createContainer: runc runs it from the rootfs (PWD), we from where the executor started: not this item
-      const norm = (l: string[]) => (k === 'createContainer' ? l.filter((x) => !x.startsWith('PWD=')) : l);
-      assert.deepEqual(norm(out.tsrun.seen[k]!), norm(out.runc.seen[k]!), `${k} hook, ${withEnv ? 'with' : 'without'} env`);
+      assert.deepEqual(out.tsrun.seen[k], out.runc.seen[k], `${k} hook, ${withEnv ? 'with' : 'without'} env`);
     }
+    assert.deepEqual(out.tsrun.modes, out.runc.modes, 'the modes of the files the hooks made (their umask)');
+    // createContainer: in the rootfs, umask 0022, as runc's init runs it
+    assert.ok(out.tsrun.seen.createContainer!.includes('PWD=<bundle>/rootfs'), out.tsrun.seen.createContainer!.join(' '));
+    assert.equal(out.tsrun.modes.createContainer, '644');
     if (!withEnv) {
       assert.ok(out.tsrun.seen.poststart!.includes('TSRUN_PARITY_MARK=from-the-caller'));
       assert.ok(out.tsrun.seen.poststop!.includes('PWD=<bundle>'));
@@ -154,5 +159,48 @@ test('hooks: without env, runtime hooks get the runtime\'s environment (in the b
     } else {
       assert.ok(out.tsrun.seen.prestart!.includes('ONLY=this'));
     }
+  }
+});
+
+test('process.env: an entry without "=" is refused in runc\'s words, exit 1, naming /process/env/N, nothing left behind', { skip }, () => {
+  const out = differential((rt) => {
+    const b = makeBundle({ args: ['true'], patch: (s) => (s.process!.env = ['PATH=/bin', 'FOO']) });
+    try {
+      const res = rt.call(['run', '--bundle', b.dir, 'badenv']);
+      const state = rt.call(['state', 'badenv']);
+      // the container's own cgroup (the leaf), in the pids hierarchy
+      const leaf = existsSync(join('/sys/fs/cgroup/pids', b.cgroupsPath));
+      return { code: res.code, stderr: res.stderr, stateCode: state.code, leaf };
+    } finally {
+      b.remove();
+    }
+  }, ['badenv']);
+  for (const name of ['runc', 'tsrun'] as const) {
+    assert.equal(out[name].code, 1, `${name}: ${out[name].stderr}`);
+    assert.match(out[name].stderr, /invalid environment variable: \\?"FOO\\?"/, name);
+    assert.notEqual(out[name].stateCode, 0, `${name}: no container left`);
+    assert.equal(out[name].leaf, false, `${name}: no cgroup left`);
+  }
+  assert.match(out.tsrun.stderr, /\/process\/env\/1/);
+});
+
+test('exec -e without "=" is refused in runc\'s words, exit 255; -e FOO= is an empty value', { skip }, () => {
+  const out = differential((rt) => {
+    const b = makeBundle({ args: ['sleep', '1000'] });
+    try {
+      assert.equal(rt.call(['run', '-d', '--bundle', b.dir, 'ee']).code, 0);
+      const bad = rt.call(['exec', '-e', 'FOO', 'ee', 'true']);
+      const empty = rt.call(['exec', '-e', 'FOO=', 'ee', 'sh', '-c', 'echo "[${FOO-unset}]"']);
+      return { bad, empty };
+    } finally {
+      rt.call(['delete', '--force', 'ee']);
+      b.remove();
+    }
+  }, ['ee']);
+  for (const name of ['runc', 'tsrun'] as const) {
+    assert.equal(out[name].bad.code, 255, `${name}: ${out[name].bad.stderr}`);
+    assert.match(out[name].bad.stderr, /invalid environment variable: \\?"FOO\\?"/, name);
+    assert.equal(out[name].empty.code, 0, `${name}: ${out[name].empty.stderr}`);
+    assert.equal(out[name].empty.stdout, '[]\n', name);
   }
 });

@@ -58,36 +58,57 @@ test('--no-pivot: MS_MOVE + chroot gives the same root (read-only too), and the 
   }
 });
 
-test('linux.rootfsPropagation: shared, slave, private and unbindable are what / has after the pivot (the rootfs on a shared host mount)', { skip: requires('root', { binary: 'mount' }, { binary: 'umount' }) }, () => {
+test('linux.rootfsPropagation: shared, (r)slave, (r)private and unbindable on / and on a bind of a shared host dir (the rootfs on a shared host mount)', { skip: requires('root', { binary: 'mount' }, { binary: 'umount' }) }, () => {
   const r = makeRoot();
   try {
-    // The rootfs is made a shared mount on the host, so that the container's
-    // copy of it has a master: slave keeps it (master:N), private drops it.
+    // As under runc, the mount holding the rootfs is made private for
+    // pivot_root, so / itself never has a master; slave shows on what the
+    // tree brought along: a bind of a shared host dir keeps that dir's peer
+    // group as its master under rslave, and loses it under rprivate (the
+    // non-recursive slave and private leave it shared, as runc does).
     const shared = (t: string[]) => t.some((x) => x.startsWith('shared:'));
-    const want: Record<RootfsPropagation, (tags: string[]) => boolean> = {
-      shared,
-      slave: (t) => t.some((x) => x.startsWith('master:')) && !shared(t),
-      private: (t) => t.length === 0,
-      unbindable: (t) => t.includes('unbindable'),
+    const master = (t: string[]) => t.some((x) => x.startsWith('master:'));
+    const want: Partial<Record<RootfsPropagation, { root: (tags: string[]) => boolean; bind?: (tags: string[]) => boolean }>> = {
+      shared: { root: shared },
+      slave: { root: (t) => !shared(t) },
+      rslave: { root: (t) => !shared(t), bind: (t) => master(t) && !shared(t) },
+      private: { root: (t) => t.length === 0 },
+      rprivate: { root: (t) => t.length === 0, bind: (t) => t.length === 0 },
+      unbindable: { root: (t) => t.includes('unbindable') },
     };
-    for (const [prop, ok] of Object.entries(want) as Array<[RootfsPropagation, (tags: string[]) => boolean]>) {
-      const b = makeBundle({ args: ['sh', '-c', MOUNTINFO], patch: (s) => void (s.linux!.rootfsPropagation = prop) });
+    for (const [prop, ok] of Object.entries(want) as Array<[RootfsPropagation, { root: (tags: string[]) => boolean; bind?: (tags: string[]) => boolean }]>) {
+      const b = makeBundle({
+        args: ['sh', '-c', MOUNTINFO],
+        patch: (s) => {
+          s.linux!.rootfsPropagation = prop;
+          s.mounts!.push({ destination: '/hostdir', type: 'bind', source: 'hostdir' /* relative to the bundle */, options: ['rbind'] });
+        },
+      });
       chmodSync(b.dir, 0o755);
       const rootfs = join(b.dir, 'rootfs');
-      let mounted = false;
+      const hostdir = join(b.dir, 'hostdir');
+      mkdirSync(hostdir);
+      const mounted: string[] = [];
       try {
-        for (const args of [['--bind', rootfs, rootfs], ['--make-shared', rootfs]]) {
-          const m = spawnSync('mount', args, { encoding: 'utf8' });
-          assert.equal(m.status, 0, m.stderr);
-          mounted = true;
+        for (const dir of [rootfs, hostdir]) {
+          for (const args of [['--bind', dir, dir], ['--make-shared', dir]]) {
+            const m = spawnSync('mount', args, { encoding: 'utf8' });
+            assert.equal(m.status, 0, m.stderr);
+            if (args[0] === '--bind') mounted.push(dir);
+          }
         }
         const res = r.ts(['run', '--bundle', b.dir, `prop-${prop}`]);
         assert.equal(res.code, 0, `${prop}: ${res.stderr}`);
-        const tags = mountAt(mountinfoOf(res.stdout), '/')!.tags;
-        assert.ok(ok(tags), `${prop}: / has ${tags.join(' ') || 'no tags'}`);
+        const info = mountinfoOf(res.stdout);
+        const tags = mountAt(info, '/')!.tags;
+        assert.ok(ok.root(tags), `${prop}: / has ${tags.join(' ') || 'no tags'}`);
+        if (ok.bind) {
+          const bt = mountAt(info, '/hostdir')!.tags;
+          assert.ok(ok.bind(bt), `${prop}: /hostdir has ${bt.join(' ') || 'no tags'}`);
+        }
       } finally {
         r.ts(['delete', '--force', `prop-${prop}`]);
-        if (mounted) spawnSync('umount', [rootfs]);
+        for (const dir of mounted.reverse()) spawnSync('umount', [dir]);
         b.remove();
       }
     }

@@ -160,15 +160,31 @@ test('mounts: a read-only tmpfs, and a read-only /dev, are mounted writable and 
   assert.equal(find(shared, 'remount_ro').length, 0, 'no mount namespace: no mounts made, none remounted');
 });
 
-test('linux.rootfsPropagation: the tree is always made rslave first; the asked propagation goes to / at the pivot', () => {
-  for (const [prop, flags] of [['private', MS.PRIVATE], ['shared', MS.SHARED], ['unbindable', MS.UNBINDABLE], ['slave', MS.SLAVE]] as const) {
+test('linux.rootfsPropagation: the tree takes it before the rootfs bind (rslave when none, as runc); / alone takes it again at the pivot', () => {
+  const cases = [
+    ['private', MS.PRIVATE], ['shared', MS.SHARED], ['unbindable', MS.UNBINDABLE], ['slave', MS.SLAVE],
+    ['rshared', MS.SHARED | MS.REC], ['rslave', MS.SLAVE | MS.REC], ['rprivate', MS.PRIVATE | MS.REC], ['runbindable', MS.UNBINDABLE | MS.REC],
+  ] as const;
+  for (const [prop, flags] of cases) {
     const list = ops((s) => {
       s.linux!.rootfsPropagation = prop;
     });
-    assert.equal(find(list, 'propagation')[0]!.args.flags, MS.SLAVE | MS.REC, prop);
-    assert.equal(find(list, 'pivot_root')[0]!.args.propagation, flags, prop);
+    const names = list.map((o) => o.op);
+    assert.ok(names.indexOf('propagation') < names.indexOf('rootfs') && names.indexOf('rootfs') < names.indexOf('mount'), `${prop}: propagation, rootfs bind, then the mounts`);
+    // unbindable: the rootfs is bound from the tree, so the tree goes private
+    const tree = flags & MS.UNBINDABLE ? (flags & MS.REC) | MS.PRIVATE : flags;
+    assert.equal(find(list, 'propagation')[0]!.args.flags, tree, prop);
+    // recursive at the pivot would override each bind's own propagation
+    assert.equal(find(list, 'pivot_root')[0]!.args.propagation, flags & ~MS.REC, prop);
   }
+  assert.equal(find(ops(), 'propagation')[0]!.args.flags, MS.SLAVE | MS.REC, 'none asked: rslave');
   assert.equal(find(ops(), 'pivot_root')[0]!.args.propagation, 0);
+  const bind = ops((s) => {
+    s.linux!.rootfsPropagation = 'rshared';
+    s.mounts!.push({ destination: '/csi', type: 'bind', source: '/var/lib/csi', options: ['rbind', 'rshared'] });
+  });
+  const m = find(bind, 'mount').find((o) => o.args.target === '/csi')!;
+  assert.equal(m.args.propagation, MS.SHARED | MS.REC, 'the bind keeps its own');
 });
 
 test('devices: defaults skip nodes the config gives or mounts over; a joined user namespace binds and becomes root', () => {

@@ -87,6 +87,15 @@ test('createContainer/startContainer hooks without env get the process environme
   assert.ok(names(ops).indexOf('home_env') < ops.indexOf(hooks[1]!));
 });
 
+test('createContainer hooks run in the rootfs with umask 0022, startContainer where the process is with its umask (runc)', () => {
+  const hooks = (umask?: number) => find(compileCreate(spec((s) => {
+    if (umask !== undefined) s.process!.user!.umask = umask;
+    s.hooks = { createContainer: [{ path: '/h' }], startContainer: [{ path: '/h' }] };
+  }), ctx).plan.ops, 'hook').map((h) => [h.args.kind, h.args.dir, h.args.umask]);
+  assert.deepEqual(hooks(), [['createContainer', ctx.rootfs, 0o022], ['startContainer', '', 0o022]]);
+  assert.deepEqual(hooks(0o077), [['createContainer', ctx.rootfs, 0o022], ['startContainer', '', 0o077]]);
+});
+
 test('an unknown capability is a warning in runc\'s words, not an error (config.md: SHOULD NOT fail)', () => {
   const s = spec((x) => {
     x.process!.capabilities!.bounding!.push('CAP_UNKNOWN', 'CAP_FOO');
