@@ -6,18 +6,10 @@ import { compileCreate, compileExec, type PlanOp } from '../../../src/plan/index
 import { CLONE, MS } from '../../../src/plan/linux.js';
 import { parseMountOptions } from '../../../src/plan/mounts.js';
 import { capMask, cpuMask } from '../../../src/plan/process.js';
-import { defaultSpec } from '../../../src/spec/default.js';
+import { ctx, spec } from './spec-fixture.js';
 import { TsrunError } from '../../../src/errors.js';
 import type { Spec } from '../../../src/spec/types.js';
 
-const ctx = { id: 'x', bundle: '/b', rootfs: '/b/rootfs', stateDir: '/run/tsrun/x' };
-
-function spec(patch: (s: Spec) => void = () => {}): Spec {
-  const s = defaultSpec();
-  s.process!.terminal = false;
-  patch(s);
-  return s;
-}
 
 function ops(s: Spec, extra = {}): PlanOp[] {
   return compileCreate(s, { ...ctx, ...extra }).plan.ops;

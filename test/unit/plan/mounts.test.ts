@@ -7,10 +7,10 @@ import { compileCreate, type PlanOp } from '../../../src/plan/index.js';
 import { MOUNT_OPT_BIND, MOUNT_OPT_HOST_SOURCE, MOUNT_OPT_PROC_SOURCE, MS } from '../../../src/plan/linux.js';
 import { MOUNT_ATTR, parseMountOptions } from '../../../src/plan/mounts.js';
 import { defaultSpec } from '../../../src/spec/default.js';
+import { ctx } from './spec-fixture.js';
 import { TsrunError } from '../../../src/errors.js';
 import type { Spec } from '../../../src/spec/types.js';
 
-const ctx = { id: 'x', bundle: '/b', rootfs: '/b/rootfs', stateDir: '/run/tsrun/x' };
 
 function ops(patch: (s: Spec) => void = () => {}): PlanOp[] {
   const s = defaultSpec();

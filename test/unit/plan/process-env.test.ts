@@ -6,19 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileCreate, compileExec, type PlanOp } from '../../../src/plan/index.js';
 import { processEnv } from '../../../src/plan/process.js';
-import { defaultSpec } from '../../../src/spec/default.js';
+import { ctx, spec } from './spec-fixture.js';
 import { checkSemantics } from '../../../src/spec/semantics.js';
 import { TsrunError } from '../../../src/errors.js';
-import type { Process, Spec } from '../../../src/spec/types.js';
+import type { Process } from '../../../src/spec/types.js';
 
-const ctx = { id: 'x', bundle: '/b', rootfs: '/b/rootfs', stateDir: '/run/tsrun/x' };
-
-function spec(patch: (s: Spec) => void = () => {}): Spec {
-  const s = defaultSpec();
-  s.process!.terminal = false;
-  patch(s);
-  return s;
-}
 
 const find = <N extends PlanOp['op']>(list: PlanOp[], name: N): Extract<PlanOp, { op: N }>[] =>
   list.filter((o) => o.op === name) as Extract<PlanOp, { op: N }>[];
