@@ -114,7 +114,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   // Only paths so far: the plan names the cgroup.procs files the executor
   // puts the init into. Compiled before touching --root or the cgroup tree:
   // a config the compiler refuses leaves no trace.
-  const cg = openCgroup({ id: o.id, cgroupsPath: config.linux?.cgroupsPath, systemd: o.systemdCgroup });
+  const cg = openCgroup({ id: o.id, cgroupsPath: config.linux?.cgroupsPath, systemd: o.systemdCgroup, rootless: o.rootless });
   const { plan, warnings } = compileCreate(runConfig, {
     ...ctxBase, stateDir: state.containerDir(o.root, o.id), cgroupBinds: cgroupBinds(config, cg), cgroupProcs: cg.procsFiles(),
   });
@@ -161,6 +161,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
 
     const first = await executor.next(onWarning);
     if (first.type === 'error') throw executor.errorOf(first);
+    if (first.type === 'eof') throw executor.died('before it reported the container pid (cloning the init into its namespaces and cgroup)');
     if (first.type !== 'pid') throw new TsrunError('executor exited before reporting the container pid');
     pid = first.pid;
     lap('executor reported the pid, in its cgroup');
@@ -192,6 +193,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
       // as under runc, they run once the init has made its mounts (it says so: wait_go's report)
       const prepared = await executor.next(onWarning);
       if (prepared.type === 'error') throw executor.errorOf(prepared);
+      if (prepared.type === 'eof') throw executor.died('while the container init prepared its rootfs');
       if (prepared.type !== 'prepared') throw new TsrunError('container init exited during setup');
       // hooks.js loads node:child_process (~4 ms): only for a config with hooks
       const { runHooks } = await import('./hooks.js');
@@ -205,11 +207,21 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
 
     const second = await executor.next(onWarning);
     if (second.type === 'error') throw executor.errorOf(second);
+    if (second.type === 'eof') throw executor.died('while the container init finished its setup');
     if (second.type !== 'ready') throw new TsrunError('container init exited during setup');
     lap('init ready');
     return { id: o.id, dir, pid, record, executor, config, cgroup: cg };
   } catch (err) {
-    if (pidFileWritten) removePidFile(pidFileWritten);
+    // Every step is tried whatever the one before it threw: the state dir
+    // goes last and always, so the id can be created again at once.
+    const undo = async (what: string, step: () => unknown): Promise<void> => {
+      try {
+        await step();
+      } catch (e) {
+        log.debug(`cleanup: ${what}: ${String(e)}`);
+      }
+    };
+    if (pidFileWritten) await undo('pid file', () => removePidFile(pidFileWritten!));
     if (pid > 0) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -218,17 +230,19 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
       }
     }
     // still waiting for the cgroup: it kills the clone itself; we wait until it has
-    if (executorWaits) await executor!.abort();
-    else executor?.close();
+    if (executorWaits) await undo('executor', () => executor!.abort());
+    await undo('executor', () => executor?.close());
     if (cgroupMade) {
-      try {
+      await undo('cgroup', () => {
         if (pid > 0) cg.killAll(9);
         cg.destroy();
-      } catch (e) {
-        log.debug(`cleanup: cgroup: ${String(e)}`);
-      }
+      });
     }
-    state.removeContainerDir(o.root, o.id);
+    try {
+      state.removeContainerDir(o.root, o.id);
+    } catch (e) {
+      log.warn(`cleanup: ${(e as Error).message}`);
+    }
     throw err;
   }
 }

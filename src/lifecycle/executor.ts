@@ -119,7 +119,11 @@ export class Executor {
       try {
         got = readSync(this.fd, out, have, n - have, null);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EINTR') continue;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EINTR') continue;
+        // the executor died with our bytes unread: its end is gone, as at EOF
+        // (what it wrote before dying was read first); died() says how it ended
+        if (code === 'ECONNRESET') break;
         throw err;
       }
       if (got === 0) break;
@@ -180,7 +184,8 @@ export class Executor {
       for (let off = 0; off < msg.length; ) off += writeSync(this.fd, msg, off);
     } catch (err) {
       // it has failed and exited (its error frame is still to be read) or died: next() says which
-      if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EPIPE' && code !== 'ECONNRESET') throw err;
     }
   }
 
@@ -203,6 +208,23 @@ export class Executor {
     const o = f.op >= 0 ? this.plan.ops[f.op] : undefined;
     const text = `${prefix}${(o && RUNC_WORDS[o.op]) ?? ''}${f.message}${f.errno ? `: ${errnoText(f.errno)}` : ''}`;
     return new TsrunError(text, { field: o?.field, file: o?.field ? file : undefined, errno: f.errno ? errnoName(f.errno) : undefined });
+  }
+
+  /**
+   * The error for an executor that closed its socket without a report:
+   * it died (killed, crashed) `when` ("before it reported the container
+   * pid"), with its wait status where it can be had.
+   */
+  died(when: string): TsrunError {
+    let end: string | undefined;
+    if (this.proc) {
+      const { exitCode, signalCode } = this.proc;
+      end = signalCode ? `killed by ${signalCode}` : exitCode !== null ? `exit status ${exitCode}` : undefined;
+    } else {
+      const { launchedExecutorEnd } = require('./executor-death.js') as typeof import('./executor-death.js');
+      end = launchedExecutorEnd();
+    }
+    return new TsrunError(`the executor (tsrun-exec) died without a report ${when}${end ? ` (${end})` : ''}`);
   }
 
   /**
