@@ -314,6 +314,7 @@ static void child_main(struct ctx *c, struct plan *p, uint32_t from, int release
   }
   if (n != 1) _exit(1); /* stage 0 failed: it reports why */
   close(release);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* placed: back to no ptrace (it was dumpable for a rootless caller's maps) */
   for (uint32_t i = from; i < p->nops; i++) {
     if (p->ops[i].stage != STAGE_CHILD) continue;
     c->err_op = (int)i;
@@ -456,7 +457,13 @@ int main(int argc, char **argv) {
   }
 
   c.err_op = (int)i - 1;
+  /* An unprivileged caller writes the child's id maps as its owner, which a
+   * non-dumpable task's /proc files do not have (they are root's): the child
+   * is born dumpable and turns it off once placed, as runc's nsexec does. */
+  int owner_maps = geteuid() != 0 && (clone_flags & CLONE_NEWUSER);
+  if (owner_maps) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(clone_flags | SIGCHLD), NULL, NULL, NULL, NULL);
+  if (owner_maps && pid != 0) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (pid < 0) {
     fail(&c, errno, "clone");
     report_error(&c);

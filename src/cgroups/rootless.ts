@@ -3,6 +3,8 @@
 // runc does: permission errors on creating and joining the cgroup are
 // logged and the container runs where its parent is. Asking for limits that
 // cannot be applied stays an error; there is no silent "limit ignored".
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
 import type { CgroupManager, CgroupResources } from './manager.js';
@@ -38,10 +40,32 @@ function askedLimit(r: CgroupResources | undefined): string | undefined {
   return Object.keys(r.unified ?? {}).length > 0 ? '/linux/resources/unified' : undefined;
 }
 
-export function tolerateRootless(m: CgroupManager): CgroupManager {
+/**
+ * Whether this caller could make and join every one of the cgroup's
+ * directories: the existing leaf's cgroup.procs, or the nearest existing
+ * ancestor, writable. Asked before the plan is compiled, since the plan names
+ * the cgroup.procs files the executor joins: one it may not write would kill
+ * the create there instead of running without a cgroup.
+ */
+export function cgroupWritable(paths: Record<string, string>): boolean {
+  return Object.values(paths).every((p) => {
+    let dir = p;
+    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+    try {
+      accessSync(dir === p ? join(p, 'cgroup.procs') : dir, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+export function tolerateRootless(m: CgroupManager, writable = cgroupWritable(m.paths())): CgroupManager {
   let usable = true;
+  let probed = !writable;
   const skip = (what: string, err: unknown): void => {
-    log.warn(`rootless: ${what}: ${(err as Error).message}; running without a cgroup of its own`);
+    // runc says nothing here: a rootless container without a cgroup of its own is the usual case
+    log.debug(`rootless: ${what}: ${(err as Error).message}; running without a cgroup of its own`);
     usable = false;
   };
   /** A cgroup we may not make is no error unless the config asks for limits. */
@@ -53,12 +77,19 @@ export function tolerateRootless(m: CgroupManager): CgroupManager {
     }
     skip('cannot create the cgroup', err);
   };
+  if (!writable) usable = false;
   const wrapped: CgroupManager = {
     kind: m.kind,
     create(resources) {
       wrapped.apply(resources ?? {}, wrapped.prepare(resources));
     },
     prepare(resources) {
+      if (probed) {
+        // nothing writable: the plan joins no cgroup, and only what was asked for is an error
+        probed = false;
+        refused(resources, new TsrunError(`no write access to the cgroup directories (${Object.values(m.paths())[0] ?? ''}...)`, { errno: 'EACCES' }));
+        return [];
+      }
       try {
         return m.prepare(resources);
       } catch (err) {

@@ -1,6 +1,7 @@
 // The flags `create` and `run` share, read once into the lifecycle's options.
 import { TsrunError } from '../errors.js';
 import type { CommandContext } from './command.js';
+import { rootlessCgroups } from './rootless.js';
 
 export function containerOptions(ctx: CommandContext) {
   const id = ctx.args[0];
@@ -18,6 +19,6 @@ export function containerOptions(ctx: CommandContext) {
     noNewKeyring: ctx.opts.noNewKeyring === true,
     preserveFds,
     systemdCgroup: ctx.globals.systemdCgroup,
-    rootless: ctx.globals.rootless === 'true',
+    rootless: rootlessCgroups(ctx.globals.rootless, ctx.globals.systemdCgroup),
   };
 }

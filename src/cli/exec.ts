@@ -1,6 +1,7 @@
 // `tsrun exec [--process F | ...flags] ID [COMMAND...]` (src/lifecycle/exec.ts).
 import { TsrunError } from '../errors.js';
 import { commandMain } from './command.js';
+import { rootlessCgroups } from './rootless.js';
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined || v === false ? [] : [String(v)]);
 
@@ -30,7 +31,7 @@ export const main = commandMain(async (ctx) => {
     pidfdSocket: ctx.opts.pidfdSocket as string | undefined,
     preserveFds,
     ignorePaused: ctx.opts.ignorePaused === true,
-    rootless: ctx.globals.rootless === 'true',
+    rootless: rootlessCgroups(ctx.globals.rootless, ctx.globals.systemdCgroup),
     cgroups: list(ctx.opts.cgroup),
   }).catch((err: unknown) => {
     // runc exits 255 on every exec failure, "container does not exist" too:

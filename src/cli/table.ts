@@ -3,6 +3,7 @@
 // errors, because loading commander costs ~4.5 ms of a ~20 ms budget.
 // Flags follow runc 1.1/1.2 (urfave/cli) plus what callers send that runc
 // ignores (CLI-CONTRACT.md B.1/B.2).
+import { defaultRoot } from './rootless.js';
 
 export interface OptSpec {
   /** commander syntax: "-b, --bundle <path>", "--force", "--env <kv>" */
@@ -30,7 +31,7 @@ export interface CmdSpec {
 }
 
 export const globalOptions: OptSpec[] = [
-  { flags: '--root <dir>', desc: 'root directory for storage of container state', default: '/run/tsrun' },
+  { flags: '--root <dir>', desc: 'root directory for storage of container state', default: defaultRoot() },
   { flags: '--log <file>', desc: 'set the log file to write tsrun logs to (default is stderr)' },
   { flags: '--log-format <format>', desc: 'set the log format (text or json)', default: 'text' },
   { flags: '--debug', desc: 'enable debug logging' },

@@ -58,14 +58,14 @@ test('--rootless: permission errors on create/join are tolerated unless limits w
   };
   const calls: string[] = [];
   const inner = { ...fromPaths({}), prepare: denied, apply: () => void calls.push('apply'), addPid: () => calls.push('addPid'), paths: () => ({ memory: '/x' }) };
-  const m = tolerateRootless(inner);
+  const m = tolerateRootless(inner, true);
   m.create({ devices: [{ allow: false, access: 'rwm' }], cpu: { shares: 0 } });
   m.addPid(1);
   assert.deepEqual(calls, [], 'no limits and no join once the cgroup could not be made');
   assert.deepEqual(m.paths(), {}, 'nothing to store in state.json');
-  const m2 = tolerateRootless({ ...inner });
+  const m2 = tolerateRootless({ ...inner }, true);
   assert.throws(() => m2.create({ memory: { limit: 1 << 20 } }), (e: Error & { field?: string }) => e.field === '/linux/resources/memory/limit' && /without a cgroup/.test(e.message));
-  const other = tolerateRootless({ ...inner, prepare: () => { throw new TsrunError('boom', { errno: 'EINVAL' }); } });
+  const other = tolerateRootless({ ...inner, prepare: () => { throw new TsrunError('boom', { errno: 'EINVAL' }); } }, true);
   assert.throws(() => other.create({}), /boom/, 'other errors still fail');
 });
 
