@@ -17,6 +17,8 @@ import { Executor } from './executor.js';
 import type { HookState } from './hooks.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 
+declare const require: (id: string) => unknown;
+
 export interface CreateOptions {
   root: string;
   id: string;
@@ -82,6 +84,16 @@ function listenFds(): number {
   const n = Number(process.env.LISTEN_FDS);
   if (!process.env.LISTEN_FDS || !Number.isInteger(n) || n <= 0) return 0;
   return Number(process.env.LISTEN_PID) === process.pid ? n : 0;
+}
+
+/**
+ * After the pid frame the init holds the other end (a create's stage 0 has
+ * exited): its end without an error frame means it died, killed or crashed.
+ */
+function initDied(pid: number, when: string): TsrunError {
+  const { processEnd } = require('./executor-death.js') as typeof import('./executor-death.js');
+  const end = processEnd(pid);
+  return new TsrunError(`the container init (pid ${pid}) died without a report ${when}${end ? ` (${end})` : ''}`);
 }
 
 // process.hrtime, not performance: touching `performance` loads perf_hooks (~1 ms)
@@ -193,7 +205,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
       // as under runc, they run once the init has made its mounts (it says so: wait_go's report)
       const prepared = await executor.next(onWarning);
       if (prepared.type === 'error') throw executor.errorOf(prepared);
-      if (prepared.type === 'eof') throw executor.died('while the container init prepared its rootfs');
+      if (prepared.type === 'eof') throw initDied(pid, 'while it prepared its rootfs');
       if (prepared.type !== 'prepared') throw new TsrunError('container init exited during setup');
       // hooks.js loads node:child_process (~4 ms): only for a config with hooks
       const { runHooks } = await import('./hooks.js');
@@ -207,7 +219,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
 
     const second = await executor.next(onWarning);
     if (second.type === 'error') throw executor.errorOf(second);
-    if (second.type === 'eof') throw executor.died('while the container init finished its setup');
+    if (second.type === 'eof') throw initDied(pid, 'while it finished its setup');
     if (second.type !== 'ready') throw new TsrunError('container init exited during setup');
     lap('init ready');
     return { id: o.id, dir, pid, record, executor, config, cgroup: cg };

@@ -7,6 +7,23 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 
+/** The wait status of a zombie `pid`, or undefined (running, reaped, unreadable). */
+function zombieOf(pid: string | number, comm?: string): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const close = stat.lastIndexOf(')');
+  if (comm !== undefined && stat.slice(stat.indexOf('(') + 1, close) !== comm) return undefined;
+  const rest = stat.slice(close + 2).split(' ');
+  // rest[0] is field 3 (state); exit_code is field 52
+  if (rest[0] !== 'Z') return undefined;
+  const code = Number(rest[49]);
+  return Number.isInteger(code) ? code : undefined;
+}
+
 /** The wait status of a zombie child named `comm`, or undefined. */
 function zombieStatus(comm: string): number | undefined {
   let children: string[];
@@ -16,22 +33,16 @@ function zombieStatus(comm: string): number | undefined {
     return undefined;
   }
   for (const pid of children) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const open = stat.indexOf('(');
-    const close = stat.lastIndexOf(')');
-    if (stat.slice(open + 1, close) !== comm) continue;
-    const rest = stat.slice(close + 2).split(' ');
-    // rest[0] is field 3 (state); exit_code is field 52
-    if (rest[0] !== 'Z') continue;
-    const code = Number(rest[49]);
-    if (Number.isInteger(code)) return code;
+    const s = zombieOf(pid, comm);
+    if (s !== undefined) return s;
   }
   return undefined;
+}
+
+/** How a process not ours ended, where its zombie still tells (its parent has not reaped it yet). */
+export function processEnd(pid: number): string | undefined {
+  const s = zombieOf(pid);
+  return s === undefined ? undefined : describeWaitStatus(s);
 }
 
 /** "exit status 1" / "killed by SIGKILL" from a wait status. */

@@ -23,6 +23,8 @@ export type Requirement =
   | 'block-device'
   /** The BFQ I/O scheduler on some block device (the only scheduler with weights since CFQ left). */
   | 'bfq'
+  /** An unprivileged user may create a user namespace (user.max_user_namespaces > 0; Debian's unprivileged_userns_clone not 0). */
+  | 'unprivileged-userns'
   /** criu on PATH (checkpoint/restore). */
   | 'criu'
   /** A freezer: v1's freezer hierarchy or v2's cgroup.freeze. */
@@ -158,6 +160,17 @@ function unmet(r: Requirement): string {
     return blockDevices().some((d) => schedulersOf(d.name).includes('bfq')) ? '' : 'needs the BFQ I/O scheduler (modprobe bfq): no other scheduler has weights';
   }
   if (r === 'hugepages-2MB') return existsSync('/sys/kernel/mm/hugepages/hugepages-2048kB') ? '' : 'needs 2 MiB huge pages (/sys/kernel/mm/hugepages/hugepages-2048kB)';
+  if (r === 'unprivileged-userns') {
+    const read = (p: string) => {
+      try {
+        return readFileSync(p, 'utf8').trim();
+      } catch {
+        return undefined;
+      }
+    };
+    if (read('/proc/sys/kernel/unprivileged_userns_clone') === '0') return 'needs unprivileged user namespaces (kernel.unprivileged_userns_clone is 0)';
+    return Number(read('/proc/sys/user/max_user_namespaces') ?? 0) > 0 ? '' : 'needs unprivileged user namespaces (user.max_user_namespaces is 0)';
+  }
   if (r === 'criu') return findOnPath('criu') ? '' : 'needs criu on PATH (apt-get install criu)';
   if ('cpus' in r) {
     const n = allowedCpus().length;
