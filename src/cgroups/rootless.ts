@@ -48,21 +48,27 @@ function askedLimit(r: CgroupResources | undefined): string | undefined {
  * the create there instead of running without a cgroup.
  */
 export function cgroupWritable(paths: Record<string, string>): boolean {
-  return Object.values(paths).every((p) => {
+  return unwritable(paths) === undefined;
+}
+
+/** The first of `paths` this caller could not make or join, or undefined. */
+function unwritable(paths: Record<string, string>): string | undefined {
+  return Object.values(paths).find((p) => {
     let dir = p;
     while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
     try {
       accessSync(dir === p ? join(p, 'cgroup.procs') : dir, constants.W_OK);
-      return true;
-    } catch {
       return false;
+    } catch {
+      return true;
     }
   });
 }
 
 export function tolerateRootless(m: CgroupManager, writable = cgroupWritable(m.paths())): CgroupManager {
-  let usable = true;
-  let probed = !writable;
+  let usable = writable;
+  /** Found out before the plan: prepare() has still to say so (or refuse the limits asked). */
+  let refusePrepare = !writable;
   const skip = (what: string, err: unknown): void => {
     // runc says nothing here: a rootless container without a cgroup of its own is the usual case
     log.debug(`rootless: ${what}: ${(err as Error).message}; running without a cgroup of its own`);
@@ -77,17 +83,16 @@ export function tolerateRootless(m: CgroupManager, writable = cgroupWritable(m.p
     }
     skip('cannot create the cgroup', err);
   };
-  if (!writable) usable = false;
   const wrapped: CgroupManager = {
     kind: m.kind,
     create(resources) {
       wrapped.apply(resources ?? {}, wrapped.prepare(resources));
     },
     prepare(resources) {
-      if (probed) {
-        // nothing writable: the plan joins no cgroup, and only what was asked for is an error
-        probed = false;
-        refused(resources, new TsrunError(`no write access to the cgroup directories (${Object.values(m.paths())[0] ?? ''}...)`, { errno: 'EACCES' }));
+      if (refusePrepare) {
+        // the plan joins no cgroup; only what was asked for is an error
+        refusePrepare = false;
+        refused(resources, new TsrunError(`no write access to make or join ${unwritable(m.paths()) ?? 'the cgroup'}`, { errno: 'EACCES' }));
         return [];
       }
       try {

@@ -122,6 +122,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   try {
     const first = await executor.next((m) => log.debug(m));
     if (first.type === 'error') throw executor.errorOf(first, file);
+    if (first.type === 'eof') throw executor.died('before it reported the process pid');
     if (first.type !== 'pid') throw new TsrunError('executor exited before reporting the process pid');
     pid = first.pid;
     if (Object.keys(cgroupPaths).length > 0) {

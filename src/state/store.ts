@@ -4,7 +4,7 @@
 // Files are made, read and removed through directory fds (safe-fs.ts): a
 // state dir that is a link, or a planted temp name, is never written or
 // emptied through.
-import { readdirSync } from 'node:fs';
+import { chmodSync, readdirSync } from 'node:fs';
 import { RuncText, TsrunError } from '../errors.js';
 import { isValidId, validateId } from './id.js';
 import { CGROUP_FILE, STATE_FILE, containerDir, rootPath } from './paths.js';
@@ -21,6 +21,10 @@ export class UnreadableRecord extends TsrunError {}
 export function ensureRoot(root: string): string {
   const abs = rootPath(root);
   makeDirs(abs, 0o700);
+  // XDG's base-dir spec: files under $XDG_RUNTIME_DIR not touched for 6 hours
+  // may be cleaned away unless sticky; runc marks its root so, and so do we
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  if (xdg && abs === rootPath(`${xdg}/tsrun`)) chmodSync(abs, 0o1700);
   return abs;
 }
 

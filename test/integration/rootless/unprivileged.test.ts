@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeBusyboxBundle } from '../../../bundles/busybox.js';
@@ -77,6 +77,7 @@ test('nobody runs a `spec --rootless` container: root inside maps to its own id,
   assert.deepEqual(map!.trim().split(/\s+/), ['0', String(NOBODY), '1']);
   assert.equal(r.stderr, '', 'no cgroup asked, none writable: skipped in silence, as runc');
   assert.ok(existsSync(join(xdg, 'tsrun')), 'the default --root of a non-root caller is $XDG_RUNTIME_DIR/tsrun');
+  assert.equal(statSync(join(xdg, 'tsrun')).mode & 0o7777, 0o1700, 'sticky, as runc marks its root under XDG_RUNTIME_DIR');
   assert.deepEqual(stateDirs(), [], 'run deletes its container');
 });
 
