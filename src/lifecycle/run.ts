@@ -15,10 +15,56 @@ export interface RunOptions extends CreateOptions {
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
 
 
+/**
+ * Forward the signals a caller sends to `tsrun run` to the init. Installed
+ * before the init is released: a caller that signals as soon as the payload
+ * speaks would otherwise meet Node's default action and kill tsrun itself.
+ * Until released() they are queued, as runc's signal handler queues them, so
+ * none reaches the init before its execve.
+ */
+function forwardSignals(pid: number): { released(): void; stop(): void } {
+  let queue: NodeJS.Signals[] | null = [];
+  const send = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* it exited */
+    }
+  };
+  const handlers = FORWARDED.map((sig) => {
+    const h = () => (queue ? queue.push(sig) : send(sig));
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  return {
+    released() {
+      const q = queue ?? [];
+      queue = null;
+      for (const sig of q) send(sig);
+    },
+    stop() {
+      for (const [sig, h] of handlers) process.off(sig, h);
+    },
+  };
+}
+
 export async function runContainer(o: RunOptions): Promise<number> {
   const created = await createContainer({ ...o, monitor: !o.detach, proxyTty: !o.detach });
   if ('text' in created) return 0;
-  const { executor, record, dir } = created;
+  const { record } = created;
+  const forward = o.detach ? undefined : forwardSignals(record.pid);
+  try {
+    return await startAndWait(o, created, forward);
+  } finally {
+    forward?.stop();
+  }
+}
+
+async function startAndWait(
+  o: RunOptions,
+  { executor, record, dir }: Extract<Awaited<ReturnType<typeof createContainer>>, { dir: string }>,
+  forward: ReturnType<typeof forwardSignals> | undefined,
+): Promise<number> {
   try {
     releaseInit(dir);
   } catch (err) {
@@ -27,6 +73,7 @@ export async function runContainer(o: RunOptions): Promise<number> {
     executor.close();
     throw err;
   }
+  forward?.released();
   try {
     poststart(record);
   } catch (err) {
@@ -38,17 +85,6 @@ export async function runContainer(o: RunOptions): Promise<number> {
     executor.close();
     return 0;
   }
-  const handlers = FORWARDED.map((sig) => {
-    const h = () => {
-      try {
-        process.kill(record.pid, sig);
-      } catch {
-        /* it exited */
-      }
-    };
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
   let code: number;
   try {
     executor.listen();
@@ -57,7 +93,6 @@ export async function runContainer(o: RunOptions): Promise<number> {
     else if (f.type === 'error') throw executor.errorOf(f);
     else throw new TsrunError('lost the container monitor before the container exited');
   } finally {
-    for (const [sig, h] of handlers) process.off(sig, h);
     executor.close();
   }
   if (!o.keep) {
