@@ -14,6 +14,7 @@ import { goBody } from './create.js';
 import { Executor } from './executor.js';
 import { exitCodeOf } from './exit.js';
 import { removePidFile, writePidFile } from './pidfile.js';
+import { forwardSignals, type SignalForwarder } from './forward-signals.js';
 
 export interface ExecFlags {
   process?: string;
@@ -49,6 +50,9 @@ function setupError(message: string, field?: string, file?: string): TsrunError 
 }
 
 /** The process to run: a process.json, or the container's process with the flags applied (runc's getProcess). */
+/** What a foreground exec passes on to its process (run adds SIGCONT). */
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
 export async function execProcess(config: Spec, f: ExecFlags): Promise<{ proc: Process; file: string }> {
   if (f.process) {
     const { loadProcessFile } = await import('../spec/bundle.js');
@@ -119,6 +123,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   const executor = new Executor(compiled.plan, preserveFds);
   let pid = 0;
   let pidFileWritten: string | undefined;
+  let forward: SignalForwarder | undefined;
   try {
     const first = await executor.next((m) => log.debug(m));
     if (first.type === 'error') throw executor.errorOf(first, file);
@@ -140,11 +145,13 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     }
     // hooks see the container; a seccomp listener sees the exec'd process (the pid it gets notifications from)
     const body = goBody({ ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle }, config, pid);
+    if (!o.detach) forward = forwardSignals(pid, FORWARDED);
     executor.send(MsgType.go, body);
     const second = await executor.next((m) => log.debug(m));
     if (second.type === 'error') throw executor.errorOf(second, file, 'exec failed: unable to start container process: ');
     if (second.type !== 'ready') throw new TsrunError('exec failed: the process exited during setup');
   } catch (err) {
+    forward?.stop();
     if (pidFileWritten) removePidFile(pidFileWritten);
     if (pid > 0) {
       try {
@@ -161,25 +168,14 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     executor.close();
     return 0;
   }
-  const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
-  const handlers = forwarded.map((sig) => {
-    const h = () => {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        /* it exited */
-      }
-    };
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
+  forward!.released();
   try {
     executor.listen();
     const f = await executor.next((m) => log.debug(m));
     if (f.type === 'exit') return exitCodeOf(f.status);
     throw setupError('lost the exec monitor before the process exited');
   } finally {
-    for (const [sig, h] of handlers) process.off(sig, h);
+    forward!.stop();
     executor.close();
   }
 }

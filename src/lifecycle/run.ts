@@ -5,6 +5,7 @@ import { log } from '../log.js';
 import { createContainer, type CreateOptions } from './create.js';
 import { destroyContainer, killContainer } from './destroy.js';
 import { exitCodeOf } from './exit.js';
+import { forwardSignals, type SignalForwarder } from './forward-signals.js';
 import { poststart, releaseInit } from './start.js';
 
 export interface RunOptions extends CreateOptions {
@@ -15,44 +16,11 @@ export interface RunOptions extends CreateOptions {
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
 
 
-/**
- * Forward the signals a caller sends to `tsrun run` to the init. Installed
- * before the init is released: a caller that signals as soon as the payload
- * speaks would otherwise meet Node's default action and kill tsrun itself.
- * Until released() they are queued, as runc's signal handler queues them, so
- * none reaches the init before its execve.
- */
-function forwardSignals(pid: number): { released(): void; stop(): void } {
-  let queue: NodeJS.Signals[] | null = [];
-  const send = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      /* it exited */
-    }
-  };
-  const handlers = FORWARDED.map((sig) => {
-    const h = () => (queue ? queue.push(sig) : send(sig));
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
-  return {
-    released() {
-      const q = queue ?? [];
-      queue = null;
-      for (const sig of q) send(sig);
-    },
-    stop() {
-      for (const [sig, h] of handlers) process.off(sig, h);
-    },
-  };
-}
-
 export async function runContainer(o: RunOptions): Promise<number> {
   const created = await createContainer({ ...o, monitor: !o.detach, proxyTty: !o.detach });
   if ('text' in created) return 0;
   const { record } = created;
-  const forward = o.detach ? undefined : forwardSignals(record.pid);
+  const forward = o.detach ? undefined : forwardSignals(record.pid, FORWARDED);
   try {
     return await startAndWait(o, created, forward);
   } finally {
@@ -63,7 +31,7 @@ export async function runContainer(o: RunOptions): Promise<number> {
 async function startAndWait(
   o: RunOptions,
   { executor, record, dir }: Extract<Awaited<ReturnType<typeof createContainer>>, { dir: string }>,
-  forward: ReturnType<typeof forwardSignals> | undefined,
+  forward: SignalForwarder | undefined,
 ): Promise<number> {
   try {
     releaseInit(dir);
