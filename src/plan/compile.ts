@@ -107,7 +107,7 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
     ops.push(...planHooks(config, 'createContainer'), op('chroot', { path: ctx.rootfs }, '/root/path'));
   } else {
     const { beforePivot, pivot } = planRootfs(config, {
-      bundle: ctx.bundle, rootfs: ctx.rootfs, newUser: ns.newUser, cgroupBinds: ctx.cgroupBinds,
+      bundle: ctx.bundle, rootfs: ctx.rootfs, newUser: ns.newUser, cgroupBinds: ctx.cgroupBinds, cgroupV2: ctx.cgroupV2,
       noPivot: ctx.noPivot, cwd: proc.cwd, createContainerHooks: planHooks(config, 'createContainer'),
     });
     ops.push(...beforePivot, pivot);

@@ -32,11 +32,12 @@ export function instanceFor(checkout) {
 
 /**
  * Read-only shares besides the checkout, at the same paths in the guest:
- * TSRUN_VM_SHARES (colon-separated), by default /work/shared where it exists
- * (the engine-config fixtures some tests and the conformance matrix read).
+ * TSRUN_VM_SHARES (colon-separated), by default the checkout's sibling
+ * shared/ and /work/shared where they exist (the engine-config fixtures
+ * some tests and the conformance matrix read there).
  */
 function extraShares(checkout) {
-  const list = process.env.TSRUN_VM_SHARES ?? '/work/shared';
+  const list = process.env.TSRUN_VM_SHARES ?? `${join(checkout, '..', 'shared')}:/work/shared`;
   return list.split(':').filter((p) => p.startsWith('/') && existsSync(p) && !checkout.startsWith(`${p}/`) && p !== checkout);
 }
 

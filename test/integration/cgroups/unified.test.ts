@@ -1,10 +1,11 @@
-// The cgroup2 side of this hybrid machine (/sys/fs/cgroup/unified, whose
-// only controller is hugetlb): hugetlb limits through the hybrid manager,
-// and the v2 manager itself on that mount: cgroup.freeze, cgroup.kill, and
-// the eBPF device filter loaded and attached for real.
+// The cgroup2 tree: on a hybrid machine /sys/fs/cgroup/unified (whose only
+// controller is hugetlb), on a pure v2 host (test/vm) /sys/fs/cgroup itself.
+// hugetlb limits through the hybrid manager, and the v2 manager itself on
+// that tree: cgroup.freeze, cgroup.kill, and the eBPF device filter loaded
+// and attached for real.
 import { test, afterEach, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRoot } from '../../helpers/tsrun.js';
 import { openCgroup, fromPaths, type CgroupManager } from '../../../src/cgroups/index.js';
@@ -13,7 +14,8 @@ import { compileDeviceFilter, encodeProgram } from '../../../src/cgroups/devices
 import { normalizeRules } from '../../../src/cgroups/devices/rules.js';
 import { CGROOT, PARENT, cgPath, hold, cleanUp, until, type Held } from './helpers.js';
 
-const UNIFIED = join(CGROOT, 'unified');
+const PURE_V2 = existsSync(join(CGROOT, 'cgroup.controllers'));
+const UNIFIED = PURE_V2 ? CGROOT : join(CGROOT, 'unified');
 const skip = !isRoot ? 'needs root: creates cgroups' : undefined;
 const held: Held[] = [];
 const managers: CgroupManager[] = [];
@@ -49,7 +51,7 @@ function v2(name: string): CgroupManager {
   return m;
 }
 
-test('linux.resources.hugepageLimits on a hybrid host: hugetlb.2MB.max on the cgroup2 mount', { skip }, () => {
+test('linux.resources.hugepageLimits on a hybrid host: hugetlb.2MB.max on the cgroup2 mount', { skip: skip ?? (PURE_V2 ? 'a hybrid host\'s test: this host is pure cgroup v2' : undefined) }, () => {
   const m = openCgroup({ id: 'huge', cgroupsPath: cgPath('huge') });
   managers.push(m);
   assert.equal(m.kind, 'hybrid');
@@ -64,6 +66,23 @@ test('linux.resources.hugepageLimits on a hybrid host: hugetlb.2MB.max on the cg
   m.set({ unified: { 'hugetlb.2MB.max': String(2 << 20) } });
   assert.equal(readFileSync(join(dir, 'hugetlb.2MB.max'), 'utf8').trim(), String(2 << 20));
   assert.throws(() => m.set({ unified: { 'memory.max': '1' } }), (e: Error & { field?: string }) => e.field === '/linux/resources/unified/memory.max' && /controller "memory" not available/.test(e.message));
+  assert.throws(() => m.set({ hugepageLimits: [{ pageSize: '3MB', limit: 1 }] }), (e: Error & { field?: string }) => e.field === '/linux/resources/hugepageLimits/0/pageSize');
+});
+
+test('linux.resources.hugepageLimits on pure cgroup v2: hugetlb.2MB.max; linux.resources.unified reaches the other controllers', { skip: skip ?? (PURE_V2 ? undefined : 'a pure cgroup v2 host\'s test (npm run test:vm): this host is hybrid') }, () => {
+  const m = openCgroup({ id: 'huge', cgroupsPath: cgPath('huge') });
+  managers.push(m);
+  assert.equal(m.kind, 'v2');
+  m.create({ hugepageLimits: [{ pageSize: '2MB', limit: 4 << 20 }] });
+  const dir = m.paths().unified!;
+  assert.equal(dir, join(CGROOT, cgPath('huge')));
+  assert.equal(readFileSync(join(dir, 'hugetlb.2MB.max'), 'utf8').trim(), String(4 << 20));
+  const h = start('read go; sleep 30');
+  m.addPid(h.pid);
+  assert.ok(readFileSync(join(dir, 'cgroup.procs'), 'utf8').includes(String(h.pid)));
+  assert.ok('2MB' in m.stats().hugetlb);
+  m.set({ unified: { 'memory.max': String(64 << 20) } });
+  assert.equal(readFileSync(join(dir, 'memory.max'), 'utf8').trim(), String(64 << 20));
   assert.throws(() => m.set({ hugepageLimits: [{ pageSize: '3MB', limit: 1 }] }), (e: Error & { field?: string }) => e.field === '/linux/resources/hugepageLimits/0/pageSize');
 });
 
