@@ -3,7 +3,7 @@
 // backed by a unix socket, run commands, shut it down.
 //
 // One VM per instance name, its files in /run/tsrun-vm/<instance>/:
-// qemu.pid, agent.sock, console.log, disk.qcow2 (a throwaway overlay of the
+// qemu.pid, agent-N.sock (and agent-N.lock while a client holds it), console.log, disk.qcow2 (a throwaway overlay of the
 // cached image) and info.json. QEMU runs in a session of its own, so that a
 // Ctrl-C on a command does not kill the VM it runs in; stop() ends it.
 import { spawn, spawnSync } from 'node:child_process';
@@ -25,6 +25,8 @@ export const MODES = {
 };
 
 const RUN_BASE = process.env.TSRUN_VM_RUN || '/run/tsrun-vm';
+/** Agent ports: QEMU serves one client per port, so this many commands can run at once. */
+const PORTS = 4;
 
 export function instanceFor(checkout) {
   return `co-${createHash('sha256').update(checkout).digest('hex').slice(0, 12)}`;
@@ -110,7 +112,6 @@ export async function boot({ instance, mode = 'v2', checkout, memoryMiB = 3072, 
   const disk = join(dir, 'disk.qcow2');
   const r = spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', image.disk, '-F', 'raw', disk], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`qemu-img create: ${r.stderr}`);
-  const sock = join(dir, 'agent.sock');
   const shares = extraShares(checkout);
   const append = [
     'root=/dev/vda', 'rw', 'console=ttyS0', 'loglevel=4', 'panic=1', 'mitigations=off', 'net.ifnames=0',
@@ -127,8 +128,10 @@ export async function boot({ instance, mode = 'v2', checkout, memoryMiB = 3072, 
     ...shares.flatMap((p, i) => ['-virtfs', `local,path=${p},mount_tag=share${i},security_model=none,readonly=on,multidevs=remap`]),
     '-device', 'virtio-rng-pci',
     '-device', 'virtio-serial-pci',
-    '-chardev', `socket,id=agent,path=${sock},server=on,wait=off`,
-    '-device', 'virtserialport,chardev=agent,name=tsrun.agent',
+    ...Array.from({ length: PORTS }, (_, i) => [
+      '-chardev', `socket,id=agent${i},path=${join(dir, `agent-${i}.sock`)},server=on,wait=off`,
+      '-device', `virtserialport,chardev=agent${i},name=tsrun.agent.${i}`,
+    ]).flat(),
     // No network: the tests need none, and the guest reaches nothing.
     '-nic', 'none',
     '-display', 'none', '-monitor', 'none', '-serial', `file:${join(dir, 'console.log')}`,
@@ -151,7 +154,7 @@ export async function boot({ instance, mode = 'v2', checkout, memoryMiB = 3072, 
             `console: ${join(dir, 'console.log')}`);
         }
         if (Date.now() - started > bootTimeoutMs) throw new Error(`the agent did not answer within ${bootTimeoutMs / 1000}s; console: ${join(dir, 'console.log')}`);
-        if (existsSync(sock) && (await ping(instance, 3000))) return;
+        if (existsSync(join(dir, 'agent-0.sock')) && (await ping(instance, 3000))) return;
         await new Promise((res) => setTimeout(res, 1000));
       }
     }, { detail: () => lastConsoleLine(instance) });
@@ -165,11 +168,37 @@ export async function boot({ instance, mode = 'v2', checkout, memoryMiB = 3072, 
 }
 
 /**
- * A connection to the agent. QEMU accepts one client at a time on the
- * socket; a second one waits until the first is done.
+ * Take a free agent port: a lock file per port holding our pid (a dead
+ * holder's is taken over). Waits while all are busy.
  */
-function connect(instance, onMessage) {
-  const sock = createConnection(join(dirOf(instance), 'agent.sock'));
+async function takePort(instance) {
+  const dir = dirOf(instance);
+  for (let waited = 0; ; waited++) {
+    for (let i = 0; i < PORTS; i++) {
+      const lock = join(dir, `agent-${i}.lock`);
+      try {
+        writeFileSync(lock, String(process.pid), { flag: 'wx' });
+        return { sock: join(dir, `agent-${i}.sock`), release: () => rmSync(lock, { force: true }) };
+      } catch (e) {
+        if (e.code === 'ENOENT') throw new Error(`test/vm: ${instance} is not running`);
+        if (e.code !== 'EEXIST') throw e;
+        let pid = 0;
+        try {
+          pid = Number(readFileSync(lock, 'utf8'));
+        } catch { /* just released */ }
+        if (pid && !alive(pid)) rmSync(lock, { force: true });
+      }
+    }
+    if (waited === 0) step(`VM ${instance}: all ${PORTS} agent ports busy, waiting`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** A connection to the agent on a port of our own; JSON lines to `onMessage`. */
+async function connect(instance, onMessage) {
+  const port = await takePort(instance);
+  const sock = createConnection(port.sock);
+  sock.on('close', port.release);
   const dec = new StringDecoder('utf8');
   let pending = '';
   sock.on('data', (b) => {
@@ -196,23 +225,24 @@ function newId() {
 }
 
 /** Whether the agent answers within `timeoutMs`. */
-export function ping(instance, timeoutMs = 5000) {
-  return new Promise((resolve) => {
-    const id = newId();
-    let done = false;
-    const end = (ok) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(ok);
-    };
-    const sock = connect(instance, (m) => m.t === 'pong' && m.id === id && end(true));
-    sock.on('error', () => end(false));
-    sock.on('close', () => end(false));
+export async function ping(instance, timeoutMs = 5000) {
+  const id = newId();
+  let pong;
+  let sock;
+  try {
+    sock = await connect(instance, (m) => m.t === 'pong' && m.id === id && pong(true));
+  } catch {
+    return false;
+  }
+  const ok = await new Promise((resolve) => {
+    pong = resolve;
+    sock.on('error', () => resolve(false));
+    sock.on('close', () => resolve(false));
     sock.on('connect', () => sock.write(`${JSON.stringify({ t: 'ping', id })}\n`));
-    const timer = setTimeout(() => end(false), timeoutMs);
+    setTimeout(() => resolve(false), timeoutMs).unref();
   });
+  sock.destroy();
+  return ok;
 }
 
 /**
@@ -221,26 +251,39 @@ export function ping(instance, timeoutMs = 5000) {
  * `signal` (an AbortSignal-like {onabort}) or SIGINT/SIGTERM while it runs
  * pass the signal on to the guest's process group.
  */
-export function exec(instance, argv, { cwd = '/', env = {}, stdout = process.stdout, stderr = process.stderr, forwardSignals = true } = {}) {
+export async function exec(instance, argv, { cwd = '/', env = {}, stdout = process.stdout, stderr = process.stderr, forwardSignals = true, timeoutMs = 0 } = {}) {
+  const id = newId();
+  let result;
+  let onMsg;
+  const sock = await connect(instance, (m) => onMsg(m));
   return new Promise((resolve, reject) => {
-    const id = newId();
-    let result;
-    const sock = connect(instance, (m) => {
+    onMsg = (m) => {
       if (m.id !== id) return;
       if (m.t === 'out') (m.fd === 2 ? stderr : stdout).write(Buffer.from(m.b64, 'base64'));
       else if (m.t === 'error') stderr.write(`vm: ${m.message}\n`);
       else if (m.t === 'exit') {
-        result = { code: m.code, signal: m.signal };
+        result = { code: m.code, signal: m.signal, timedOut };
         sock.end();
       }
-    });
+    };
     const onSignal = (sig) => {
       if (!sock.destroyed) sock.write(`${JSON.stringify({ t: 'kill', id, signal: sig })}\n`);
     };
     const handlers = forwardSignals ? ['SIGINT', 'SIGTERM'].map((s) => [s, () => onSignal(s)]) : [];
     for (const [s, h] of handlers) process.on(s, h);
+    // Past the time limit: SIGTERM to the command's process group, SIGKILL 10 s later.
+    let timedOut = false;
+    const timers = timeoutMs > 0 ? [
+      setTimeout(() => {
+        timedOut = true;
+        stderr.write(`vm: ${argv.join(' ')}: still running after ${timeoutMs / 1000}s: SIGTERM\n`);
+        onSignal('SIGTERM');
+      }, timeoutMs),
+      setTimeout(() => onSignal('SIGKILL'), timeoutMs + 10_000),
+    ] : [];
     const cleanup = () => {
       for (const [s, h] of handlers) process.off(s, h);
+      for (const t of timers) clearTimeout(t);
     };
     sock.on('connect', () => sock.write(`${JSON.stringify({ t: 'run', id, argv, cwd, env })}\n`));
     sock.on('error', (e) => {
@@ -269,13 +312,23 @@ export async function stop(instance, { quiet = false } = {}) {
       return !alive(pid);
     };
     // The disk is a throwaway overlay: a forced power-off loses nothing.
-    await new Promise((resolve) => {
-      const sock = createConnection(join(dir, 'agent.sock'));
-      const t = setTimeout(() => (sock.destroy(), resolve()), 2000);
-      sock.on('connect', () => sock.end(`${JSON.stringify({ t: 'poweroff' })}\n`));
-      sock.on('error', () => (clearTimeout(t), resolve()));
-      sock.on('close', () => (clearTimeout(t), resolve()));
-    });
+    // Any port will do; all busy (a client hung) goes straight to SIGTERM.
+    for (let i = 0; i < PORTS; i++) {
+      const lock = join(dir, `agent-${i}.lock`);
+      try {
+        writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      } catch {
+        continue;
+      }
+      await new Promise((resolve) => {
+        const sock = createConnection(join(dir, `agent-${i}.sock`));
+        const t = setTimeout(() => (sock.destroy(), resolve()), 2000);
+        sock.on('connect', () => sock.end(`${JSON.stringify({ t: 'poweroff' })}\n`));
+        sock.on('error', () => (clearTimeout(t), resolve()));
+        sock.on('close', () => (clearTimeout(t), resolve()));
+      });
+      break;
+    }
     if (!(await gone(10_000))) {
       try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
       if (!(await gone(5000))) {

@@ -1,9 +1,10 @@
 // The test VM's agent, run as root in the guest by start-agent.sh (from the
 // read-only share of the host's checkout). It mounts the checkout at the
 // host's path, writable through an overlay, then serves the host over the
-// virtio-serial port "tsrun.agent": one JSON object a line each way.
+// virtio-serial ports "tsrun.agent.N" (one host client each, so several can
+// run commands at once): one JSON object a line each way.
 //   host:  {t:'run', id, argv, cwd, env}  {t:'kill', id, signal}  {t:'ping', id}  {t:'poweroff'}
-//   guest: {t:'hello', mode, checkout}  {t:'out', id, fd, b64}  {t:'exit', id, code, signal}
+//   guest: {t:'out', id, fd, b64}  {t:'exit', id, code, signal}
 //          {t:'pong', id}  {t:'error', id, message}
 // A command runs in its own process group, stdin from /dev/null; its output
 // is sent as it comes. Ids are the host's: a client that went away leaves
@@ -11,8 +12,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, read, readFileSync, readdirSync, write } from 'node:fs';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 
-const PORT_NAME = 'tsrun.agent';
+const PORT_PREFIX = 'tsrun.agent.';
 const LOWER = '/run/tsrun-vm/lower';
 const STATE = '/var/lib/tsrun-vm';
 
@@ -56,33 +58,24 @@ function mountCheckout(path) {
     `lowerdir=${LOWER},upperdir=${upper},workdir=${work},redirect_dir=off,index=off,metacopy=off,xino=off`, path]);
 }
 
-function findPort() {
+function findPorts() {
   const dir = '/sys/class/virtio-ports';
-  if (!existsSync(dir)) return undefined;
+  if (!existsSync(dir)) return [];
+  const out = [];
   for (const p of readdirSync(dir)) {
     try {
-      if (readFileSync(join(dir, p, 'name'), 'utf8').trim() === PORT_NAME) return `/dev/${p}`;
-    } catch { /* no name */ }
+      if (readFileSync(join(dir, p, 'name'), 'utf8').startsWith(PORT_PREFIX) && existsSync(`/dev/${p}`)) out.push(`/dev/${p}`);
+    } catch { /* no name yet */ }
   }
-  return undefined;
+  return out;
 }
 
-async function waitPort() {
+async function waitPorts() {
   for (let i = 0; ; i++) {
-    const p = findPort();
-    if (p && existsSync(p)) return p;
-    if (i % 50 === 0) log(`waiting for the virtio port ${PORT_NAME}`);
+    const p = findPorts();
+    if (p.length) return p;
+    if (i % 50 === 0) log(`waiting for the virtio ports ${PORT_PREFIX}N`);
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** The host's other read-only shares (tag shareN, path tsrun.shareN=), at their host paths. */
-function mountShares() {
-  for (let i = 0; args[`share${i}`]; i++) {
-    const p = args[`share${i}`];
-    if (isMountpoint(p)) continue;
-    mkdirSync(p, { recursive: true });
-    sh('mount', ['-t', '9p', '-o', 'trans=virtio,version=9p2000.L,ro,msize=262144', `share${i}`, p]);
   }
 }
 
@@ -93,22 +86,30 @@ try {
 } catch (e) {
   log(`cannot mount the host's shares: ${e.message}`);
 }
-const portPath = await waitPort();
-const fd = openSync(portPath, 'r+');
-log(`serving on ${portPath} (mode ${args.mode ?? '?'}, checkout ${args.checkout ?? '-'})`);
+// udev or devtmpfs makes the nodes as the ports appear: wait a moment for all.
+await waitPorts();
+await new Promise((r) => setTimeout(r, 500));
+const ports = findPorts();
+log(`serving on ${ports.join(' ')} (mode ${args.mode ?? '?'}, checkout ${args.checkout ?? '-'})`);
 
-// Writes go out in order; while no host is connected the port may refuse
-// them, and then they are dropped (whoever asked is gone).
-let queue = Promise.resolve();
-function send(obj) {
-  const buf = Buffer.from(`${JSON.stringify(obj)}\n`);
-  queue = queue.then(() => new Promise((resolve) => {
-    const writeAll = (off) => write(fd, buf, off, buf.length - off, null, (err, n) => {
-      if (err || off + n >= buf.length) resolve();
-      else writeAll(off + n);
-    });
-    writeAll(0);
-  }));
+/**
+ * A port: its fd and an ordered writer. While no host is connected the
+ * kernel blocks writes until one is; a client then skips what is not its.
+ */
+function openPort(path) {
+  const fd = openSync(path, 'r+');
+  let queue = Promise.resolve();
+  const send = (obj) => {
+    const buf = Buffer.from(`${JSON.stringify(obj)}\n`);
+    queue = queue.then(() => new Promise((resolve) => {
+      const writeAll = (off) => write(fd, buf, off, buf.length - off, null, (err, n) => {
+        if (err || off + n >= buf.length) resolve();
+        else writeAll(off + n);
+      });
+      writeAll(0);
+    }));
+  };
+  return { fd, send };
 }
 
 const children = new Map();
@@ -120,7 +121,7 @@ const GUEST_ENV = {
   LOGNAME: 'root',
 };
 
-function runCommand(msg) {
+function runCommand(msg, send) {
   const { id, argv, cwd, env } = msg;
   let child;
   try {
@@ -168,13 +169,13 @@ function runCommand(msg) {
   });
 }
 
-function handle(msg) {
+function handle(msg, send) {
   switch (msg.t) {
     case 'ping':
       send({ t: 'pong', id: msg.id, mode: args.mode, checkout: args.checkout });
       break;
     case 'run':
-      runCommand(msg);
+      runCommand(msg, send);
       break;
     case 'kill': {
       const c = children.get(msg.id);
@@ -194,30 +195,32 @@ function handle(msg) {
   }
 }
 
-// Reads block in the thread pool. With no host connected, the port reads
-// as end-of-file at once: wait a little before asking again.
-let pending = '';
-const buf = Buffer.alloc(65536);
-function readLoop() {
-  read(fd, buf, 0, buf.length, null, (err, n) => {
+// Reads block in the thread pool. With no host connected, a port reads as
+// end-of-file at once: wait a little before asking again.
+function serve({ fd, send }) {
+  let pending = '';
+  const dec = new StringDecoder('utf8');
+  const buf = Buffer.alloc(65536);
+  const readLoop = () => read(fd, buf, 0, buf.length, null, (err, n) => {
     if (err || n === 0) {
       setTimeout(readLoop, err ? 500 : 100);
       return;
     }
-    pending += buf.subarray(0, n).toString('utf8');
+    pending += dec.write(buf.subarray(0, n));
     let i;
     while ((i = pending.indexOf('\n')) >= 0) {
       const line = pending.slice(0, i);
       pending = pending.slice(i + 1);
       if (!line.trim()) continue;
       try {
-        handle(JSON.parse(line));
+        handle(JSON.parse(line), send);
       } catch (e) {
         log(`bad message: ${e.message}`);
       }
     }
     readLoop();
   });
+  readLoop();
 }
-send({ t: 'hello', mode: args.mode, checkout: args.checkout });
-readLoop();
+
+for (const p of ports) serve(openPort(p));
