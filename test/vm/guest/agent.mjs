@@ -79,6 +79,16 @@ async function waitPorts() {
   }
 }
 
+/** The host's other read-only shares (tag shareN, path tsrun.shareN=), at their host paths. */
+function mountShares() {
+  for (let i = 0; args[`share${i}`]; i++) {
+    const p = args[`share${i}`];
+    if (isMountpoint(p)) continue;
+    mkdirSync(p, { recursive: true });
+    sh('mount', ['-t', '9p', '-o', 'trans=virtio,version=9p2000.L,ro,msize=262144', `share${i}`, p]);
+  }
+}
+
 const args = cmdline();
 try {
   mountShares();

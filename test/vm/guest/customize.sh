@@ -29,7 +29,7 @@ chroot "$root" systemctl enable tsrun-agent.service
 for u in docker.service docker.socket containerd.service \
   apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer \
   man-db.timer dpkg-db-backup.timer podman-auto-update.timer podman-restart.service \
-  podman-clean-transient.service; do
+  podman-clean-transient.service podman.service podman.socket; do
   chroot "$root" systemctl mask "$u" >/dev/null 2>&1 || true
 done
 chroot "$root" systemctl set-default multi-user.target
