@@ -94,7 +94,7 @@ function lastConsoleLine(instance) {
  * Boot a VM for `checkout` in `mode` (or reuse the one up in that mode and
  * for that checkout); returns when its agent answers.
  */
-export async function boot({ instance, mode = 'v2', checkout, memoryMiB = 3072, cpus = 2, bootTimeoutMs = 600_000 }) {
+export async function boot({ instance, mode = 'v2', checkout, memoryMiB = 3072, cpus = 2, bootTimeoutMs = 300_000 }) {
   if (!MODES[mode]) throw new Error(`test/vm: unknown mode ${mode} (${Object.keys(MODES).join(', ')})`);
   const up = running(instance);
   if (up && up.mode === mode && up.checkout === checkout) {

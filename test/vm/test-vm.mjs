@@ -83,6 +83,7 @@ async function shutdown(code) {
   if (stopping) return;
   stopping = true;
   await stop(instance);
+  printSummary('interrupted');
   process.exit(code);
 }
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
@@ -119,7 +120,6 @@ function summarize(lines) {
 }
 
 const results = [];
-const t0 = Date.now();
 let failed = false;
 try {
   const img = await ensureImage();
@@ -161,9 +161,12 @@ try {
   await stop(instance, { quiet: true });
 }
 
-console.log(`\n# test:vm summary (${elapsed()} in all)`);
-for (const r of results) {
-  console.log(`# ${r.mode.padEnd(10)} ${r.name.padEnd(24)} ${String(r.seconds).padStart(5)}s  ${r.ok ? 'ok    ' : 'FAILED'}  ${r.summary}`);
-}
-console.log(`# total ${Math.round((Date.now() - t0) / 1000)}s`);
+printSummary();
 process.exitCode = failed ? 1 : 0;
+
+function printSummary(how = '') {
+  console.log(`\n# test:vm summary${how ? ` (${how})` : ''}, ${elapsed()} in all`);
+  for (const r of results) {
+    console.log(`# ${r.mode.padEnd(10)} ${r.name.padEnd(24)} ${String(r.seconds).padStart(5)}s  ${r.ok ? 'ok    ' : 'FAILED'}  ${r.summary}`);
+  }
+}

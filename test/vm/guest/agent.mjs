@@ -90,6 +90,8 @@ function mountShares() {
 }
 
 const args = cmdline();
+// Without systemd nothing loads modules by modalias: the ports' driver is a module.
+spawnSync('modprobe', ['-q', 'virtio_console']);
 try {
   mountShares();
   mountCheckout(args.checkout);
