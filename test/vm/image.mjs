@@ -72,10 +72,6 @@ function npmDir() {
   return existsSync(join(p, 'bin', 'npm-cli.js')) ? p : '';
 }
 
-function sha256(data) {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 /** The cache key: the packages, the options, this file and the guest files, and the Node copied in. */
 export function imageKey() {
   const h = createHash('sha256');
@@ -231,4 +227,3 @@ export async function ensureImage({ rebuild = false } = {}) {
   }
 }
 
-export { sha256 };

@@ -14,6 +14,12 @@ import { existsSync, mkdirSync, openSync, read, readFileSync, readdirSync, write
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 
+// Every connected port keeps a read blocked in libuv's thread pool, and
+// writes go through the pool too: four ports would take its default four
+// threads and leave none to send output. (Read at the pool's first use,
+// which comes after this line.)
+process.env.UV_THREADPOOL_SIZE = '16';
+
 const PORT_PREFIX = 'tsrun.agent.';
 const LOWER = '/run/tsrun-vm/lower';
 const STATE = '/var/lib/tsrun-vm';
