@@ -31,7 +31,7 @@ const V2_CGROUPS = ['cgroups/unified', 'cgroups/commands', 'cgroups/executor-joi
 // lifecycle.test.ts is left out: its state machine and exit codes do not
 // depend on the host (conformance's lifecycle checks run here anyway), and
 // its 100 create/start/kill/delete cycles alone take ~10 min under TCG.
-const V2_LIFECYCLE = ['lifecycle/engine-configs', 'lifecycle/exec', 'lifecycle/launcher', 'lifecycle/sockets', 'lifecycle/subreaper'];
+const V2_LIFECYCLE = ['lifecycle/engine-configs', 'lifecycle/exec', 'lifecycle/start-exec', 'lifecycle/launcher', 'lifecycle/sockets', 'lifecycle/subreaper'];
 export const JOBS = {
   v2: [
     { name: 'integration cgroups', argv: integration(...V2_CGROUPS), minutes: 10 },
