@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const [kind = 'all', filter = ''] = process.argv.slice(2);
+const [kind = 'all', ...filters] = process.argv.slice(2);
 // One directory per run: several people test in this checkout at once, and a
 // shared one was wiped under a run in progress.
 const out = join(root, 'dist', 'test', `run-${process.pid}`);
@@ -23,10 +23,10 @@ function find(dir) {
 const suites = kind === 'all' ? ['unit', 'integration'] : [kind];
 const files = suites
   .flatMap((s) => find(join(root, 'test', s)))
-  .filter((f) => relative(root, f).includes(filter))
+  .filter((f) => filters.length === 0 || filters.some((x) => relative(root, f).includes(x)))
   .sort();
 if (files.length === 0) {
-  console.error(`no test files for ${kind} ${filter}`);
+  console.error(`no test files for ${kind} ${filters.join(' ')}`);
   process.exit(1);
 }
 

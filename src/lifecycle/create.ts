@@ -128,7 +128,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   // a config the compiler refuses leaves no trace.
   const cg = openCgroup({ id: o.id, cgroupsPath: config.linux?.cgroupsPath, systemd: o.systemdCgroup, rootless: o.rootless });
   const { plan, warnings } = compileCreate(runConfig, {
-    ...ctxBase, stateDir: state.containerDir(o.root, o.id), cgroupBinds: cgroupBinds(config, cg), cgroupProcs: cg.procsFiles(),
+    ...ctxBase, stateDir: state.containerDir(o.root, o.id), cgroupBinds: cgroupBinds(config, cg), cgroupV2: cg.kind === 'v2', cgroupProcs: cg.procsFiles(),
   });
   for (const w of warnings) log.warn(w);
   // the build's code cache is taken after a dry run (build/code-cache.mjs): it goes as far as a create can without side effects

@@ -109,7 +109,8 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
     ops.push(...planHooks(config, 'createContainer', ctx.rootfs), op('chroot', { path: ctx.rootfs }, '/root/path'));
   } else {
     const { beforePivot, pivot } = planRootfs(config, {
-      bundle: ctx.bundle, rootfs: ctx.rootfs, newUser: ns.newUser, cgroupBinds: ctx.cgroupBinds, hostSources: ns.newUser && ns.newMount && !ctx.rootless,
+      bundle: ctx.bundle, rootfs: ctx.rootfs, newUser: ns.newUser, cgroupBinds: ctx.cgroupBinds, cgroupV2: ctx.cgroupV2,
+      hostSources: ns.newUser && ns.newMount && !ctx.rootless,
       noPivot: ctx.noPivot, cwd: proc.cwd, createContainerHooks: planHooks(config, 'createContainer', ctx.rootfs),
     });
     ops.push(...beforePivot, pivot);

@@ -26,6 +26,8 @@ export interface CreateContext {
   cgroupProcs?: string[];
   /** For a `cgroup` mount on cgroup v1: the container's cgroup directories. */
   cgroupBinds?: CgroupBind[];
+  /** The host is pure cgroup v2: a `cgroup` mount is a cgroup2 one (runc's mountCgroupV2). */
+  cgroupV2?: boolean;
   /** Stage 0 stays and reports the exit (foreground run). */
   monitor?: boolean;
   /** Foreground with a terminal and no console socket: stage 0 proxies the pty. */

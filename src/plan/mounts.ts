@@ -146,7 +146,13 @@ export interface MountContext {
    * be able to reach a source the runtime can (a 0700 directory on the way).
    */
   hostSources?: boolean;
+  cgroupV2?: boolean;
+  /** In a user namespace (new or joined) without a cgroup namespace of its own: cgroup2 cannot be mounted. */
+  cgroup2NeedsBind?: boolean;
 }
+
+/** The host's cgroup2 mount, bound in where a cgroup2 mount would be refused. */
+const CGROUP2_MOUNTPOINT = '/sys/fs/cgroup';
 
 /**
  * Files under /proc a bind may cover (what lxcfs provides); anything else
@@ -221,6 +227,22 @@ function mountOps(m: Mount, i: number, ctx: MountContext): PlanOp[] {
       names: ctx.cgroupBinds.map((b) => b.name),
     }, field), ...attrs];
   }
+  if (type === 'cgroup' && ctx.cgroupV2) {
+    // Pure v2 has no `cgroup` (v1) hierarchies to mount: runc mounts cgroup2
+    // there. The kernel refuses that (EPERM) in a user namespace whose cgroup
+    // namespace is the host's; runc then binds the host's /sys/fs/cgroup,
+    // which we do up front.
+    if (ctx.cgroup2NeedsBind) {
+      return [op('mount', {
+        source: CGROUP2_MOUNTPOINT, target, fstype: '', flags: o.flags | MS.BIND, data: '', propagation: o.propagation,
+        mkdir: MKDIR.auto, options: MOUNT_OPT_BIND,
+      }, field), ...attrs];
+    }
+    return [op('mount', {
+      source: source || 'cgroup', target, fstype: 'cgroup2', flags: o.flags, data: o.data.join(','), propagation: o.propagation,
+      mkdir: MKDIR.dir, options: 0,
+    }, field), ...attrs];
+  }
   const bindOptions = MOUNT_OPT_BIND | (ctx.hostSources ? MOUNT_OPT_HOST_SOURCE : 0) | (procSource ? MOUNT_OPT_PROC_SOURCE : 0);
   return [op('mount', {
     source: source || type || 'none',
@@ -252,7 +274,12 @@ export function planRootfs(config: Spec, ctx: MountContext & { noPivot?: boolean
   ops.push(op('propagation', { target: '/', flags: treeProp || MS.SLAVE | MS.REC }, '/linux/rootfsPropagation'));
   ops.push(op('rootfs', { path: ctx.rootfs }, '/root/path'));
   const mounts = config.mounts ?? [];
-  const mctx = { ...ctx, userMappings: ctx.userMappings ?? { uid: config.linux?.uidMappings, gid: config.linux?.gidMappings } };
+  const namespaces = config.linux?.namespaces ?? [];
+  const mctx = {
+    ...ctx,
+    userMappings: ctx.userMappings ?? { uid: config.linux?.uidMappings, gid: config.linux?.gidMappings },
+    cgroup2NeedsBind: (ctx.newUser || namespaces.some((n) => n.type === 'user')) && !namespaces.some((n) => n.type === 'cgroup'),
+  };
   mounts.forEach((m, i) => ops.push(...mountOps(m, i, mctx)));
 
   // /dev gets the default nodes unless the host's /dev is bound in.

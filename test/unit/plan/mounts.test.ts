@@ -203,3 +203,35 @@ test('devices: defaults skip nodes the config gives or mounts over; a joined use
   assert.equal(find(joined, 'become_root').length, 1, 'setns keeps host ids: become root in the joined namespace');
   assert.equal(find(ops(), 'become_root').length, 0);
 });
+
+test('a cgroup mount on pure cgroup v2 is cgroup2, or a bind of the host\'s /sys/fs/cgroup in a user namespace without a cgroup one (runc)', () => {
+  const at = (list: PlanOp[]) => find(list, 'mount').find((o) => o.args.target === '/sys/fs/cgroup')!;
+  const v2 = (patch: (s: Spec) => void = () => {}) => {
+    const s = defaultSpec();
+    s.process!.terminal = false;
+    patch(s);
+    return compileCreate(s, { ...ctx, cgroupV2: true }).plan.ops;
+  };
+  const plain = at(v2());
+  assert.equal(plain.args.fstype, 'cgroup2');
+  assert.equal(plain.args.flags & MS.RDONLY, MS.RDONLY, 'ro as the config asks');
+  assert.equal(plain.args.flags & MS.BIND, 0);
+  // runc's default config has a cgroup namespace; without one, as root, cgroup2 still mounts
+  assert.equal(at(v2((s) => (s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'cgroup')))).args.fstype, 'cgroup2');
+  const userNoCgroupNs = at(v2((s) => {
+    s.linux!.namespaces = [...s.linux!.namespaces!.filter((n) => n.type !== 'cgroup'), { type: 'user' }];
+    s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    s.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+  }));
+  assert.equal(userNoCgroupNs.args.fstype, '');
+  assert.equal(userNoCgroupNs.args.source, '/sys/fs/cgroup');
+  assert.equal(userNoCgroupNs.args.flags & MS.BIND, MS.BIND);
+  const userWithCgroupNs = at(v2((s) => {
+    s.linux!.namespaces!.push({ type: 'user' });
+    s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    s.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+  }));
+  assert.equal(userWithCgroupNs.args.fstype, 'cgroup2');
+  // on v1 without binds (no manager paths given), the config's type is kept
+  assert.equal(at(ops()).args.fstype, 'cgroup');
+});
