@@ -4,7 +4,7 @@
 // false where every one is met. A test that depends on the host says so here
 // instead of failing on a host unlike the one it was written on, and its twin
 // for the other host type (v2 beside v1) runs there.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { detectLayout, type Layout } from '../../src/cgroups/layout.js';
 
@@ -122,9 +122,12 @@ function schedulersOf(name: string): string[] {
 /**
  * Does a v2 cgroup below the root have `file`? The root itself carries no
  * memory.* or cgroup.freeze files: the first child with `probe` (a file every
- * child with that controller has) tells.
+ * child with that controller has) tells. A host with no such child (no
+ * systemd, nothing below the root yet) gets a probe cgroup of our own, with
+ * the controller enabled as the runtime enables it for a container, removed
+ * again at once.
  */
-function v2ChildHas(probe: string, file: string): boolean {
+function v2ChildHas(probe: string, file: string, controller?: string): boolean {
   const root = cgroupLayout()?.unified?.mountPoint;
   if (!root) return false;
   try {
@@ -134,7 +137,24 @@ function v2ChildHas(probe: string, file: string): boolean {
   } catch {
     /* unreadable: say no */
   }
-  return false;
+  if (process.getuid?.() !== 0) return false;
+  const dir = join(root, `tsrun-probe-${process.pid}`);
+  try {
+    if (controller) {
+      if (!readFileSync(join(root, 'cgroup.controllers'), 'utf8').split(/\s+/).includes(controller)) return false;
+      writeFileSync(join(root, 'cgroup.subtree_control'), `+${controller}`);
+    }
+    mkdirSync(dir);
+    return existsSync(join(dir, probe)) && existsSync(join(dir, file));
+  } catch {
+    return false;
+  } finally {
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* not made */
+    }
+  }
 }
 
 /** Why this host cannot give `r`, or '' when it can. */
@@ -153,7 +173,7 @@ function unmet(r: Requirement): string {
       const mem = l.v1.get('memory');
       return mem && existsSync(join(mem.mountPoint, 'memory.memsw.limit_in_bytes')) ? '' : 'needs swap accounting (memory.memsw.*: boot with swapaccount=1)';
     }
-    return v2ChildHas('memory.max', 'memory.swap.max') ? '' : 'needs swap accounting (memory.swap.max: a kernel with CONFIG_MEMCG_SWAP, swapaccount not off)';
+    return v2ChildHas('memory.max', 'memory.swap.max', 'memory') ? '' : 'needs swap accounting (memory.swap.max: a kernel with CONFIG_MEMCG_SWAP, swapaccount not off)';
   }
   if (r === 'block-device') return blockDevices().length > 0 ? '' : 'needs a disk under /sys/block (vd*, sd*, nvme*, xvd*, hd*) to throttle';
   if (r === 'bfq') {
