@@ -7,27 +7,8 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeBundle } from '../helpers/bundle.js';
-import { rootSkip, tempDir, tsrun, tsrunBin, type RunResult } from '../helpers/tsrun.js';
+import { rootSkip, tempDir, tsrun, tsrunBin, tsrunFiles, type RunResult } from '../helpers/tsrun.js';
 import { requires } from '../helpers/requires.js';
-
-/**
- * Run tsrun with stdout/stderr going to files, not pipes: a created container's
- * init keeps the caller's stdio (pass-through, as runc does), so a pipe would
- * stay open, and spawnSync or a 'close' event would wait for the container.
- */
-function tsrunFiles(args: string[]): RunResult {
-  const dir = mkdtempSync(join(tmpdir(), 'tsrun-out-'));
-  const out = openSync(join(dir, 'out'), 'w+');
-  const err = openSync(join(dir, 'err'), 'w+');
-  try {
-    const r = spawnSync(tsrunBin, args, { stdio: ['ignore', out, err], timeout: 60_000 });
-    return { code: r.status, signal: r.signal, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
-  } finally {
-    closeSync(out);
-    closeSync(err);
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);

@@ -3,29 +3,12 @@
 // bare ECONNRESET/EPIPE from the executor's socket.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle } from '../../helpers/bundle.js';
 import { cgroupLayout, requires } from '../../helpers/requires.js';
-import { tempDir, tsrun, tsrunBin, type RunResult } from '../../helpers/tsrun.js';
+import { tempDir, tsrun, tsrunFiles } from '../../helpers/tsrun.js';
 import type { Spec } from '../../../src/spec/types.js';
-
-/** stdio to files: a created init keeps the caller's stdio, a pipe would hold spawnSync. */
-function tsrunFiles(args: string[]): RunResult {
-  const dir = mkdtempSync(join(tmpdir(), 'tsrun-out-'));
-  const out = openSync(join(dir, 'out'), 'w+');
-  const err = openSync(join(dir, 'err'), 'w+');
-  try {
-    const r = spawnSync(tsrunBin, args, { stdio: ['ignore', out, err], timeout: 60_000 });
-    return { code: r.status, signal: r.signal, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
-  } finally {
-    closeSync(out);
-    closeSync(err);
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 // the hook reads the state on stdin and SIGKILLs the init it names
 const KILL_INIT = 'read s; p=${s#*\\"pid\\":}; kill -9 ${p%%,*}';
