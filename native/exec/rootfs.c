@@ -665,9 +665,9 @@ int op_mount(struct ctx *c, const struct op_mount *o) {
   if (bind) {
     r = mount(fdpath(src, q, sizeof q), p, NULL, MS_BIND | (o->flags & MS_REC), NULL);
   } else {
-    unsigned long mflags = o->flags & ~(unsigned long)(MS_BIND | MS_REC);
-    if (copyup) mflags &= ~(unsigned long)MS_RDONLY; /* read-only once filled */
-    r = mount(o->source, p, o->fstype, mflags, data);
+    /* a read-only tmpfs comes without MS_RDONLY: the plan remounts it after
+     * the pivot (remount_ro), once filled and once /dev is made */
+    r = mount(o->source, p, o->fstype, o->flags & ~(unsigned long)(MS_BIND | MS_REC), data);
     if (r < 0 && errno == EPERM && strcmp(o->fstype, "sysfs") == 0) {
       /* sysfs needs the network namespace's owner; in a user namespace bind the host's */
       r = mount("/sys", p, NULL, MS_BIND | MS_REC, NULL);
@@ -689,14 +689,8 @@ int op_mount(struct ctx *c, const struct op_mount *o) {
     e = errno;
     if (top >= 0) close(top);
     close(below);
-    if (r < 0) {
-      if (fd >= 0) close(fd);
-      return fail(c, e, "destination %s: tmpcopyup: copy the contents", o->target);
-    }
-    if (o->flags & MS_RDONLY) r = mount(NULL, p, NULL, MS_REMOUNT | (o->flags & ~(unsigned long)(MS_BIND | MS_REC)), data);
-    e = errno;
-    close(fd);
-    if (r < 0) return fail(c, e, "destination %s: remount read-only after tmpcopyup", o->target);
+    if (fd >= 0) close(fd);
+    if (r < 0) return fail(c, e, "destination %s: tmpcopyup: copy the contents", o->target);
   }
   if (bind && (o->flags & ~(unsigned long)(MS_BIND | MS_REC)) && remount_target(c, o->target, o->flags) < 0) return -1;
   if (o->propagation) {
