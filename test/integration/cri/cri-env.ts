@@ -67,7 +67,14 @@ function linkExists(name: string): boolean {
   return spawnSync('ip', ['link', 'show', name], { stdio: 'ignore' }).status === 0;
 }
 
-export async function startCriEnv(name: string): Promise<CriEnv> {
+export interface CriEnvOptions {
+  /** Lines appended to containerd's config (registry mirrors, say). */
+  containerdConfig?: string[];
+  /** The bridge takes the subnet's first address (the host reaches the pods; still no route off the machine). */
+  gateway?: boolean;
+}
+
+export async function startCriEnv(name: string, opts: CriEnvOptions = {}): Promise<CriEnv> {
   const cleanRunContainerd = keepRunContainerdClean();
   const hadVarLibCni = existsSync('/var/lib/cni');
   const engine = await makeEngineEnv(name);
@@ -120,9 +127,9 @@ export async function startCriEnv(name: string): Promise<CriEnv> {
           {
             type: 'bridge',
             bridge,
-            // no address on the bridge, no masquerade, no routes: pods reach
-            // each other on the bridge and nothing else
-            isGateway: false,
+            // no masquerade, no routes: pods reach each other on the bridge
+            // (and the host, given the gateway address) and nothing else
+            isGateway: opts.gateway ?? false,
             ipMasq: false,
             ipam: { type: 'host-local', ranges: [[{ subnet }]], dataDir: join(dir, 'cni-ipam') },
           },
@@ -167,6 +174,7 @@ export async function startCriEnv(name: string): Promise<CriEnv> {
         '[plugins."io.containerd.grpc.v1.cri".cni]',
         `  bin_dir = ${q(CNI_BIN_DIR)}`,
         `  conf_dir = ${q(join(dir, 'cni'))}`,
+        ...(opts.containerdConfig ?? []),
         '',
       ].join('\n'),
     );
