@@ -6,8 +6,8 @@
 // StopContainer, RemoveContainer, StopPodSandbox, RemovePodSandbox, each step
 // timed from the client), and the cost of an exec probe (ExecSync `true` on a
 // running container). Writes bench/CRI-RESULTS.md. A measurement, not a test.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -43,13 +43,12 @@ const median = (xs) => {
 
 /** The CRI setup is TypeScript (test/integration/cri): bundled for this run as the test runner does. */
 async function loadCriEnv() {
-  const out = mkdtempSync(join(tmpdir(), 'tsrun-bench-cri-'));
+  // inside the checkout, so that its bare imports (@grpc/*, tar-stream) resolve from node_modules
+  const out = join(repoRoot, 'dist', 'bench', `cri-${process.pid}`);
   await esbuild.build({
     entryPoints: [join(repoRoot, 'test', 'integration', 'cri', 'cri-env.ts')],
     outfile: join(out, 'cri-env.mjs'),
     bundle: true, platform: 'node', target: 'node20', format: 'esm', packages: 'external', logLevel: 'warning',
-    // bare imports (@grpc/*) resolve from the repository's node_modules
-    nodePaths: [join(repoRoot, 'node_modules')],
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
   process.env.TSRUN_ROOT_DIR = repoRoot;
@@ -61,6 +60,9 @@ async function loadCriEnv() {
 }
 
 const opts = parseArgs(process.argv.slice(2));
+// the machine's load beside the run: on a shared machine the absolute figures move with it, the ratios less
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const loadBefore = loadavg();
 const { startCriEnv, criSkip, BUSYBOX_IMAGE } = await loadCriEnv();
 const why = criSkip();
 if (why) {
@@ -144,6 +146,7 @@ const lines = [
   `- date: ${new Date().toISOString()}`,
   `- machine: ${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, kernel ${release()}`,
   `- node: ${process.version}; ${execFileSync('containerd', ['--version'], { encoding: 'utf8' }).trim()}; ${execFileSync('runc', ['--version'], { encoding: 'utf8' }).split('\n')[0]}`,
+  `- load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadavg()}`,
   '- setup: a private containerd with its CRI plugin, handlers `tsrun` (runc v2 shim, BinaryName = bin/tsrun) and `runc`, a private CNI bridge (test/integration/cri/cri-env.ts); timed from the gRPC client, as a kubelet sees it.',
   `- method: ${opts.cycles} pod cycles per handler after ${opts.warmup} warm-up rounds, handlers alternating which goes first; then ${opts.probes} ExecSync \`true\` probes per handler on one running container each, alternating. The container is busybox \`sleep 3600\`; stop uses a 10 s grace period (sleep leaves on SIGTERM).`,
   '',
