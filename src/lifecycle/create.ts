@@ -4,6 +4,7 @@
 // while we write the other limits), record the state, run prestart and
 // createRuntime hooks, let the init finish its setup, and return with the
 // init blocked on the exec fifo. Any failure undoes it all.
+import { existsSync } from 'node:fs';
 import { ownBoundingSet } from './bounding-set.js';
 import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
@@ -121,6 +122,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     id: o.id, bundle, rootfs, consoleSocket: o.consoleSocket, pidfdSocket: o.pidfdSocket,
     noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserveFds, monitor: o.monitor, proxyTty: o.proxyTty, rootless: o.rootless, seccomp,
     bounding: ownBoundingSet(),
+    hostKcore: existsSync('/proc/kcore'),
   };
   const { openCgroup, containerDeviceRules } = await import('../cgroups/index.js');
   // Only paths so far: the plan names the cgroup.procs files the executor

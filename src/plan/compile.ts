@@ -111,7 +111,7 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
     const { beforePivot, pivot } = planRootfs(config, {
       bundle: ctx.bundle, rootfs: ctx.rootfs, newUser: ns.newUser, cgroupBinds: ctx.cgroupBinds, cgroupV2: ctx.cgroupV2,
       hostSources: ns.newUser && ns.newMount && !ctx.rootless,
-      noPivot: ctx.noPivot, cwd: proc.cwd, createContainerHooks: planHooks(config, 'createContainer', ctx.rootfs),
+      noPivot: ctx.noPivot, hostKcore: ctx.hostKcore, cwd: proc.cwd, createContainerHooks: planHooks(config, 'createContainer', ctx.rootfs),
     });
     ops.push(...beforePivot, pivot);
     // stage 0 opens the sources the child binds, once the child's mount namespace exists

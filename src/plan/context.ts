@@ -38,6 +38,8 @@ export interface CreateContext {
   seccomp?: { program: Uint8Array; flags: number; listenerPath?: string };
   /** tsrun's own capability bounding set (CapBnd); capabilities outside it are dropped with a warning. */
   bounding?: bigint;
+  /** The host has /proc/kcore (runc links /dev/core to it only then); unset counts as yes. */
+  hostKcore?: boolean;
 }
 
 export interface ExecContext {
