@@ -51,7 +51,7 @@ export class SystemdManager implements CgroupManager {
     const sd = this.o.systemd();
     const version = needsVersion(resources) ? sd.version() : 0;
     const v2 = this.kind === 'v2';
-    const base = baseProperties({ description: `tsrun container ${this.o.id}`, slice: this.unit.slice, slice_unit: this.isSlice, pid, v2 });
+    const base = baseProperties({ description: `tsrun container ${this.o.id}`, slice: this.unit.slice, sliceUnit: this.isSlice, pid, v2 });
     const { properties } = resourceProperties(resources, { v2, version, devices: true });
     return [...base, ...properties, ...this.o.extra, ...startOnlyProperties(resources, version)];
   }

@@ -28,9 +28,9 @@ export interface Mapped {
 }
 
 /** The properties every unit starts with (runc's set): accounting on, no default dependencies. */
-export function baseProperties(opts: { description: string; slice: string; slice_unit: boolean; pid?: number; v2: boolean }): Property[] {
+export function baseProperties(opts: { description: string; slice: string; sliceUnit: boolean; pid?: number; v2: boolean }): Property[] {
   const out: Property[] = [prop('Description', variant('s', opts.description))];
-  if (opts.slice_unit) {
+  if (opts.sliceUnit) {
     // a slice's parent is its name; Wants= keeps the slice it is meant for started
     out.push(prop('Wants', variant('as', [opts.slice])));
   } else {

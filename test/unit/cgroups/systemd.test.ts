@@ -53,11 +53,11 @@ test('unitCgroup: a scope below its slice, a slice where its name puts it, under
 });
 
 test('base properties: Slice, Delegate, PIDs=[init], accounting on, DefaultDependencies=no; a slice unit gets Wants= and no pid', () => {
-  const scope = props(baseProperties({ description: 'd', slice: 'system.slice', slice_unit: false, pid: 42, v2: true }));
+  const scope = props(baseProperties({ description: 'd', slice: 'system.slice', sliceUnit: false, pid: 42, v2: true }));
   assert.deepEqual(scope, {
     Description: 'd', Slice: 'system.slice', Delegate: true, PIDs: [42], MemoryAccounting: true, CPUAccounting: true, IOAccounting: true, TasksAccounting: true, DefaultDependencies: false,
   });
-  const slice = props(baseProperties({ description: 'd', slice: 'kubepods.slice', slice_unit: true, v2: false }));
+  const slice = props(baseProperties({ description: 'd', slice: 'kubepods.slice', sliceUnit: true, v2: false }));
   assert.deepEqual(slice.Wants, ['kubepods.slice']);
   assert.ok(!('PIDs' in slice) && !('Delegate' in slice) && slice.BlockIOAccounting === true);
 });
