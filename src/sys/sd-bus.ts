@@ -69,6 +69,34 @@ interface Lib {
 let koffiMod: Koffi | undefined;
 let lib: Lib | undefined;
 
+/** Each function is declared on its first call: a declaration costs (~10 ms each under emulation), and a command uses a few. */
+const DECLS: Record<keyof Lib, string> = {
+  create: 'int sd_bus_new(_Out_ sd_bus **ret)',
+  setAddress: 'int sd_bus_set_address(sd_bus *bus, const char *address)',
+  setClient: 'int sd_bus_set_bus_client(sd_bus *bus, int b)',
+  start: 'int sd_bus_start(sd_bus *bus)',
+  openSystem: 'int sd_bus_open_system(_Out_ sd_bus **ret)',
+  openUser: 'int sd_bus_open_user(_Out_ sd_bus **ret)',
+  close: 'sd_bus *sd_bus_flush_close_unref(sd_bus *bus)',
+  newCall: 'int sd_bus_message_new_method_call(sd_bus *bus, _Out_ sd_bus_message **m, const char *dest, const char *path, const char *iface, const char *member)',
+  appendBasic: 'int sd_bus_message_append_basic(sd_bus_message *m, char type, const void *p)',
+  appendArray: 'int sd_bus_message_append_array(sd_bus_message *m, char type, const void *p, size_t size)',
+  open: 'int sd_bus_message_open_container(sd_bus_message *m, char type, const char *contents)',
+  closeContainer: 'int sd_bus_message_close_container(sd_bus_message *m)',
+  setExpectReply: 'int sd_bus_message_set_expect_reply(sd_bus_message *m, int b)',
+  call: 'int sd_bus_call(sd_bus *bus, sd_bus_message *m, uint64_t usec, void *err, _Out_ sd_bus_message **reply)',
+  send: 'int sd_bus_send(sd_bus *bus, sd_bus_message *m, uint64_t *cookie)',
+  unref: 'sd_bus_message *sd_bus_message_unref(sd_bus_message *m)',
+  readBasic: 'int sd_bus_message_read_basic(sd_bus_message *m, char type, void *p)',
+  enter: 'int sd_bus_message_enter_container(sd_bus_message *m, char type, const char *contents)',
+  exit: 'int sd_bus_message_exit_container(sd_bus_message *m)',
+  peekType: 'int sd_bus_message_peek_type(sd_bus_message *m, void *type, void *contents)',
+  process: 'int sd_bus_process(sd_bus *bus, _Out_ sd_bus_message **r)',
+  wait: 'int sd_bus_wait(sd_bus *bus, uint64_t timeout_usec)',
+  isSignal: 'int sd_bus_message_is_signal(sd_bus_message *m, const char *iface, const char *member)',
+  errorFree: 'void sd_bus_error_free(void *e)',
+};
+
 function load(): Lib {
   if (lib) return lib;
   const k = (koffiMod = require('koffi') as Koffi);
@@ -80,33 +108,10 @@ function load(): Lib {
   }
   k.opaque('sd_bus');
   k.opaque('sd_bus_message');
-  const f = (decl: string) => so.func(decl);
-  lib = {
-    create: f('int sd_bus_new(_Out_ sd_bus **ret)'),
-    setAddress: f('int sd_bus_set_address(sd_bus *bus, const char *address)'),
-    setClient: f('int sd_bus_set_bus_client(sd_bus *bus, int b)'),
-    start: f('int sd_bus_start(sd_bus *bus)'),
-    openSystem: f('int sd_bus_open_system(_Out_ sd_bus **ret)'),
-    openUser: f('int sd_bus_open_user(_Out_ sd_bus **ret)'),
-    close: f('sd_bus *sd_bus_flush_close_unref(sd_bus *bus)'),
-    newCall: f('int sd_bus_message_new_method_call(sd_bus *bus, _Out_ sd_bus_message **m, const char *dest, const char *path, const char *iface, const char *member)'),
-    appendBasic: f('int sd_bus_message_append_basic(sd_bus_message *m, char type, const void *p)'),
-    appendArray: f('int sd_bus_message_append_array(sd_bus_message *m, char type, const void *p, size_t size)'),
-    open: f('int sd_bus_message_open_container(sd_bus_message *m, char type, const char *contents)'),
-    closeContainer: f('int sd_bus_message_close_container(sd_bus_message *m)'),
-    setExpectReply: f('int sd_bus_message_set_expect_reply(sd_bus_message *m, int b)'),
-    call: f('int sd_bus_call(sd_bus *bus, sd_bus_message *m, uint64_t usec, void *err, _Out_ sd_bus_message **reply)'),
-    send: f('int sd_bus_send(sd_bus *bus, sd_bus_message *m, uint64_t *cookie)'),
-    unref: f('sd_bus_message *sd_bus_message_unref(sd_bus_message *m)'),
-    readBasic: f('int sd_bus_message_read_basic(sd_bus_message *m, char type, void *p)'),
-    enter: f('int sd_bus_message_enter_container(sd_bus_message *m, char type, const char *contents)'),
-    exit: f('int sd_bus_message_exit_container(sd_bus_message *m)'),
-    peekType: f('int sd_bus_message_peek_type(sd_bus_message *m, void *type, void *contents)'),
-    process: f('int sd_bus_process(sd_bus *bus, _Out_ sd_bus_message **r)'),
-    wait: f('int sd_bus_wait(sd_bus *bus, uint64_t timeout_usec)'),
-    isSignal: f('int sd_bus_message_is_signal(sd_bus_message *m, const char *iface, const char *member)'),
-    errorFree: f('void sd_bus_error_free(void *e)'),
-  } as unknown as Lib;
+  const declared: Partial<Record<keyof Lib, (...args: unknown[]) => number>> = {};
+  lib = new Proxy({} as Lib, {
+    get: (_, name: keyof Lib) => (declared[name] ??= so.func(DECLS[name])),
+  });
   return lib;
 }
 

@@ -10,6 +10,7 @@
 //   hierarchy's cgroup.procs), apply() (the files).
 // A unit that is a slice (name ending in .slice) takes no pid: it is started
 // in prepare() and the init joins its directories like any cgroup.
+import { log } from '../../log.js';
 import type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from '../manager.js';
 import type { CgroupStats } from '../stats.js';
 import type { Systemd } from './client.js';
@@ -64,8 +65,13 @@ export class SystemdManager implements CgroupManager {
 
   /** Start the scope with the init in it, and wait until systemd has made it. */
   start(pid: number, resources: CgroupResources = {}): void {
-    this.o.systemd().startUnit(this.unit.name, this.properties(resources, pid));
+    const t0 = process.hrtime.bigint();
+    const sd = this.o.systemd();
+    const t1 = process.hrtime.bigint();
+    sd.startUnit(this.unit.name, this.properties(resources, pid));
     this.started = true;
+    const ms = (a: bigint, b: bigint) => (Number(b - a) / 1e6).toFixed(1);
+    log.debug(`systemd: connected (libsystemd loaded) in ${ms(t0, t1)} ms, ${this.unit.name} started in ${ms(t1, process.hrtime.bigint())} ms`);
   }
 
   create(resources: CgroupResources = {}): void {
