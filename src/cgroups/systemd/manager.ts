@@ -48,7 +48,19 @@ export class SystemdManager implements CgroupManager {
     return !this.isSlice;
   }
 
-  private properties(resources: CgroupResources, pid?: number): Property[] {
+  /**
+   * Rootless (the user's manager): no device rules, as runc's rootless
+   * containers have none; an unprivileged user may not load the eBPF filter,
+   * and the user namespace keeps device nodes out of reach anyway.
+   */
+  private own(resources: CgroupResources): CgroupResources {
+    if (this.unit.bus !== 'user' || (!resources.deviceRules && !resources.devices)) return resources;
+    const { deviceRules: _rules, devices: _devices, ...rest } = resources;
+    return rest;
+  }
+
+  private properties(all: CgroupResources, pid?: number): Property[] {
+    const resources = this.own(all);
     const sd = this.o.systemd();
     const version = needsVersion(resources) ? sd.version() : 0;
     const v2 = this.kind === 'v2';
@@ -58,7 +70,8 @@ export class SystemdManager implements CgroupManager {
   }
 
   /** The rounded cpu quota systemd keeps is what the files get too. */
-  private files(resources: CgroupResources): CgroupResources {
+  private files(all: CgroupResources): CgroupResources {
+    const resources = this.own(all);
     const version = needsVersion(resources) ? this.o.systemd().version() : 0;
     return resourceProperties(resources, { v2: this.kind === 'v2', version, devices: false }).resources;
   }
@@ -99,7 +112,8 @@ export class SystemdManager implements CgroupManager {
   }
 
   /** update: the unit's properties (devices stay as they are), then the files. */
-  set(resources: CgroupResources): void {
+  set(all: CgroupResources): void {
+    const resources = this.own(all);
     const v2 = this.kind === 'v2';
     const version = needsVersion(resources) ? this.o.systemd().version() : 0;
     const mapped = resourceProperties(resources, { v2, version, devices: false });
