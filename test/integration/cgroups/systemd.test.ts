@@ -36,9 +36,12 @@ const units = () =>
     .filter((l) => l.includes(slice) || ids.some((id) => l.includes(`tsrun-${id}.scope`)));
 
 after(() => {
-  if (skip) return;
-  for (const id of ids) tsrun(['--systemd-cgroup', '--root', root, 'delete', '--force', id]);
   for (const b of bundles) b.remove();
+  if (skip) {
+    state?.remove();
+    return;
+  }
+  for (const id of ids) tsrun(['--systemd-cgroup', '--root', root, 'delete', '--force', id]);
   state?.remove();
   const scopes = ids.flatMap((id) => units().filter((l) => l.includes(`tsrun-${id}.scope`)));
   systemctl('stop', slice);
@@ -133,7 +136,7 @@ test('--systemd-cgroup "slice:prefix:name": a scope in the slice with linux.reso
   assert.ok(!existsSync(cgFile(unit, 'pids', '')), 'no cgroup left');
 });
 
-test('--systemd-cgroup: a cgroupsPath not "slice:prefix:name" fails naming /linux/cgroupsPath, leaving nothing', { skip }, () => {
+test('--systemd-cgroup: a cgroupsPath not "slice:prefix:name" fails naming /linux/cgroupsPath, leaving nothing (with or without systemd)', { skip: requires('root') }, () => {
   const id = `bad${process.pid}`;
   const b = bundle(id, ['true'], (s) => {
     s.linux!.cgroupsPath = '/not/a/slice';
@@ -171,4 +174,13 @@ test('--systemd-cgroup: an OOM-killed container (its scope fails) is deleted wit
   assert.equal(d.code, 0, d.stderr);
   assert.deepEqual(units().filter((l) => l.includes(unit)), [], 'no unit left, failed or not');
   assert.ok(!existsSync(cgFile(unit, 'pids', '')), 'no cgroup left');
+});
+
+test('--systemd-cgroup where systemd is not PID 1: create fails saying so, naming /linux/cgroupsPath, leaving nothing', { skip: requires('root') || (skip ? false : 'systemd runs here: the test above covers the driver') }, () => {
+  const id = `ns${process.pid}`;
+  const b = bundle(id, ['true']);
+  const r = tsrunFiles(['--systemd-cgroup', '--root', root, '--log', join(b.dir, 'log'), 'create', '--bundle', b.dir, id]);
+  assert.equal(r.code, 1);
+  assert.match(readFileSync(join(b.dir, 'log'), 'utf8'), /\/linux\/cgroupsPath: --systemd-cgroup: systemd is not running on this host/);
+  assert.ok(!existsSync(join(root, id)), 'no state dir');
 });
