@@ -4,9 +4,7 @@
 // so far goes back to its previous content, and the stored resources stay.
 import { RuncText, TsrunError } from '../errors.js';
 import { log } from '../log.js';
-import { containerDir } from '../state/paths.js';
-import { containerStatus } from '../state/status.js';
-import { readRecord, writeRecord } from '../state/store.js';
+import { Container } from '../state/container.js';
 import { readCapped, readRegular } from '../state/safe-fs.js';
 import { MAX_CONFIG_BYTES, MAX_JSON_DEPTH, nestedDeeperThan } from '../spec/json-limits.js';
 import { withContainerLock } from '../state/lock.js';
@@ -65,9 +63,9 @@ export const main = commandMain(async (ctx) => {
     log.warn('Kernel memory settings are ignored and will be removed');
   }
   await withContainerLock(root, id, () => {
-    const record = readRecord(root, id);
-    const dir = containerDir(root, id);
-    if (containerStatus(record, dir) === 'stopped') throw new TsrunError(RuncText.notRunning);
+    const container = Container.load(root, id);
+    const record = container.record;
+    if (container.status() === 'stopped') throw new TsrunError(RuncText.notRunning);
     const linux = (record.config?.linux ?? {}) as { resources?: LinuxResources };
     const next = mergeUpdate(linux.resources, change);
     withRollback(() => fromPaths(record.cgroupPaths).set(next));
@@ -75,7 +73,7 @@ export const main = commandMain(async (ctx) => {
       // Keep the device rules: update never changes them.
       const devices = linux.resources?.devices;
       record.config.linux = { ...(record.config.linux ?? {}), resources: devices ? { ...next, devices } : next };
-      writeRecord(dir, record);
+      container.save();
     }
   });
 });
