@@ -165,6 +165,13 @@ static void release(struct container *k) {
   free(k->form);
 }
 
+/* FNV-1a, 32 bits (src/plan/encode.ts fnv1a32): the fast form's body, in its header's reserved word. */
+static uint32_t fnv1a32(const uint8_t *p, size_t n) {
+  uint32_t h = 0x811c9dc5u;
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x01000193u;
+  return h;
+}
+
 /* The fast form of `id`, made for the state.json that is there now. */
 static int load(const struct call *call, struct container *k) {
   struct stat st, rs;
@@ -188,8 +195,11 @@ static int load(const struct call *call, struct container *k) {
   uint32_t flags, n;
   void *recs;
   char err[256];
-  if (got != (size_t)st.st_size || tlv_decode(&fast_schema, k->form, got, &flags, &n, &recs, err, sizeof err) < 0)
-    return NODE;
+  uint32_t sum;
+  if (got != (size_t)st.st_size || got < 24) return NODE;
+  memcpy(&sum, k->form + 20, 4);
+  if (sum != fnv1a32(k->form + 24, got - 24)) return NODE;
+  if (tlv_decode(&fast_schema, k->form, got, &flags, &n, &recs, err, sizeof err) < 0) return NODE;
   k->rec = recs;
   if (n != 1 || k->rec->code != FAST_CONTAINER) return NODE;
   k->c = &k->rec->u.container;

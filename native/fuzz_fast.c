@@ -22,6 +22,12 @@ static uint32_t next(void) {
   return (uint32_t)rng;
 }
 
+static uint32_t sum_of(const uint8_t *p, size_t n) {
+  uint32_t h = 0x811c9dc5u;
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x01000193u;
+  return h;
+}
+
 static int put(const char *path, const uint8_t *b, size_t n) {
   int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
   if (fd < 0) return -1;
@@ -74,6 +80,10 @@ int main(int argc, char **argv) {
       }
     }
     if (next() % 4 && len >= 24) memcpy(work, seed, 12); /* past the header most of the time */
+    if (next() % 8 && len >= 24) { /* and past the checksum, into the reader */
+      uint32_t sum = sum_of(work + 24, len - 24);
+      memcpy(work + 20, &sum, 4);
+    }
     if (put(path, work, len) < 0) return 2;
     if (fastpath(5, state_argv) == 0) acted++;
     if (fastpath(6, kill_argv) == 0) acted++;

@@ -175,7 +175,19 @@ export interface TlvRecord {
   args: Record<string, unknown>;
 }
 
-/** The same header and records as a plan, with the caller's magic, version and build id: native/exec/plan.c's tlv_decode reads it. */
+/** FNV-1a, 32 bits, of `b`. */
+export function fnv1a32(b: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * The same header and records as a plan, with the caller's magic, version
+ * and build id: native/exec/plan.c's tlv_decode reads it. The header's
+ * reserved word holds FNV-1a of the body: a file read back (the fast form)
+ * is checked whole, since a changed byte inside a string would still decode.
+ */
 export function encodeTlv(magic: number, version: number, buildId: number, records: TlvRecord[]): Buffer {
   const w = new Writer();
   w.u32(magic);
@@ -187,5 +199,6 @@ export function encodeTlv(magic: number, version: number, buildId: number, recor
   w.u32(0);
   records.forEach((r, i) => encodeRecord(w, r.code, r.fields, r.args, `record ${i}`));
   w.fill(bodyLength, w.at - 24);
+  w.fill(20, fnv1a32(w.buf.subarray(24, w.at)));
   return w.buf.subarray(0, w.at);
 }
