@@ -34,13 +34,14 @@
 
 #define NODE (-1)
 
-enum command { CMD_STATE, CMD_KILL, CMD_START, CMD_DELETE };
+enum command { CMD_STATE, CMD_KILL, CMD_START, CMD_DELETE, CMD_LIST };
 
 struct call {
   enum command cmd;
   const char *root;
   const char *id;
   const char *signal; /* kill's, or NULL: SIGTERM */
+  int quiet;          /* list -q */
 };
 
 static const struct tlv_schema fast_schema = {
@@ -70,6 +71,8 @@ static int normal_absolute(const char *p) {
   return 1;
 }
 
+static int default_root(struct call *c);
+
 /* `--name value` or `--name=value` at argv[*i]; the value, or NULL when argv[*i] is not that flag. */
 static const char *flag_value(int argc, char **argv, int *i, const char *name, int *bad) {
   size_t n = strlen(name);
@@ -87,11 +90,12 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name, i
 /*
  * The argv shapes taken here: [--root R] [--log F] [--log-format text|json]
  * then `state ID`, `start ID`, `kill ID [SIGNAL]`, `delete [-f|--force] ID
- * [-f|--force]`. --log is only opened when there is something to log, and
- * the fast path logs nothing, so it needs no more than being known.
+ * [-f|--force]`, `list [-q|--quiet] [--format table]`. --log is only opened when there is something to log, and
+ * the fast path logs nothing, so it needs no more than being known;
+ * --systemd-cgroup changes nothing Node's state, kill, start and list do.
  */
 static int parse(int argc, char **argv, struct call *c) {
-  int i = 1, bad = 0;
+  int i = 1, bad = 0, systemd = 0;
   c->root = NULL;
   for (; i < argc && argv[i][0] == '-'; i++) {
     const char *v;
@@ -100,6 +104,8 @@ static int parse(int argc, char **argv, struct call *c) {
       if (strcmp(v, "text") && strcmp(v, "json")) return NODE;
     } else if (!bad && (v = flag_value(argc, argv, &i, "--log", &bad))) {
       if (!*v) return NODE;
+    } else if (!bad && !strcmp(argv[i], "--systemd-cgroup")) {
+      systemd = 1; /* engines pass it on every call; only a delete could need it (Node's) */
     } else return NODE;
   }
   if (i >= argc) return NODE;
@@ -108,7 +114,21 @@ static int parse(int argc, char **argv, struct call *c) {
   else if (!strcmp(word, "kill")) c->cmd = CMD_KILL;
   else if (!strcmp(word, "start")) c->cmd = CMD_START;
   else if (!strcmp(word, "delete")) c->cmd = CMD_DELETE;
+  else if (!strcmp(word, "list")) c->cmd = CMD_LIST;
   else return NODE;
+  if (systemd && c->cmd == CMD_DELETE) return NODE;
+  c->quiet = 0;
+  if (c->cmd == CMD_LIST) {
+    for (; i < argc; i++) {
+      const char *v;
+      if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) c->quiet = 1;
+      else if ((v = flag_value(argc, argv, &i, "--format", &bad)) || (!bad && (v = flag_value(argc, argv, &i, "-f", &bad)))) {
+        if (strcmp(v, "table")) return NODE;
+      } else return NODE;
+    }
+    c->id = NULL;
+    return default_root(c);
+  }
   const char *pos[2];
   int npos = 0;
   for (; i < argc; i++) {
@@ -124,6 +144,10 @@ static int parse(int argc, char **argv, struct call *c) {
   c->id = pos[0];
   c->signal = npos == 2 ? pos[1] : NULL;
   if (!valid_id(c->id)) return NODE;
+  return default_root(c);
+}
+
+static int default_root(struct call *c) {
   if (!c->root) {
     /* src/cli/rootless.ts defaultRoot: /run/tsrun for root without XDG_RUNTIME_DIR; the rest is Node's to decide */
     const char *xdg = getenv("XDG_RUNTIME_DIR");
@@ -462,11 +486,185 @@ out:
   return rc;
 }
 
+/* ----------------------------------------------------------------- list */
+
+struct owner {
+  unsigned long uid;
+  char *name;
+};
+
+/* src/state/owner.ts: uid -> name from /etc/passwd, the first entry of a uid winning; -1 on a line it would read otherwise. */
+static int read_owners(struct owner **out, size_t *count) {
+  static char buf[1 << 16];
+  ssize_t n = read_small("/etc/passwd", buf, sizeof buf);
+  *out = NULL;
+  *count = 0;
+  if (n < 0) return 0; /* none: every owner is #uid, as in Node */
+  if ((size_t)n >= sizeof buf - 1) return -1;
+  size_t cap = 0;
+  for (char *line = buf, *next; line; line = next) {
+    next = strchr(line, '\n');
+    if (next) *next++ = 0;
+    char *name = line, *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c2 || name[0] == '#') continue;
+    *c1 = 0;
+    *c2 = 0;
+    const char *uid = c2 + 1, *end = strchr(uid, ':');
+    size_t len = end ? (size_t)(end - uid) : strlen(uid);
+    if (len == 0 || len > 10 || strspn(uid, "0123456789") != len) return -1;
+    unsigned long v = strtoul(uid, NULL, 10);
+    int seen = 0;
+    for (size_t i = 0; i < *count; i++) seen |= (*out)[i].uid == v;
+    if (seen) continue;
+    if (*count == cap) {
+      struct owner *w = realloc(*out, (cap = cap ? cap * 2 : 64) * sizeof **out);
+      if (!w) return -1;
+      *out = w;
+    }
+    (*out)[(*count)++] = (struct owner){v, name};
+  }
+  return 0;
+}
+
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Characters, as Go's tabwriter and src/state/table.ts count them (code points of UTF-8). */
+static size_t width(const char *s) {
+  size_t n = 0;
+  for (; *s; s++) n += ((unsigned char)*s & 0xc0) != 0x80;
+  return n;
+}
+
+#define COLS 6
+
+/* src/cli/list.ts: every container's row, or Node when one of them is not plain (no fast form, paused, being made). */
+static int do_list(const struct call *call) {
+  int rc = NODE, rootfd = open(call->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) return NODE;
+  DIR *d = fdopendir(rootfd);
+  if (!d) {
+    close(rootfd);
+    return NODE;
+  }
+  size_t n = 0, cap = 0;
+  char **ids = NULL;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    if (e->d_type == DT_UNKNOWN) goto out;
+    if (e->d_type != DT_DIR || !valid_id(e->d_name)) continue;
+    if (n == cap) {
+      char **w = realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof *ids);
+      if (!w) goto out;
+      ids = w;
+    }
+    if (!(ids[n] = strdup(e->d_name))) goto out;
+    n++;
+  }
+  qsort(ids, n, sizeof *ids, cmp_names);
+  struct owner *owners = NULL;
+  size_t nowners = 0;
+  char *cells = NULL, *outbuf = NULL;
+  if (read_owners(&owners, &nowners) < 0) goto done;
+  /* each row's cells, NUL separated; the header first */
+  size_t csize = 64, cused = 0;
+  cells = malloc(csize);
+  size_t widths[COLS] = {0};
+  const char *header[COLS] = {"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"};
+  for (size_t r = 0; r <= n && cells; r++) {
+    const char *row[COLS];
+    char pid[16], owner[32];
+    struct container k = {-1, -1, NULL, NULL, NULL};
+    if (r == 0) memcpy(row, header, sizeof row);
+    else {
+      struct call one = *call;
+      struct stat st;
+      one.id = ids[r - 1];
+      if (load(&one, &k) < 0 || fstat(k.dirfd, &st) < 0) {
+        release(&k);
+        goto done;
+      }
+      enum fast_status s = status_of(&k);
+      if (s == STATUS_PAUSED || s == STATUS_CREATING) {
+        release(&k);
+        goto done;
+      }
+      snprintf(pid, sizeof pid, "%u", s == STATUS_STOPPED ? 0u : k.c->pid);
+      const char *name = NULL;
+      for (size_t i = 0; i < nowners && !name; i++)
+        if (owners[i].uid == st.st_uid) name = owners[i].name;
+      if (!name) snprintf(owner, sizeof owner, "#%u", (unsigned)st.st_uid);
+      const char *cols[COLS] = {k.c->id, pid, status_names[s], k.c->bundle, k.c->created, name ? name : owner};
+      memcpy(row, cols, sizeof row);
+    }
+    for (int c = 0; c < COLS; c++) {
+      size_t len = strlen(row[c]) + 1;
+      if (c < COLS - 1) {
+        size_t w = width(row[c]) + 3;
+        if (w > widths[c]) widths[c] = w;
+      }
+      while (cused + len > csize) {
+        char *w = realloc(cells, csize *= 2);
+        if (!w) {
+          release(&k);
+          goto done;
+        }
+        cells = w;
+      }
+      memcpy(cells + cused, row[c], len);
+      cused += len;
+    }
+    release(&k);
+  }
+  if (!cells) goto done;
+  size_t osize = cused * 2 + 64 * (n + 1), oused = 0;
+  for (int c = 0; c < COLS - 1; c++) {
+    if (widths[c] < 12) widths[c] = 12;
+    osize += widths[c] * (n + 1);
+  }
+  if (!(outbuf = malloc(osize))) goto done;
+  const char *p = cells;
+  for (size_t r = 0; r <= n; r++) {
+    if (call->quiet) {
+      size_t len = strlen(p);
+      if (r > 0) {
+        memcpy(outbuf + oused, p, len);
+        oused += len;
+        outbuf[oused++] = '\n';
+      }
+      for (int c = 0; c < COLS; c++) p += strlen(p) + 1;
+      continue;
+    }
+    for (int c = 0; c < COLS; c++) {
+      size_t len = strlen(p);
+      memcpy(outbuf + oused, p, len);
+      oused += len;
+      if (c < COLS - 1)
+        for (size_t pad = width(p); pad < widths[c]; pad++) outbuf[oused++] = ' ';
+      p += len + 1;
+    }
+    outbuf[oused++] = '\n';
+  }
+  rc = write_all(1, outbuf, oused) == 0 ? 0 : NODE;
+done:
+  free(outbuf);
+  free(cells);
+  free(owners);
+out:
+  for (size_t i = 0; i < n; i++) free(ids[i]);
+  free(ids);
+  closedir(d);
+  return rc;
+}
+
 int fastpath(int argc, char **argv) {
   const char *off = getenv("TSRUN_NO_FASTPATH");
   if (off && *off && strcmp(off, "0")) return NODE;
   struct call call;
   if (parse(argc, argv, &call) < 0) return NODE;
+  if (call.cmd == CMD_LIST) return do_list(&call);
   struct container k = {-1, -1, NULL, NULL, NULL};
   int rc = load(&call, &k);
   if (rc == 0) {
@@ -475,6 +673,7 @@ int fastpath(int argc, char **argv) {
     case CMD_KILL: rc = do_kill(&k, &call); break;
     case CMD_START: rc = do_start(&k, &call); break;
     case CMD_DELETE: rc = do_delete(&k, &call); break;
+    case CMD_LIST: break;
     }
   }
   release(&k);

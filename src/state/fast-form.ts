@@ -86,6 +86,8 @@ export function encodeFastForm(record: ContainerRecord, identity: RecordIdentity
       state_before_pid: text?.beforePid ?? '',
       state_before_status: text?.beforeStatus ?? '',
       state_after_status: text?.afterStatus ?? '',
+      bundle: record.bundle,
+      created: record.created,
       freezer_v1: paths.freezer ?? '',
       freezer_v2: paths.unified ?? '',
       // the order removeEmptyCgroups tries them in

@@ -63,6 +63,9 @@ export const records = [
       ['state_before_pid', 'str'],
       ['state_before_status', 'str'],
       ['state_after_status', 'str'],
+      // `list`'s table cells other than id, pid, status and owner (the state dir's owner, looked up then)
+      ['bundle', 'str'],
+      ['created', 'str'],
       // where the freezer says paused (either may be empty)
       ['freezer_v1', 'str'],
       ['freezer_v2', 'str'],

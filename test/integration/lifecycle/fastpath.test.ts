@@ -164,6 +164,7 @@ test('created: state, kill 0 and each spelling of a signal by the launcher; star
     same(a, p.id, ['--log', log, '--log-format', 'json', 'state', p.id], true, 'state with --log, --log-format json');
     assert.equal(existsSync(log), false, 'nothing to log: no log file made');
     same(a, p.id, ['--debug', 'state', p.id], false, 'state --debug (a flag the launcher leaves to Node)');
+    same(a, p.id, ['--systemd-cgroup', 'state', p.id], true, 'state with --systemd-cgroup');
     same(a, p.id, ['state', '--bogus', p.id], false, 'an unknown flag');
     for (const sig of ['0', 'CONT', 'sigcont', 'SIGCONT', 'cOnT']) same(a, p.id, ['kill', p.id, sig], true, `kill ${sig}`);
     same(a, p.id, ['kill', p.id, 'NOSUCH'], false, 'kill with an unknown signal');
@@ -339,6 +340,47 @@ test('hooks need Node: poststart sends start there, poststop sends delete there'
     assert.ok(wantsNode(call('fast', a, ['delete', p.id])));
     both(p, ['delete', p.id], false);
   } finally {
+    p.cleanup();
+  }
+});
+
+test('list: the table and -q by the launcher, across created, running and stopped; json, a paused or damaged one, and no --root by Node', { skip: root }, () => {
+  const p = pair('list', undefined, true);
+  const extra = `${p.id}-created`;
+  try {
+    const [a] = p.roots;
+    same(a, '.', ['list'], true, 'list of an empty --root');
+    const cfgPath = join(p.bundle.dir, 'config.json');
+    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+    cfg.linux.cgroupsPath = `/${p.bundle.cgroupParent}/extra`;
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    assert.equal(call('node', a, ['create', '--bundle', p.bundle.dir, extra]).code, 0);
+    for (const args of [['list'], ['list', '-q'], ['list', '--quiet'], ['list', '--format', 'table'], ['list', '--format=table'], ['list', '-f', 'table']]) same(a, p.id, args, true);
+    same(a, p.id, ['list', '--format', 'json'], false);
+    assert.equal(call('node', a, ['kill', p.id, 'KILL']).code, 0);
+    waitStopped(a, p.id);
+    assert.match(same(a, p.id, ['list'], true).stdout, /stopped/);
+    same(a, p.id, ['list'], true);
+    chmodSync(join(a, extra, 'state.json'), 0o660);
+    same(a, p.id, ['list'], false, 'list with a group-writable record');
+    chmodSync(join(a, extra, 'state.json'), 0o600);
+    Container.load(a, extra).save();
+    same(a, p.id, ['list'], true, 'list once repaired');
+    same(join(a, 'missing'), p.id, ['list'], false, 'list of a missing --root');
+  } finally {
+    call('node', p.roots[0], ['delete', '--force', extra]);
+    p.cleanup();
+  }
+});
+
+test('list with a paused container: Node', { skip: requires('root', 'freezer') }, () => {
+  const p = pair('list-paused', undefined, true);
+  try {
+    const [a] = p.roots;
+    assert.equal(call('node', a, ['pause', p.id]).code, 0);
+    assert.match(same(a, p.id, ['list'], false).stdout, /paused/);
+  } finally {
+    call('node', p.roots[0], ['resume', p.id]);
     p.cleanup();
   }
 });
