@@ -8,7 +8,7 @@ import { Container } from '../state/container.js';
 import { UnreadableRecord, removeContainerDir } from '../state/store.js';
 import { commandMain } from './command.js';
 
-export const main = commandMain(async (ctx) => {
+export const main = commandMain('delete', async (ctx) => {
   const id = ctx.args[0]!;
   const root = ctx.globals.root;
   const force = ctx.opts.force === true;

@@ -6,7 +6,7 @@ import { Container } from '../state/container.js';
 import { isAlive } from '../state/proc.js';
 import { commandMain } from './command.js';
 
-export const main = commandMain(async (ctx) => {
+export const main = commandMain('kill', async (ctx) => {
   const id = ctx.args[0]!;
   const root = ctx.globals.root;
   // the container first, then the signal, as runc: `kill ID --all 9` (container "9") says it does not exist

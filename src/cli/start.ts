@@ -5,7 +5,7 @@ import { withContainerLock } from '../state/lock.js';
 import { Container } from '../state/container.js';
 import { commandMain } from './command.js';
 
-export const main = commandMain(async (ctx) => {
+export const main = commandMain('start', async (ctx) => {
   const id = ctx.args[0]!;
   const root = ctx.globals.root;
   await withContainerLock(root, id, () => {

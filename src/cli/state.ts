@@ -6,6 +6,6 @@ import { goJson } from '../state/json.js';
 import { commandMain } from './command.js';
 import { writeOut } from './output.js';
 
-export const main = commandMain((ctx) => {
+export const main = commandMain('state', (ctx) => {
   writeOut(goJson(Container.load(ctx.globals.root, ctx.args[0]!).state(), 2));
 });

@@ -31,7 +31,7 @@ function readResources(source: string): LinuxResources {
   return value as LinuxResources;
 }
 
-export const main = commandMain(async (ctx) => {
+export const main = commandMain('update', async (ctx) => {
   const id = ctx.args[0]!;
   const root = ctx.globals.root;
   const o = ctx.opts;
@@ -42,22 +42,22 @@ export const main = commandMain(async (ctx) => {
   const change = typeof o.resources === 'string' && o.resources !== ''
     ? readResources(o.resources)
     : resourcesFromFlags({
-        blkioWeight: o.blkioWeight as string | undefined,
-        cpuPeriod: o.cpuPeriod as string | undefined,
-        cpuQuota: o.cpuQuota as string | undefined,
-        cpuBurst: o.cpuBurst as string | undefined,
-        cpuShare: o.cpuShare as string | undefined,
-        cpuRtPeriod: o.cpuRtPeriod as string | undefined,
-        cpuRtRuntime: o.cpuRtRuntime as string | undefined,
-        cpusetCpus: o.cpusetCpus as string | undefined,
-        cpusetMems: o.cpusetMems as string | undefined,
-        cpuIdle: o.cpuIdle as string | undefined,
-        kernelMemory: o.kernelMemory as string | undefined,
-        kernelMemoryTcp: o.kernelMemoryTcp as string | undefined,
-        memory: o.memory as string | undefined,
-        memoryReservation: o.memoryReservation as string | undefined,
-        memorySwap: o.memorySwap as string | undefined,
-        pidsLimit: o.pidsLimit as string | undefined,
+        blkioWeight: o.blkioWeight,
+        cpuPeriod: o.cpuPeriod,
+        cpuQuota: o.cpuQuota,
+        cpuBurst: o.cpuBurst,
+        cpuShare: o.cpuShare,
+        cpuRtPeriod: o.cpuRtPeriod,
+        cpuRtRuntime: o.cpuRtRuntime,
+        cpusetCpus: o.cpusetCpus,
+        cpusetMems: o.cpusetMems,
+        cpuIdle: o.cpuIdle,
+        kernelMemory: o.kernelMemory,
+        kernelMemoryTcp: o.kernelMemoryTcp,
+        memory: o.memory,
+        memoryReservation: o.memoryReservation,
+        memorySwap: o.memorySwap,
+        pidsLimit: o.pidsLimit,
       });
   if (change.memory?.kernel !== undefined || change.memory?.kernelTCP !== undefined) {
     log.warn('Kernel memory settings are ignored and will be removed');
