@@ -380,22 +380,13 @@ static int do_kill(struct container *k, const struct call *call) {
 /* src/lifecycle/start.ts releaseInit: one byte to the fifo, then more until the init's execve closes it (EPIPE). */
 static int do_start(struct container *k, const struct call *call) {
   if (k->c->node_only & NODE_ONLY_START) return NODE;
-  int lock = take_lock(call);
-  if (lock < 0) return NODE;
-  if (status_of(k) != STATUS_CREATED) {
-    close(lock);
-    return NODE;
-  }
+  if (status_of(k) != STATUS_CREATED) return NODE;
   int fd = openat(k->dirfd, EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    close(lock);
-    return NODE;
-  }
+  if (fd < 0) return NODE;
   void (*old)(int) = signal(SIGPIPE, SIG_IGN);
   if (write(fd, "0", 1) != 1) {
     signal(SIGPIPE, old);
     close(fd);
-    close(lock);
     return NODE;
   }
   /* released: from here on this is the start, whatever follows */
@@ -420,7 +411,6 @@ static int do_start(struct container *k, const struct call *call) {
     fprintf(stderr, "remove %s: %s\n", path, strerror(errno));
     rc = 1;
   }
-  close(lock);
   return rc;
 }
 
@@ -466,8 +456,6 @@ static char **entries_of(int dirfd, size_t *count) {
 static int do_delete(struct container *k, const struct call *call) {
   const struct fast_container *c = k->c;
   if (c->node_only & NODE_ONLY_DELETE) return NODE;
-  int lock = take_lock(call);
-  if (lock < 0) return NODE;
   size_t n = 0;
   char **names = NULL;
   int rc = NODE;
@@ -482,7 +470,6 @@ static int do_delete(struct container *k, const struct call *call) {
 out:
   for (size_t i = 0; names && i < n; i++) free(names[i]);
   free(names);
-  close(lock);
   return rc;
 }
 
@@ -563,7 +550,7 @@ static int do_list(const struct call *call) {
     if (!(ids[n] = strdup(e->d_name))) goto out;
     n++;
   }
-  qsort(ids, n, sizeof *ids, cmp_names);
+  if (n > 1) qsort(ids, n, sizeof *ids, cmp_names);
   struct owner *owners = NULL;
   size_t nowners = 0;
   char *cells = NULL, *outbuf = NULL;
@@ -665,6 +652,9 @@ int fastpath(int argc, char **argv) {
   struct call call;
   if (parse(argc, argv, &call) < 0) return NODE;
   if (call.cmd == CMD_LIST) return do_list(&call);
+  /* start and delete hold the container's lock from before the record is read, as Node's do */
+  int lock = -1;
+  if ((call.cmd == CMD_START || call.cmd == CMD_DELETE) && (lock = take_lock(&call)) < 0) return NODE;
   struct container k = {-1, -1, NULL, NULL, NULL};
   int rc = load(&call, &k);
   if (rc == 0) {
@@ -677,5 +667,6 @@ int fastpath(int argc, char **argv) {
     }
   }
   release(&k);
+  if (lock >= 0) close(lock);
   return rc;
 }
