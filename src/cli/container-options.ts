@@ -6,12 +6,12 @@ import { rootlessCgroups } from './rootless.js';
 export function containerOptions(ctx: CommandContext<'create'> | CommandContext<'run'>) {
   const id = ctx.args[0];
   if (!id) throw new TsrunError('container id cannot be empty');
-  const preserveFds = Number(ctx.opts.preserveFds);
+  const preserveFds = Number(ctx.opts.preserveFds ?? 0);
   if (!Number.isInteger(preserveFds) || preserveFds < 0) throw new TsrunError(`invalid --preserve-fds ${String(ctx.opts.preserveFds)}`);
   return {
     root: ctx.globals.root,
     id,
-    bundle: ctx.opts.bundle,
+    bundle: String(ctx.opts.bundle ?? '.'),
     pidFile: ctx.opts.pidFile,
     consoleSocket: ctx.opts.consoleSocket,
     pidfdSocket: ctx.opts.pidfdSocket,

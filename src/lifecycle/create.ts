@@ -197,7 +197,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
       cgroupPaths: cg.paths(),
     };
     // the record and, beside it, the fast form of the later hot commands (bin/tsrun)
-    Container.of(o.root, record).save();
+    Container.of(o.root, record).save({ paths: cg.paths(), systemd: o.systemdCgroup === true });
     if (hooksFirst) {
       // as under runc, they run once the init has made its mounts (it says so: wait_go's report)
       const prepared = await executor.next(onWarning);

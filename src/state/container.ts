@@ -5,7 +5,7 @@
 // never out of step.
 import type { Spec } from '../spec/types.js';
 import { FAST_FILE } from './generated/fast.js';
-import { CGROUP_FILE, STATE_FILE, containerDir } from './paths.js';
+import { CGROUP_FILE, containerDir } from './paths.js';
 import { Dir, readRegular } from './safe-fs.js';
 import { type FreezerProbe, cgroupFrozen, containerStatus, stateObject } from './status.js';
 import { readRecord, writeRecord } from './store.js';
@@ -68,10 +68,15 @@ export class Container {
     return hookState(this.record, status, withPid);
   }
 
-  /** Write the record (atomically), then its fast form for that exact state.json. */
-  save(): void {
-    writeRecord(this.dir, this.record);
-    writeFastForm(this.dir, this.record);
+  /**
+   * Write the record (atomically), then its fast form for those exact
+   * bytes. `cgroup`: what create knows of the cgroup record (its paths, and
+   * whether systemd manages it); otherwise cgroup.json is read back.
+   */
+  save(cgroup?: { paths: Record<string, unknown>; systemd: boolean }): void {
+    const bytes = Buffer.from(JSON.stringify(this.record));
+    writeRecord(this.dir, this.record, bytes);
+    writeFastForm(this.dir, this.record, bytes, cgroup);
   }
 }
 
@@ -81,20 +86,20 @@ export class Container {
  * that it cannot describe a record it no longer matches (its identity check
  * would catch that too).
  */
-function writeFastForm(dir: string, record: ContainerRecord): void {
+function writeFastForm(dir: string, record: ContainerRecord, bytes: Uint8Array, cgroup?: { paths: Record<string, unknown>; systemd: boolean }): void {
   let d: Dir | undefined;
   try {
     d = Dir.open(dir, { owned: true });
-    const { lstatSync } = require('node:fs') as typeof import('node:fs');
-    const st = lstatSync(d.at(STATE_FILE), { bigint: true });
-    let cgroupRecord: Record<string, unknown> | undefined;
-    try {
-      cgroupRecord = JSON.parse(readRegular(d.at(CGROUP_FILE), 1 << 16, CGROUP_FILE, { owned: true }).toString('utf8')) as Record<string, unknown>;
-    } catch {
-      cgroupRecord = undefined;
+    let cgroupRecord = cgroup?.paths;
+    if (!cgroup) {
+      try {
+        cgroupRecord = JSON.parse(readRegular(d.at(CGROUP_FILE), 1 << 16, CGROUP_FILE, { owned: true }).toString('utf8')) as Record<string, unknown>;
+      } catch {
+        cgroupRecord = undefined;
+      }
     }
-    const { encodeFastForm } = require('./fast-form.js') as typeof import('./fast-form.js');
-    const form = encodeFastForm(record, { ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs }, cgroupRecord);
+    const { encodeFastForm, recordIdentity } = require('./fast-form.js') as typeof import('./fast-form.js');
+    const form = encodeFastForm(record, recordIdentity(bytes), cgroupRecord, cgroup?.systemd ?? false);
     d.replace(FAST_FILE, form, 0o600);
   } catch {
     try {

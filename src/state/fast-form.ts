@@ -4,18 +4,20 @@
 // record is written, with the identity of that state.json: a record changed
 // by anything else (or damaged) no longer matches, and the launcher leaves
 // every command to Node.
-import { encodeTlv } from '../plan/encode.js';
+import { encodeTlv, fnv1a32 } from '../plan/encode.js';
 import { FAST_BUILD_ID, FAST_MAGIC, FAST_VERSION, fastRecords, nodeOnly } from './generated/fast.js';
 import { goJson } from './json.js';
 import { stateObject } from './status.js';
 import type { ContainerRecord } from './types.js';
 
-/** What the launcher compares with state.json's fstat before it trusts the fast form. */
+/** What the launcher compares with the state.json it reads before it trusts the fast form: its bytes' length and FNV-1a. */
 export interface RecordIdentity {
-  ino: bigint;
-  size: bigint;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
+  size: number;
+  fnv: number;
+}
+
+export function recordIdentity(bytes: Uint8Array): RecordIdentity {
+  return { size: bytes.length, fnv: fnv1a32(bytes) };
 }
 
 interface StateText {
@@ -46,7 +48,8 @@ export function stateText(record: ContainerRecord): StateText | undefined {
 }
 
 /** A cgroup that systemd manages (a unit recorded, or "slice:prefix:name"): delete must stop the unit, in Node. */
-function systemdManaged(record: ContainerRecord, cgroupRecord: Record<string, unknown> | undefined): boolean {
+function systemdManaged(record: ContainerRecord, cgroupRecord: Record<string, unknown> | undefined, systemd = false): boolean {
+  if (systemd) return true;
   const plain = (paths: Record<string, unknown> | undefined) => Object.values(paths ?? {}).every((p) => typeof p === 'string' && p.startsWith('/'));
   if (!plain(record.cgroupPaths) || !plain(cgroupRecord)) return true;
   const cgroupsPath = record.config?.linux?.cgroupsPath;
@@ -59,15 +62,16 @@ function hooksOf(record: ContainerRecord, kind: string): number {
 }
 
 /** The commands of this container that need JavaScript (nodeOnly bits). */
-export function nodeOnlyBits(record: ContainerRecord, cgroupRecord?: Record<string, unknown>, text = stateText(record)): number {
+export function nodeOnlyBits(record: ContainerRecord, cgroupRecord?: Record<string, unknown>, text = stateText(record), systemd = false): number {
   let bits = 0;
   if (hooksOf(record, 'poststart') > 0) bits |= nodeOnly.start;
-  if (hooksOf(record, 'poststop') > 0 || systemdManaged(record, cgroupRecord)) bits |= nodeOnly.delete;
+  if (hooksOf(record, 'poststop') > 0 || systemdManaged(record, cgroupRecord, systemd)) bits |= nodeOnly.delete;
   if (!text) bits |= nodeOnly.state;
   return bits;
 }
 
-export function encodeFastForm(record: ContainerRecord, identity: RecordIdentity, cgroupRecord?: Record<string, unknown>): Buffer {
+/** `cgroupRecord`: what cgroup.json holds; `systemd`: the cgroup is systemd's (--systemd-cgroup). */
+export function encodeFastForm(record: ContainerRecord, identity: RecordIdentity, cgroupRecord?: Record<string, unknown>, systemd = false): Buffer {
   const text = stateText(record);
   const paths = record.cgroupPaths ?? {};
   const desc = fastRecords.container;
@@ -76,13 +80,11 @@ export function encodeFastForm(record: ContainerRecord, identity: RecordIdentity
     fields: desc.fields,
     args: {
       id: record.id,
-      node_only: nodeOnlyBits(record, cgroupRecord, text),
+      node_only: nodeOnlyBits(record, cgroupRecord, text, systemd),
       pid: record.pid,
       pid_start: record.pidStartTime,
-      record_ino: identity.ino,
       record_size: identity.size,
-      record_mtime_ns: identity.mtimeNs,
-      record_ctime_ns: identity.ctimeNs,
+      record_fnv: identity.fnv,
       state_before_pid: text?.beforePid ?? '',
       state_before_status: text?.beforeStatus ?? '',
       state_after_status: text?.afterStatus ?? '',

@@ -264,7 +264,7 @@ test('a damaged, foreign or stale record or fast form: Node, which says what it 
     ['truncated record', (d) => truncateSync(join(d, 'state.json'), 100)],
     ['record of another user', (d) => chownSync(join(d, 'state.json'), 65534, 65534)],
     ['group-writable record', (d) => chmodSync(join(d, 'state.json'), 0o620)],
-    ['record rewritten by another hand', (d) => writeFileSync(join(d, 'state.json'), readFileSync(join(d, 'state.json')))],
+    ['record rewritten by another hand (the same record, other bytes)', (d) => writeFileSync(join(d, 'state.json'), JSON.stringify(JSON.parse(readFileSync(join(d, 'state.json'), 'utf8')), null, 1))],
     ['corrupt fast form', (d) => {
       const b = readFileSync(join(d, 'fast.bin'));
       b[b.length - 10] ^= 0x20;
