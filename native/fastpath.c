@@ -6,7 +6,7 @@
  * No policy and no texts of its own: it acts only when everything is plain
  * (an argv it knows word for word, a record and fast form of this euid that
  * nobody else may write, opened without following links, of this build, the
- * fast form made for exactly that state.json's bytes, a status the command accepts,
+ * fast form made for exactly that state.json, a status the command accepts,
  * no hook or systemd unit). Anything else, and every failure, returns -1
  * before a side effect, and the launcher starts Node, which does the command
  * from the beginning: every error text, log line and exit code is Node's.
@@ -224,21 +224,18 @@ static int load(const struct call *call, struct container *k) {
   if (n != 1 || k->rec->code != FAST_CONTAINER) return NODE;
   k->c = &k->rec->u.container;
   if (strcmp(k->c->id, call->id) || k->c->pid == 0 || k->c->pid > 0x7fffffff) return NODE;
-  /* the state.json this form was written with, byte for byte (its length and FNV-1a) */
+  /* the state.json this form was written with: ino, size, mtimeMs, ctimeMs as Node's lstat computes them */
   fd = open_own(k->dirfd, STATE_FILE, &rs);
   if (fd < 0) return NODE;
-  uint8_t *record = NULL;
-  size_t size = k->c->record_size;
-  int same = (uint64_t)rs.st_size == size && size > 0 && size <= (32u << 20) && (record = malloc(size));
-  for (got = 0; same && got < size;) {
-    ssize_t r = read(fd, record + got, size - got);
-    if (r <= 0) same = 0;
-    else got += (size_t)r;
-  }
-  same = same && fnv1a32(record, size) == k->c->record_fnv;
-  free(record);
   close(fd);
-  return same ? 0 : NODE;
+  double now[4] = {
+    (double)rs.st_ino,
+    (double)rs.st_size,
+    (double)rs.st_mtim.tv_sec * 1000 + (double)rs.st_mtim.tv_nsec / 1000000,
+    (double)rs.st_ctim.tv_sec * 1000 + (double)rs.st_ctim.tv_nsec / 1000000,
+  };
+  if (k->c->record_stat.len != sizeof now || memcmp(k->c->record_stat.p, now, sizeof now)) return NODE;
+  return 0;
 }
 
 /* ----------------------------------------------------------- the status */

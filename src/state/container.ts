@@ -5,7 +5,7 @@
 // never out of step.
 import type { Spec } from '../spec/types.js';
 import { FAST_FILE } from './generated/fast.js';
-import { CGROUP_FILE, containerDir } from './paths.js';
+import { CGROUP_FILE, STATE_FILE, containerDir } from './paths.js';
 import { Dir, readRegular } from './safe-fs.js';
 import { type FreezerProbe, cgroupFrozen, containerStatus, stateObject } from './status.js';
 import { readRecord, writeRecord } from './store.js';
@@ -74,9 +74,8 @@ export class Container {
    * whether systemd manages it); otherwise cgroup.json is read back.
    */
   save(cgroup?: { paths: Record<string, unknown>; systemd: boolean }): void {
-    const bytes = Buffer.from(JSON.stringify(this.record));
-    writeRecord(this.dir, this.record, bytes);
-    writeFastForm(this.dir, this.record, bytes, cgroup);
+    writeRecord(this.dir, this.record);
+    writeFastForm(this.dir, this.record, cgroup);
   }
 }
 
@@ -86,10 +85,12 @@ export class Container {
  * that it cannot describe a record it no longer matches (its identity check
  * would catch that too).
  */
-function writeFastForm(dir: string, record: ContainerRecord, bytes: Uint8Array, cgroup?: { paths: Record<string, unknown>; systemd: boolean }): void {
+function writeFastForm(dir: string, record: ContainerRecord, cgroup?: { paths: Record<string, unknown>; systemd: boolean }): void {
   let d: Dir | undefined;
   try {
     d = Dir.open(dir, { owned: true });
+    const { lstatSync } = require('node:fs') as typeof import('node:fs');
+    const st = lstatSync(d.at(STATE_FILE));
     let cgroupRecord = cgroup?.paths;
     if (!cgroup) {
       try {
@@ -99,7 +100,7 @@ function writeFastForm(dir: string, record: ContainerRecord, bytes: Uint8Array, 
       }
     }
     const { encodeFastForm, recordIdentity } = require('./fast-form.js') as typeof import('./fast-form.js');
-    const form = encodeFastForm(record, recordIdentity(bytes), cgroupRecord, cgroup?.systemd ?? false);
+    const form = encodeFastForm(record, recordIdentity(st), cgroupRecord, cgroup?.systemd ?? false);
     d.replace(FAST_FILE, form, 0o600);
   } catch {
     try {

@@ -4,20 +4,26 @@
 // record is written, with the identity of that state.json: a record changed
 // by anything else (or damaged) no longer matches, and the launcher leaves
 // every command to Node.
-import { encodeTlv, fnv1a32 } from '../plan/encode.js';
+import { encodeTlv } from '../plan/encode.js';
 import { FAST_BUILD_ID, FAST_MAGIC, FAST_VERSION, fastRecords, nodeOnly } from './generated/fast.js';
 import { goJson } from './json.js';
 import { stateObject } from './status.js';
 import type { ContainerRecord } from './types.js';
 
-/** What the launcher compares with the state.json it reads before it trusts the fast form: its bytes' length and FNV-1a. */
-export interface RecordIdentity {
-  size: number;
-  fnv: number;
-}
-
-export function recordIdentity(bytes: Uint8Array): RecordIdentity {
-  return { size: bytes.length, fnv: fnv1a32(bytes) };
+/**
+ * What the launcher compares with state.json's fstat before it trusts the
+ * fast form: ino, size, mtimeMs and ctimeMs as Node's lstat gives them (a
+ * double each; Node computes the times as sec * 1e3 + nsec / 1e6, and so
+ * does the launcher). Not a hash of the bytes: hashing in JS tiered a hot
+ * loop up and cost create ~4 MiB of peak RSS.
+ */
+export function recordIdentity(st: { ino: number; size: number; mtimeMs: number; ctimeMs: number }): Uint8Array {
+  const b = Buffer.alloc(32);
+  b.writeDoubleLE(st.ino, 0);
+  b.writeDoubleLE(st.size, 8);
+  b.writeDoubleLE(st.mtimeMs, 16);
+  b.writeDoubleLE(st.ctimeMs, 24);
+  return b;
 }
 
 interface StateText {
@@ -71,7 +77,7 @@ export function nodeOnlyBits(record: ContainerRecord, cgroupRecord?: Record<stri
 }
 
 /** `cgroupRecord`: what cgroup.json holds; `systemd`: the cgroup is systemd's (--systemd-cgroup). */
-export function encodeFastForm(record: ContainerRecord, identity: RecordIdentity, cgroupRecord?: Record<string, unknown>, systemd = false): Buffer {
+export function encodeFastForm(record: ContainerRecord, identity: Uint8Array, cgroupRecord?: Record<string, unknown>, systemd = false): Buffer {
   const text = stateText(record);
   const paths = record.cgroupPaths ?? {};
   const desc = fastRecords.container;
@@ -83,8 +89,7 @@ export function encodeFastForm(record: ContainerRecord, identity: RecordIdentity
       node_only: nodeOnlyBits(record, cgroupRecord, text, systemd),
       pid: record.pid,
       pid_start: record.pidStartTime,
-      record_size: identity.size,
-      record_fnv: identity.fnv,
+      record_stat: identity,
       state_before_pid: text?.beforePid ?? '',
       state_before_status: text?.beforeStatus ?? '',
       state_after_status: text?.afterStatus ?? '',

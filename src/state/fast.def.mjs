@@ -53,11 +53,11 @@ export const records = [
       // the init and what proves it is still that process (field 22 of /proc/<pid>/stat)
       ['pid', 'u32'],
       ['pid_start', 'u64'],
-      // state.json's length and FNV-1a as written with this: any other
-      // content (rewritten, truncated, damaged) sends every command to Node
-      // (its owner and mode the launcher checks itself)
-      ['record_size', 'u32'],
-      ['record_fnv', 'u32'],
+      // state.json as it was when this was written: ino, size, mtimeMs and
+      // ctimeMs of Node's lstat, four little-endian doubles (the launcher
+      // computes them from its fstat as Node does). Any other state.json
+      // (rewritten, truncated, chowned, chmodded) sends every command to Node
+      ['record_stat', 'bytes'],
       // `state` output, exactly: before_pid + pid (0 once stopped) + before_status + status + after_status
       ['state_before_pid', 'str'],
       ['state_before_status', 'str'],

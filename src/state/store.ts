@@ -70,12 +70,12 @@ export function createContainerDir(root: string, id: string): string {
   }
 }
 
-/** Replace `<dir>/state.json` atomically (temp file in the same dir + rename); `bytes`: the record already serialised. */
-export function writeRecord(dir: string, record: ContainerRecord, bytes: string | Uint8Array = JSON.stringify(record)): void {
+/** Replace `<dir>/state.json` atomically (temp file in the same dir + rename). */
+export function writeRecord(dir: string, record: ContainerRecord): void {
   let d: Dir | undefined;
   try {
     d = Dir.open(dir, { owned: true });
-    d.replace(STATE_FILE, bytes, 0o600);
+    d.replace(STATE_FILE, JSON.stringify(record), 0o600);
   } catch (err) {
     if (err instanceof TsrunError) throw new TsrunError(`cannot write container state: ${err.message}`, { errno: err.errno });
     throw new TsrunError(`cannot write container state: ${fsError(err, 'write', `${dir}/${STATE_FILE}`).message}`, { errno: errnoOf(err), cause: err });
