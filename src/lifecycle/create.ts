@@ -15,7 +15,7 @@ import type { ContainerRecord } from '../state/index.js';
 import { MsgType } from '../plan/generated/ops.js';
 import { encodePlan } from '../plan/encode.js';
 import { Executor } from './executor.js';
-import type { HookState } from './hooks.js';
+import { Container, type HookState, hookState } from '../state/container.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 
 declare const require: (id: string) => unknown;
@@ -49,11 +49,7 @@ export interface Created {
   cgroup: CgroupManager;
 }
 
-export function hookState(record: Pick<ContainerRecord, 'ociVersion' | 'id' | 'pid' | 'bundle' | 'annotations'>, status: string): HookState {
-  const s: HookState = { ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle };
-  if (record.annotations && Object.keys(record.annotations).length > 0) s.annotations = record.annotations;
-  return s;
-}
+export { hookState };
 
 /**
  * The GO message: the state for in-container hooks and, with a seccomp
@@ -216,7 +212,8 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
       cgroupPaths: cg.paths(),
       ...(cg.unit ? { cgroupUnit: cg.unit } : {}),
     };
-    state.writeRecord(dir, record);
+    // the record and, beside it, the fast form of the later hot commands (bin/tsrun)
+    Container.of(o.root, record).save({ paths: cg.paths(), systemd: o.systemdCgroup === true });
     if (hooksFirst) {
       // as under runc, they run once the init has made its mounts (it says so: wait_go's report)
       const prepared = await executor.next(onWarning);

@@ -5,6 +5,7 @@ import type { CgroupPaths } from '../cgroups/manager.js';
 import { removeEmptyCgroups } from '../cgroups/remove-empty.js';
 import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
+import { hookState } from '../state/container.js';
 import type { Spec } from '../spec/types.js';
 import { isAlive } from '../state/proc.js';
 import { readCgroupRecord, removeContainerDir } from '../state/store.js';
@@ -93,7 +94,7 @@ export async function destroyContainer(root: string, record: ContainerRecord): P
     }
   }
   const config = record.config as unknown as Spec;
-  const state = { ociVersion: record.ociVersion, id: record.id, status: 'stopped', bundle: record.bundle, ...(Object.keys(record.annotations ?? {}).length ? { annotations: record.annotations } : {}) };
+  const state = hookState(record, 'stopped', false);
   // hooks.js loads node:child_process (2-3 ms): only when there are hooks to run.
   if (config?.hooks?.poststop?.length) {
     const { runHooks } = require('./hooks.js') as typeof import('./hooks.js');

@@ -9,6 +9,7 @@ import { planAfterPivot, planRootfs } from './mounts.js';
 import { planNamespaces } from './namespaces.js';
 import { planAttributes, planCredentials, planExec, planRlimits } from './process.js';
 import { opDescs } from './generated/ops.js';
+import { EXEC_FIFO } from '../state/generated/fast.js';
 import { op, PLAN_FLAG_MONITOR, PLAN_FLAG_PROXY_TTY, type OpName, type Plan, type PlanOp } from './types.js';
 
 export interface Compiled {
@@ -88,7 +89,7 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
   const po = { base: '/process', file: 'config.json', rootless: ctx.rootless, newUser: ns.newUser, warnings, bounding: ctx.bounding };
 
   const ops: PlanOp[] = [];
-  ops.push(op('exec_fifo', { path: `${ctx.stateDir}/exec.fifo` }, undefined));
+  ops.push(op('exec_fifo', { path: `${ctx.stateDir}/${EXEC_FIFO}` }, undefined));
   if (proc.terminal && ctx.consoleSocket) ops.push(op('console_socket', { path: ctx.consoleSocket }, '/process/terminal'));
   if (ctx.pidfdSocket) ops.push(op('pidfd_socket', { path: ctx.pidfdSocket }, undefined));
   ops.push(...ns.pre);
