@@ -55,7 +55,7 @@ export function stateText(record: ContainerRecord): StateText | undefined {
 
 /** A cgroup that systemd manages (a unit recorded, or "slice:prefix:name"): delete must stop the unit, in Node. */
 function systemdManaged(record: ContainerRecord, cgroupRecord: Record<string, unknown> | undefined, systemd = false): boolean {
-  if (systemd) return true;
+  if (systemd || record.cgroupUnit) return true;
   const plain = (paths: Record<string, unknown> | undefined) => Object.values(paths ?? {}).every((p) => typeof p === 'string' && p.startsWith('/'));
   if (!plain(record.cgroupPaths) || !plain(cgroupRecord)) return true;
   const cgroupsPath = record.config?.linux?.cgroupsPath;
