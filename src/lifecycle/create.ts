@@ -117,9 +117,12 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   const seccomp = config.linux?.seccomp
     ? (await import('../sys/seccomp-cache.js')).cachedSeccomp((await import('../state/cache-dir.js')).cacheDir(), config.linux.seccomp)
     : undefined;
+  // a caller without root maps more than its own ids through newuidmap/newgidmap
+  const idMaps = (process.geteuid?.() ?? 0) !== 0 ? await import('./id-map-helpers.js') : undefined;
   const ctxBase = {
     id: o.id, bundle, rootfs, consoleSocket: o.consoleSocket, pidfdSocket: o.pidfdSocket,
     noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserveFds, monitor: o.monitor, proxyTty: o.proxyTty, rootless: o.rootless, seccomp,
+    idMapHelpers: idMaps?.idMapHelpers(config, idMaps.thisMapCaller()),
     bounding: ownBoundingSet(),
   };
   const { openCgroup, containerDeviceRules } = await import('../cgroups/index.js');
