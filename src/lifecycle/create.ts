@@ -141,7 +141,9 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   // processes: they would share the container's limits, freezer and kill --all
   const strangers = cg.pids().length;
   if (strangers > 0) log.warn(`container's cgroup is not empty: ${strangers} process(es) found`);
-  const dir = state.createContainerDir(o.root, o.id);
+  const { claimId } = await import('./claim-id.js');
+  const claim = claimId(o.root, o.id);
+  const dir = claim.dir;
   let cgroupMade = false;
   let pidFileWritten: string | undefined;
   let executor: Executor | undefined;
@@ -225,6 +227,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     if (second.type === 'eof') throw initDied(pid, 'while it finished its setup');
     if (second.type !== 'ready') throw new TsrunError('container init exited during setup');
     lap('init ready');
+    claim.release();
     return { id: o.id, dir, pid, record, executor, config, cgroup: cg };
   } catch (err) {
     // Every step is tried whatever the one before it threw: the state dir
@@ -258,6 +261,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     } catch (e) {
       log.warn(`cleanup: ${(e as Error).message}`);
     }
+    claim.release();
     throw err;
   }
 }
