@@ -65,6 +65,11 @@ function unwritable(paths: Record<string, string>): string | undefined {
   });
 }
 
+/** The resources with no device rules at all (see prepare below). */
+function withoutDevices(r: CgroupResources | undefined): CgroupResources | undefined {
+  return r && { ...r, deviceRules: undefined, devices: undefined };
+}
+
 export function tolerateRootless(m: CgroupManager, writable = cgroupWritable(m.paths())): CgroupManager {
   let usable = writable;
   /** Found out before the plan: prepare() has still to say so (or refuse the limits asked). */
@@ -96,7 +101,11 @@ export function tolerateRootless(m: CgroupManager, writable = cgroupWritable(m.p
         return [];
       }
       try {
-        return m.prepare(resources);
+        // no device filter: loading a BPF program (or writing v1
+        // devices.deny) takes root, and a user namespace keeps the host's
+        // devices from the container anyway (runc skips them rootless too).
+        // Trying it undid the cgroup the plan was already compiled to join.
+        return m.prepare(withoutDevices(resources));
       } catch (err) {
         refused(resources, err);
         return [];
@@ -105,7 +114,7 @@ export function tolerateRootless(m: CgroupManager, writable = cgroupWritable(m.p
     apply(resources, made) {
       if (!usable) return;
       try {
-        m.apply(resources, made);
+        m.apply(withoutDevices(resources)!, made);
       } catch (err) {
         refused(resources, err);
       }
