@@ -75,7 +75,7 @@ function openPlain(opts: OpenOptions): CgroupManager {
   const host = probeHost(opts.host);
   const inner = resolveCgroupsPath(opts.cgroupsPath, opts.id);
   const { layout } = host;
-  if (layout.kind === 'v2') return new V2Manager(cgroupDir(host, layout.unified!, '', inner));
+  if (layout.kind === 'v2') return new V2Manager(cgroupDir(host, layout.unified!, '', inner, true));
   const dirs: CgroupPaths = {};
   for (const [subsystem, mount] of layout.v1) dirs[subsystem] = cgroupDir(host, mount, subsystem, inner);
   if (layout.kind === 'hybrid') dirs.unified = cgroupDir(host, layout.unified!, '', inner);
