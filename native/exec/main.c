@@ -414,7 +414,11 @@ int main(int argc, char **argv) {
   uint16_t type;
   uint8_t *buf;
   uint32_t len;
-  if (sync_recv(c.sync_fd, &type, &buf, &len, MAX_PLAN_SIZE) < 0 || type != MSG_PLAN) {
+  int got = sync_recv(c.sync_fd, &type, &buf, &len, MAX_PLAN_SIZE);
+  if (got < 0 || type != MSG_PLAN) {
+    /* closed with no plan: the runtime refused the command before it had
+     * one (bin/tsrun starts us ahead of it) and said why itself */
+    if (got < 0 && errno == EPIPE) return 1;
     if (errno == EMSGSIZE) fail(&c, EMSGSIZE, "plan of %u bytes is over the limit of %u", len, MAX_PLAN_SIZE);
     else fail(&c, errno, "reading the plan");
     report_error(&c);
