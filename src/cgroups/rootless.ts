@@ -70,6 +70,24 @@ function withoutDevices(r: CgroupResources | undefined): CgroupResources | undef
   return r && { ...r, deviceRules: undefined, devices: undefined };
 }
 
+/**
+ * The systemd driver under a user's manager: the scope is the user's and
+ * limits go through it, but a device filter still takes root (systemd's
+ * user manager leaves DevicePolicy alone too): not tried, as above.
+ */
+export function rootlessDevicesSkipped(m: CgroupManager): CgroupManager {
+  // the manager is a class: its methods and fields stay its own, these three go through first
+  return new Proxy(m, {
+    get(target, key) {
+      if (key === 'create') return (r?: CgroupResources) => target.create(withoutDevices(r));
+      if (key === 'prepare') return (r?: CgroupResources) => target.prepare(withoutDevices(r));
+      if (key === 'apply') return (r: CgroupResources, made: string[]) => target.apply(withoutDevices(r)!, made);
+      const v = Reflect.get(target, key, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
 export function tolerateRootless(m: CgroupManager, writable = cgroupWritable(m.paths())): CgroupManager {
   let usable = writable;
   /** Found out before the plan: prepare() has still to say so (or refuse the limits asked). */

@@ -129,9 +129,7 @@ describe('rootless podman (a user session, pure cgroup v2): crun, runc and tsrun
 
   for (const manager of ['systemd', 'cgroupfs'] as const) {
     for (const runtime of Object.keys(RUNTIMES)) {
-      // the systemd cgroup driver (the user bus) is another helper's work: until it lands tsrun refuses --systemd-cgroup
-      const todo = runtime === 'tsrun' && manager === 'systemd' ? 'tsrun has no systemd cgroup driver yet (--systemd-cgroup is refused)' : undefined;
-      test(`${runtime}, ${manager} cgroup manager: run, run -d --memory (placed and limited in user@${uid ?? 'UID'}.service), exec, stop`, { todo }, () => {
+      test(`${runtime}, ${manager} cgroup manager: run, run -d --memory (placed and limited in user@${uid ?? 'UID'}.service), exec, stop`, () => {
         const failures = rows(runtime, manager);
         // what crun cannot do either (podman's own refusals) is no failure of tsrun's
         const crunFailed = [...table].filter(([s, by]) => s.endsWith(`(${manager})`) && by.get('crun')?.startsWith('FAIL')).map(([s]) => s.replace(/ \(\w+\)$/, ''));
