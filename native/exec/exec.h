@@ -34,6 +34,7 @@ struct ctx {
   char *seccomp_state;   /* container process state for the listener (from GO) */
   int root_fd;           /* O_PATH of the rootfs, until pivot */
   int pivoted;
+  int keep_dumpable;     /* the child of an unprivileged caller stays dumpable (child_main) */
   pid_t child;
   int *ns_fds;            /* per op index: files opened before any setns (namespaces, cgroup.procs) */
   const struct plan *plan;

@@ -255,6 +255,63 @@ int run_pre_op(struct ctx *c, const struct op *op) {
   return fail(c, EINVAL, "op %s cannot run before the clone", op_descs[op->code].name);
 }
 
+/* newuidmap/newgidmap (setuid root, shadow's uidmap) write the maps an
+ * unprivileged caller may not: the ranges /etc/subuid and /etc/subgid give
+ * it. Which helper and which ranges is the runtime's choice; we run it on
+ * our child and, if it refuses, return what it said. */
+static int op_id_map_helper(struct ctx *c, const struct op_id_map_helper *o) {
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) < 0) return fail(c, errno, "pipe for %s", o->path);
+  char pid[16];
+  snprintf(pid, sizeof pid, "%d", c->child);
+  char **argv = calloc(o->args.n + 3, sizeof *argv);
+  if (!argv) return fail(c, ENOMEM, "%s", o->path);
+  argv[0] = (char *)o->path;
+  argv[1] = pid;
+  for (uint32_t k = 0; k < o->args.n; k++) argv[k + 2] = o->args.v[k];
+  pid_t h = fork();
+  if (h == 0) {
+    dup2(out[1], 1);
+    dup2(out[1], 2);
+    execv(o->path, argv);
+    dprintf(2, "exec: %s", strerror(errno));
+    _exit(127);
+  }
+  int e = errno;
+  free(argv);
+  close(out[1]);
+  if (h < 0) {
+    close(out[0]);
+    return fail(c, e, "fork for %s", o->path);
+  }
+  char said[512];
+  size_t have = 0;
+  ssize_t n;
+  while ((n = read(out[0], said + have, sizeof said - 1 - have)) != 0) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    have += (size_t)n;
+    if (have == sizeof said - 1) {
+      char drain[256]; /* keep the first words; let it finish */
+      while (read(out[0], drain, sizeof drain) > 0) {
+      }
+      break;
+    }
+  }
+  close(out[0]);
+  said[have] = 0;
+  while (have > 0 && (said[have - 1] == '\n' || said[have - 1] == ' ')) said[--have] = 0;
+  for (char *q = said; *q; q++)
+    if (*q == '\n') *q = ' ';
+  int status;
+  while (waitpid(h, &status, 0) < 0) {
+    if (errno != EINTR) return fail(c, errno, "waiting for %s", o->path);
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
+  if (WIFSIGNALED(status)) return fail(c, 0, "%s %s: killed by signal %d%s%s", o->path, pid, WTERMSIG(status), have ? ": " : "", said);
+  return fail(c, 0, "%s %s: exit status %d%s%s", o->path, pid, WEXITSTATUS(status), have ? ": " : "", have ? said : "");
+}
+
 int run_parent_op(struct ctx *c, const struct op *op) {
   char path[64];
   switch (op->code) {
@@ -294,6 +351,8 @@ int run_parent_op(struct ctx *c, const struct op *op) {
   }
   case OP_MOUNT_SOURCES:
     return op_mount_sources(c);
+  case OP_ID_MAP_HELPER:
+    return op_id_map_helper(c, &op->u.id_map_helper);
   case OP_CGROUP_JOIN: {
     char pid[16];
     int n = snprintf(pid, sizeof pid, "%d", c->child);
@@ -307,7 +366,7 @@ int run_parent_op(struct ctx *c, const struct op *op) {
 /* The child: wait until stage 0 has placed it (id maps, rlimits, cgroups)
  * and reported its pid, then every child op in order; the wait_go op, where
  * the plan puts it, waits for the runtime. */
-static void child_main(struct ctx *c, struct plan *p, uint32_t from, int release) {
+static void child_main(struct ctx *c, struct plan *p, uint32_t from, int release, int owner_maps) {
   c->stage = STAGE_CHILD;
   c->child = getpid();
   umask(0);
@@ -318,7 +377,14 @@ static void child_main(struct ctx *c, struct plan *p, uint32_t from, int release
   }
   if (n != 1) _exit(1); /* stage 0 failed: it reports why */
   close(release);
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* placed: back to no ptrace (it was dumpable for a rootless caller's maps) */
+  /* Placed: back to no ptrace, except for an unprivileged caller. Its
+   * `exec` opens our /proc/<pid>/ns files before `start` (an engine's
+   * healthcheck or `podman exec` into a created container), which a
+   * non-dumpable task keeps for root: our mm belongs to the host's user
+   * namespace until the execve. runc's init stays dumpable there too. What
+   * could ptrace us is the caller itself and the container's own root. */
+  c->keep_dumpable = owner_maps;
+  if (!owner_maps) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   for (uint32_t i = from; i < p->nops; i++) {
     if (p->ops[i].stage != STAGE_CHILD) continue;
     c->err_op = (int)i;
@@ -352,7 +418,11 @@ int main(int argc, char **argv) {
   uint16_t type;
   uint8_t *buf;
   uint32_t len;
-  if (sync_recv(c.sync_fd, &type, &buf, &len, MAX_PLAN_SIZE) < 0 || type != MSG_PLAN) {
+  int got = sync_recv(c.sync_fd, &type, &buf, &len, MAX_PLAN_SIZE);
+  if (got < 0 || type != MSG_PLAN) {
+    /* closed with no plan: the runtime refused the command before it had
+     * one (bin/tsrun starts us ahead of it) and said why itself */
+    if (got < 0 && errno == EPIPE) return 1;
     if (errno == EMSGSIZE) fail(&c, EMSGSIZE, "plan of %u bytes is over the limit of %u", len, MAX_PLAN_SIZE);
     else fail(&c, errno, "reading the plan");
     report_error(&c);
@@ -484,7 +554,7 @@ int main(int argc, char **argv) {
     close(release[1]);
     if (sources[0] >= 0) close(sources[0]);
     c.sources_fd = sources[1];
-    child_main(&c, &p, i, release[0]);
+    child_main(&c, &p, i, release[0], owner_maps);
   }
   close(release[0]);
   if (sources[1] >= 0) close(sources[1]);

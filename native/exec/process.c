@@ -419,7 +419,11 @@ int run_child_op(struct ctx *c, const struct op *op) {
     return 0;
   case OP_UMASK: umask(op->u.umask.mask); return 0;
   case OP_CAPS_BOUNDING: return op_caps_bounding(c, &op->u.caps_bounding);
-  case OP_USER: return op_user(c, &op->u.user);
+  case OP_USER:
+    if (op_user(c, &op->u.user) < 0) return -1;
+    /* a change of uid makes the kernel drop dumpable: keep what child_main chose */
+    if (c->keep_dumpable) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    return 0;
   case OP_CAPS: return op_caps(c, &op->u.caps);
   case OP_NO_NEW_PRIVS:
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return fail(c, errno, "no_new_privs");

@@ -40,7 +40,7 @@ import { type HostOptions, probeHost } from './layout.js';
 import { cgroupDir, resolveCgroupsPath } from './path.js';
 import { V1Manager } from './v1/manager.js';
 import { V2Manager } from './v2/manager.js';
-import { tolerateRootless } from './rootless.js';
+import { rootlessDevicesSkipped, tolerateRootless } from './rootless.js';
 import type { SystemdUnit } from './systemd/unit.js';
 
 export type { CgroupManager, CgroupPaths, CgroupResources, FreezerState } from './manager.js';
@@ -81,7 +81,8 @@ export interface OpenOptions {
 /** The manager for a container's cgroup; nothing is created until create(). */
 export function openCgroup(opts: OpenOptions): CgroupManager {
   if (opts.systemd) {
-    return systemdDriver().openSystemd({ id: opts.id, cgroupsPath: opts.cgroupsPath, rootless: opts.rootless, annotations: opts.annotations, host: probeHost(opts.host) });
+    const m = systemdDriver().openSystemd({ id: opts.id, cgroupsPath: opts.cgroupsPath, rootless: opts.rootless, annotations: opts.annotations, host: probeHost(opts.host) });
+    return opts.rootless ? rootlessDevicesSkipped(m) : m;
   }
   const m = openPlain(opts);
   return opts.rootless ? tolerateRootless(m) : m;
@@ -91,7 +92,7 @@ function openPlain(opts: OpenOptions): CgroupManager {
   const host = probeHost(opts.host);
   const inner = resolveCgroupsPath(opts.cgroupsPath, opts.id);
   const { layout } = host;
-  if (layout.kind === 'v2') return new V2Manager(cgroupDir(host, layout.unified!, '', inner));
+  if (layout.kind === 'v2') return new V2Manager(cgroupDir(host, layout.unified!, '', inner, true));
   const dirs: CgroupPaths = {};
   for (const [subsystem, mount] of layout.v1) dirs[subsystem] = cgroupDir(host, mount, subsystem, inner);
   if (layout.kind === 'hybrid') dirs.unified = cgroupDir(host, layout.unified!, '', inner);

@@ -24,9 +24,18 @@ function cleanRelative(p: string): string {
   return posix.relative('/', posix.resolve('/', p));
 }
 
-/** The directory of this cgroup in one hierarchy. */
-export function cgroupDir(host: Host, mount: CgroupMount, subsystem: string, inner: InnerPath): string {
+/**
+ * The directory of this cgroup in one hierarchy. `pureV2`: a relative path
+ * goes beside a systemd scope the runtime runs in, not below it (runc's
+ * fs2 default path): a scope holds processes (a login session, podman's
+ * own podman-N.scope), and on cgroup v2 a cgroup with processes cannot give
+ * its children controllers; a child made there is not even joinable once
+ * some are enabled (EOPNOTSUPP). A rootless podman with the cgroupfs
+ * manager passes no cgroupsPath at all.
+ */
+export function cgroupDir(host: Host, mount: CgroupMount, subsystem: string, inner: InnerPath, pureV2 = false): string {
   if (inner.absolute) return posix.join(host.fsRoot + mount.mountPoint, inner.path);
-  const own = host.self.get(subsystem) ?? '/';
+  let own = host.self.get(subsystem) ?? '/';
+  if (pureV2 && own.endsWith('.scope')) own = posix.dirname(own);
   return posix.join(dirOf(mount, own, host.fsRoot), inner.path);
 }

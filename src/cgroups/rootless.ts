@@ -65,6 +65,29 @@ function unwritable(paths: Record<string, string>): string | undefined {
   });
 }
 
+/** The resources with no device rules at all (see prepare below). */
+function withoutDevices(r: CgroupResources | undefined): CgroupResources | undefined {
+  return r && { ...r, deviceRules: undefined, devices: undefined };
+}
+
+/**
+ * The systemd driver under a user's manager: the scope is the user's and
+ * limits go through it, but a device filter still takes root (systemd's
+ * user manager leaves DevicePolicy alone too): not tried, as above.
+ */
+export function rootlessDevicesSkipped(m: CgroupManager): CgroupManager {
+  // the manager is a class: its methods and fields stay its own, these three go through first
+  return new Proxy(m, {
+    get(target, key) {
+      if (key === 'create') return (r?: CgroupResources) => target.create(withoutDevices(r));
+      if (key === 'prepare') return (r?: CgroupResources) => target.prepare(withoutDevices(r));
+      if (key === 'apply') return (r: CgroupResources, made: string[]) => target.apply(withoutDevices(r)!, made);
+      const v = Reflect.get(target, key, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
 export function tolerateRootless(m: CgroupManager, writable = cgroupWritable(m.paths())): CgroupManager {
   let usable = writable;
   /** Found out before the plan: prepare() has still to say so (or refuse the limits asked). */
@@ -96,7 +119,11 @@ export function tolerateRootless(m: CgroupManager, writable = cgroupWritable(m.p
         return [];
       }
       try {
-        return m.prepare(resources);
+        // no device filter: loading a BPF program (or writing v1
+        // devices.deny) takes root, and a user namespace keeps the host's
+        // devices from the container anyway (runc skips them rootless too).
+        // Trying it undid the cgroup the plan was already compiled to join.
+        return m.prepare(withoutDevices(resources));
       } catch (err) {
         refused(resources, err);
         return [];
@@ -105,7 +132,7 @@ export function tolerateRootless(m: CgroupManager, writable = cgroupWritable(m.p
     apply(resources, made) {
       if (!usable) return;
       try {
-        m.apply(resources, made);
+        m.apply(withoutDevices(resources)!, made);
       } catch (err) {
         refused(resources, err);
       }

@@ -11,6 +11,18 @@ export interface Caller {
   env: NodeJS.ProcessEnv;
   /** Inside a user namespace other than the initial one. */
   inUserNS: () => boolean;
+  /** The uid of the user@UID.service (user-UID.slice) this process runs under, if any. */
+  sessionOwner?: () => number | undefined;
+}
+
+/** UID of the user slice in our own cgroup v2 path ("0::/user.slice/user-1000.slice/..."), if any. */
+export function sessionOwner(): number | undefined {
+  try {
+    const m = readFileSync('/proc/self/cgroup', 'utf8').match(/^0::\/user\.slice\/user-(\d+)\.slice\//m);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -29,7 +41,7 @@ export function runningInUserNS(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 export function thisCaller(): Caller {
-  return { euid: process.geteuid?.() ?? 0, env: process.env, inUserNS: () => runningInUserNS() };
+  return { euid: process.geteuid?.() ?? 0, env: process.env, inUserNS: () => runningInUserNS(), sessionOwner };
 }
 
 /**
@@ -58,6 +70,14 @@ export function rootlessCgroups(value: string | undefined, systemd: boolean, c: 
   // Go's strconv.ParseBool spellings, which runc accepts
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
-  if (v === 'auto' || v === '') return c.euid !== 0 || (!systemd && c.inUserNS());
+  if (v === 'auto' || v === '') {
+    if (c.euid !== 0) return true;
+    if (!c.inUserNS()) return false;
+    // root in a user namespace (rootless podman runs us in its own): with
+    // the systemd driver, rootless when the systemd that manages us is a
+    // user's (runc asks the user bus for its OwnerUID, which systemd takes
+    // from the cgroup of the user's slice: we read that cgroup ourselves)
+    return systemd ? (c.sessionOwner?.() ?? 0) !== 0 : true;
+  }
   throw new TsrunError(`invalid --rootless value ${JSON.stringify(value)}: expected true, false or auto`);
 }

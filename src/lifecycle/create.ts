@@ -114,9 +114,12 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   const seccomp = config.linux?.seccomp
     ? (await import('../sys/seccomp-cache.js')).cachedSeccomp((await import('../state/cache-dir.js')).cacheDir(), config.linux.seccomp)
     : undefined;
+  // a caller without root maps more than its own ids through newuidmap/newgidmap
+  const idMaps = (process.geteuid?.() ?? 0) !== 0 ? await import('./id-map-helpers.js') : undefined;
   const ctxBase = {
     id: o.id, bundle, rootfs, consoleSocket: o.consoleSocket, pidfdSocket: o.pidfdSocket,
     noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserveFds, monitor: o.monitor, proxyTty: o.proxyTty, rootless: o.rootless, seccomp,
+    idMapHelpers: idMaps?.idMapHelpers(config, idMaps.thisMapCaller()),
     bounding: ownBoundingSet(),
     hostKcore: existsSync('/proc/kcore'),
   };
@@ -139,7 +142,9 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   // processes: they would share the container's limits, freezer and kill --all
   const strangers = cg.pids().length;
   if (strangers > 0) log.warn(`container's cgroup is not empty: ${strangers} process(es) found`);
-  const dir = state.createContainerDir(o.root, o.id);
+  const { claimId } = await import('./claim-id.js');
+  const claim = claimId(o.root, o.id);
+  const dir = claim.dir;
   let cgroupMade = false;
   let pidFileWritten: string | undefined;
   let executor: Executor | undefined;
@@ -235,6 +240,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     if (second.type === 'eof') throw initDied(pid, 'while it finished its setup');
     if (second.type !== 'ready') throw new TsrunError('container init exited during setup');
     lap('init ready');
+    claim.release();
     return { id: o.id, dir, pid, record, executor, config, cgroup: cg };
   } catch (err) {
     // Every step is tried whatever the one before it threw: the state dir
@@ -268,6 +274,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     } catch (e) {
       log.warn(`cleanup: ${(e as Error).message}`);
     }
+    claim.release();
     throw err;
   }
 }

@@ -65,7 +65,7 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
   const proc = config.process;
   if (!proc) throw new TsrunError('process is required to create a container', cfg('/process'));
   const warnings: string[] = [];
-  const ns = planNamespaces(config, { rootless: ctx.rootless });
+  const ns = planNamespaces(config, { rootless: ctx.rootless, idMapHelpers: ctx.idMapHelpers });
   // No mount namespace at all: the container shares the runtime's mount
   // table. runc then makes the config's mounts in it (they outlive the
   // container) and chroots; we only chroot, and say what was not mounted.
@@ -86,7 +86,7 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
   if (!proc.terminal && ctx.consoleSocket) {
     throw new TsrunError('cannot use console socket if tsrun will not detach or allocate tty', cfg('/process/terminal'));
   }
-  const po = { base: '/process', file: 'config.json', rootless: ctx.rootless, newUser: ns.newUser, warnings, bounding: ctx.bounding };
+  const po = { base: '/process', file: 'config.json', rootless: ctx.rootless && !ctx.idMapHelpers?.gid, newUser: ns.newUser, warnings, bounding: ctx.bounding };
 
   const ops: PlanOp[] = [];
   ops.push(op('exec_fifo', { path: `${ctx.stateDir}/${EXEC_FIFO}` }, undefined));

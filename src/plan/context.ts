@@ -9,6 +9,21 @@ export interface CgroupBind {
   source: string;
 }
 
+/** A setuid helper that writes one id map of the child: `path <child pid> ...args`. */
+export interface IdMapHelper {
+  path: string;
+  args: string[];
+}
+
+/**
+ * For an unprivileged caller whose config maps more than its own id: the
+ * helper of each map the kernel would not take from it (src/lifecycle/id-map-helpers.ts).
+ */
+export interface IdMapHelpers {
+  uid?: IdMapHelper;
+  gid?: IdMapHelper;
+}
+
 export interface CreateContext {
   id: string;
   /** Absolute bundle directory. */
@@ -39,6 +54,8 @@ export interface CreateContext {
   proxyTty?: boolean;
   /** tsrun runs without root (rootless): setgroups is denied in the user namespace. */
   rootless?: boolean;
+  /** The maps newuidmap/newgidmap write for an unprivileged caller. */
+  idMapHelpers?: IdMapHelpers;
   /** linux.seccomp compiled to BPF (src/sys/seccomp.ts): the compiler itself stays pure. */
   seccomp?: { program: Uint8Array; flags: number; listenerPath?: string };
   /** tsrun's own capability bounding set (CapBnd); capabilities outside it are dropped with a warning. */

@@ -3,6 +3,7 @@
 // outside (id maps, clock offsets).
 import { TsrunError } from '../errors.js';
 import type { LinuxIDMapping, Spec } from '../spec/types.js';
+import type { IdMapHelpers } from './context.js';
 import { CLONE } from './linux.js';
 import { op, type PlanOp } from './types.js';
 
@@ -25,7 +26,7 @@ function mapText(maps: LinuxIDMapping[] | undefined): string {
   return (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
 }
 
-export function planNamespaces(config: Spec, opts: { rootless?: boolean } = {}): NamespacePlan {
+export function planNamespaces(config: Spec, opts: { rootless?: boolean; idMapHelpers?: IdMapHelpers } = {}): NamespacePlan {
   const nss = config.linux?.namespaces ?? [];
   const out: NamespacePlan = { pre: [], cloneFlags: 0, parent: [], child: [], late: [], newUser: false, newMount: false, newPid: false };
   const joins: PlanOp[] = [];
@@ -59,11 +60,15 @@ export function planNamespaces(config: Spec, opts: { rootless?: boolean } = {}):
   });
   out.pre.unshift(...joins);
   if (out.newUser) {
-    const uidMap = mapText(config.linux?.uidMappings);
-    const gidMap = mapText(config.linux?.gidMappings);
-    // An unprivileged creator may only map its own gid with setgroups denied (CVE-2014-8989).
-    const setgroups = opts.rootless ? 'deny' : '';
-    out.parent.push(op('id_map', { uid_map: uidMap, gid_map: gidMap, setgroups }, '/linux/uidMappings'));
+    const helpers = opts.idMapHelpers ?? {};
+    const uidMap = helpers.uid ? '' : mapText(config.linux?.uidMappings);
+    const gidMap = helpers.gid ? '' : mapText(config.linux?.gidMappings);
+    // An unprivileged creator may only map its own gid with setgroups denied
+    // (CVE-2014-8989); newgidmap decides setgroups itself for what it maps.
+    const setgroups = opts.rootless && !helpers.gid ? 'deny' : '';
+    if (uidMap || gidMap || setgroups) out.parent.push(op('id_map', { uid_map: uidMap, gid_map: gidMap, setgroups }, '/linux/uidMappings'));
+    if (helpers.uid) out.parent.push(op('id_map_helper', { path: helpers.uid.path, args: helpers.uid.args }, '/linux/uidMappings'));
+    if (helpers.gid) out.parent.push(op('id_map_helper', { path: helpers.gid.path, args: helpers.gid.args }, '/linux/gidMappings'));
     out.child.push(op('become_root', {}, '/linux/namespaces'));
   } else if (nss.some((ns) => ns.type === 'user' && ns.path)) {
     // setns keeps the host ids, unmapped in the joined namespace: files made

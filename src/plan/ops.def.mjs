@@ -81,6 +81,7 @@ export const ops = [
   { name: 'home_env', stage: 'child', doc: 'read the home of uid from /etc/passwd inside the root ("/" when none) as HOME of the exec and of hooks given the process environment', fields: [['uid', 'u32']] },
   { name: 'stdio_owner', stage: 'child', doc: 'fchown stdin, stdout and stderr to uid, each keeping its gid, unless already owned or /dev/null', fields: [['uid', 'u32']] },
   { name: 'mount_sources', stage: 'parent', doc: 'open the source of every mount op flagged host_source (O_PATH, in the child\'s mount namespace, with our credentials) and pass the fds to the child, in op order', fields: [] },
+  { name: 'id_map_helper', stage: 'parent', doc: 'run a setuid id-map helper (newuidmap, newgidmap) as `path <child pid> args...`, its output the error if it fails', fields: [['path', 'str'], ['args', 'strs']] },
 ];
 
 // Messages between the runtime and the executor on the sync socket.

@@ -39,6 +39,12 @@ export const JOBS = {
     { name: 'integration lifecycle', argv: integration(...V2_LIFECYCLE), minutes: 15 },
     { name: 'conformance tsrun', argv: conformance(join(checkout, 'bin', 'tsrun'), 'tsrun'), minutes: 20 },
     { name: 'conformance runc', argv: conformance('/usr/sbin/runc', 'runc'), minutes: 20 },
+    // a user's session with a delegated cgroup (user@UID.service), the host
+    // rootless podman is made for: podman-user.test.ts puts crun, runc and
+    // tsrun side by side (~8 min under TCG, most of it podman's own start-up);
+    // unprivileged.test.ts with Debian's kernel and uidmap (~1 min). The
+    // killed-create faults (failed-create, ~3 min here) do not depend on the host.
+    { name: 'integration rootless', argv: integration('rootless/podman-user', 'rootless/unprivileged'), minutes: 14 },
   ],
   v1: [
     { name: 'integration cgroups', argv: integration('cgroups/'), minutes: 10 },

@@ -41,6 +41,16 @@ test('cgroupsPath on v2: one directory, keyed "unified"', () => {
   assert.deepEqual(openCgroup({ id: 'c1', cgroupsPath: 'x', host }).paths(), { unified: '/fake/sys/fs/cgroup/system.slice/tsrun.service/x' });
 });
 
+test('a relative cgroupsPath on v2 from inside a systemd scope goes beside it (runc\'s fs2 rule; a scope has processes)', () => {
+  const scope = '0::/user.slice/user-1000.slice/user@1000.service/user.slice/podman-1562.scope\n';
+  const host = { fsRoot: '/fake', mountinfo: v2Mountinfo, selfCgroup: scope };
+  assert.deepEqual(openCgroup({ id: 'c1', host }).paths(), { unified: '/fake/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/user.slice/c1' });
+  assert.deepEqual(openCgroup({ id: 'c1', cgroupsPath: '/a/b', host }).paths(), { unified: '/fake/sys/fs/cgroup/a/b' }, 'an absolute one is as given');
+  // v1 (and a hybrid host's v1 hierarchies) keep runc's fs rule: below the runtime's own
+  const v1 = { fsRoot: '/fake', mountinfo: v1Mountinfo(true), selfCgroup: '4:memory:/session-1.scope\n2:cpu,cpuacct:/\n0::/session-1.scope\n' };
+  assert.equal(openCgroup({ id: 'c1', host: v1 }).paths().memory, '/fake/sys/fs/cgroup/memory/session-1.scope/c1');
+});
+
 test('--systemd-cgroup: a cgroupsPath not "slice:prefix:name" is refused naming the field, before any bus', () => {
   const host = { mountinfo: v2Mountinfo, selfCgroup: '0::/' };
   assert.throws(() => openCgroup({ id: 'x', systemd: true, cgroupsPath: '/a/b', host }), (e: Error & { field?: string }) => /expected cgroupsPath to be of format "slice:prefix:name"/.test(e.message) && e.field === '/linux/cgroupsPath');

@@ -24,6 +24,9 @@ test('--rootless auto: true for a non-root euid (with --systemd-cgroup: the user
   assert.equal(rootlessCgroups('auto', false, caller(0, {})), false);
   assert.equal(rootlessCgroups('auto', true, caller(1000, {})), true);
   assert.equal(rootlessCgroups('auto', true, caller(0, {}, true)), false);
+  // rootless podman runs us as root in its user namespace, in the user's session: runc's DetectUID
+  assert.equal(rootlessCgroups('auto', true, { ...caller(0, {}, true), sessionOwner: () => 1000 }), true);
+  assert.equal(rootlessCgroups('auto', true, { ...caller(0, {}, true), sessionOwner: () => 0 }), false, 'root\'s own user manager');
   assert.equal(rootlessCgroups('auto', true, caller(0, {})), false);
   assert.equal(rootlessCgroups(undefined, false, caller(1000, {})), true, 'auto is the default');
 });
