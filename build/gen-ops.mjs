@@ -1,33 +1,12 @@
 // Generates both sides of the plan encoding from src/plan/ops.def.mjs:
 // src/plan/generated/ops.ts (op codes, field tables, build id) and
 // native/build/ops.h (the same tables as C structs and descriptors).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const FIELD_TYPES = { u32: 1, i32: 2, u64: 3, i64: 4, str: 5, strs: 6, u32s: 7, bytes: 8 };
-const C_TYPES = {
-  u32: 'uint32_t', i32: 'int32_t', u64: 'uint64_t', i64: 'int64_t',
-  str: 'const char *', strs: 'struct plan_strs', u32s: 'struct plan_u32s', bytes: 'struct plan_bytes',
-};
+import { C_TYPES, FIELD_TYPES, fnv1a, writeIfChanged } from './tlv-tables.mjs';
 const STAGES = { pre: 0, parent: 1, child: 2 };
-
-/** FNV-1a, 32 bits: enough to tell two builds of the op table apart. */
-function fnv1a(text) {
-  let h = 0x811c9dc5;
-  for (const b of Buffer.from(text)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  return h >>> 0;
-}
-
-function writeIfChanged(path, text) {
-  let old = null;
-  try {
-    old = readFileSync(path, 'utf8');
-  } catch {
-    /* first build */
-  }
-  if (old !== text) writeFileSync(path, text);
-}
 
 export default async function ({ root }) {
   const defPath = join(root, 'src', 'plan', 'ops.def.mjs');
