@@ -19,7 +19,7 @@ function isBind(m: Mount): boolean {
   return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 }
 
-const inRoot = (p: string): string => posix.normalize(`/${p}`);
+const inRoot = (p: string): string => posix.normalize(`/${p}`).replace(/(.)\/+$/, '$1');
 
 /**
  * Dump: every bind mount and device keyed by its path in the container;

@@ -14,6 +14,7 @@ import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
 import type { Spec } from '../spec/types.js';
 import type { ContainerRecord } from '../state/types.js';
+import type { HookState } from '../lifecycle/hooks.js';
 import { DESCRIPTORS, externalNamespaces, inheritStdio, nsKey, restoreExtMounts } from './external.js';
 import { MS_BIND, MS_REC, mount, sendFdToSocket, umount, waitpidNoHang } from './libc.js';
 import type { CriuFlags } from './options.js';
@@ -163,7 +164,8 @@ export async function restoreContainer(o: RestoreOptions): Promise<number> {
     const ext = restoreExtMounts(config, bundle);
     if (ext.length) opts.ext_mnt = ext;
 
-    const { hookState } = await import('../lifecycle/create.js');
+    // hooks.js loads node:child_process: only for a config with hooks to run
+    const hooks = config.hooks?.prestart?.length || config.hooks?.createRuntime?.length ? await import('../lifecycle/hooks.js') : undefined;
     const resp = await swrk(rpc, { type: rpc.reqType('RESTORE'), opts }, {
       criu: o.criu,
       stdio: 'inherit',
@@ -177,11 +179,12 @@ export async function restoreContainer(o: RestoreOptions): Promise<number> {
       },
       notify: (n) => {
         try {
-          if (n.script === 'setup-namespaces' && (config.hooks?.prestart?.length || config.hooks?.createRuntime?.length)) {
-            const { runHooks } = require('../lifecycle/hooks.js') as typeof import('../lifecycle/hooks.js');
-            const seen = hookState({ ociVersion: config.ociVersion, id: o.id, pid: n.pid, bundle, annotations: config.annotations ?? {} }, 'created');
-            runHooks('prestart', config.hooks?.prestart, seen);
-            runHooks('createRuntime', config.hooks?.createRuntime, seen);
+          if (n.script === 'setup-namespaces' && hooks) {
+            // runc runs them here: the namespaces exist, the tree is not yet running
+            const seen: HookState = { ociVersion: config.ociVersion, id: o.id, status: 'created', pid: n.pid, bundle };
+            if (Object.keys(config.annotations ?? {}).length) seen.annotations = config.annotations;
+            hooks.runHooks('prestart', config.hooks?.prestart, seen);
+            hooks.runHooks('createRuntime', config.hooks?.createRuntime, seen);
           } else if (n.script === 'post-restore') {
             pid = n.pid;
             record = {

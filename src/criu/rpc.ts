@@ -24,6 +24,24 @@ export interface CriuRpc {
   path: string;
 }
 
+/**
+ * protobufjs drops fields a message does not have: a name this criu's
+ * rpc.proto lacks (an older criu) is an error that says so instead.
+ */
+function checkFields(type: import('protobufjs').Type, obj: Message, where: string, path: string): void {
+  for (const [k, v] of Object.entries(obj)) {
+    const field = type.fields[k];
+    if (!field) throw new TsrunError(`criu's ${path} has no field ${where}.${k}: this criu is too old for the request`);
+    field.resolve();
+    const sub = field.resolvedType;
+    if (sub && 'fields' in sub) {
+      for (const item of Array.isArray(v) ? v : [v]) {
+        if (item && typeof item === 'object') checkFields(sub as import('protobufjs').Type, item as Message, `${where}.${k}`, path);
+      }
+    }
+  }
+}
+
 export function loadRpc(paths: string[] = PROTO_PATHS): CriuRpc {
   const env = process.env.TSRUN_CRIU_PROTO;
   const tried = env ? [env] : paths;
@@ -56,6 +74,7 @@ export function loadRpc(paths: string[] = PROTO_PATHS): CriuRpc {
   return {
     path,
     encodeRequest(req) {
+      checkFields(Req, req, 'criu_req', path);
       const err = Req.verify(req);
       if (err) throw new TsrunError(`criu request: ${err}`);
       return Buffer.from(Req.encode(Req.fromObject(req)).finish());
