@@ -83,6 +83,8 @@ export async function checkpointContainer(o: CheckpointOptions): Promise<void> {
         leave_running: f.leaveRunning,
         tcp_skip_in_flight: f.tcpSkipInFlight,
         link_remap: f.linkRemap,
+        // the master of the terminal is outside (at the console socket's end): criu must not look for it in the tree
+        orphan_pts_master: true,
       };
       if (workFd !== undefined) opts.work_dir_fd = workFd;
       // a paused container stays frozen through the dump: criu freezes by the cgroup's freezer
