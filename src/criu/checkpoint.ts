@@ -2,7 +2,7 @@
 // Without --leave-running (or --pre-dump) criu kills the tree after the
 // dump, and the container is then deleted as `delete` would (poststop
 // hooks, cgroup, state dir), as runc does.
-import { mkdirSync, openSync, closeSync, readlinkSync, statSync, writeFileSync, fstatSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readlinkSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
@@ -11,6 +11,7 @@ import { containerDir } from '../state/paths.js';
 import { containerStatus } from '../state/status.js';
 import { readRecord } from '../state/store.js';
 import { withContainerLock } from '../state/lock.js';
+import { Dir, makeDirs } from '../state/safe-fs.js';
 import { DESCRIPTORS, criuNsName, dumpExtMounts, externalNamespaces, nsKey } from './external.js';
 import { type CriuFlags, commonOpts } from './options.js';
 import { loadRpc } from './rpc.js';
@@ -25,7 +26,7 @@ export interface CheckpointOptions {
 
 function openDir(path: string, what: string): number {
   try {
-    mkdirSync(path, { recursive: true, mode: 0o700 });
+    makeDirs(path, 0o700);
     return openSync(path, 'r');
   } catch (err) {
     throw new TsrunError(`${what} ${path}: ${(err as Error).message}`, { errno: (err as NodeJS.ErrnoException).code });
@@ -112,7 +113,12 @@ export async function checkpointContainer(o: CheckpointOptions): Promise<void> {
         };
         const ext = dumpExtMounts(config, isFile);
         if (ext.length) opts.ext_mnt = ext;
-        writeFileSync(join(f.imagePath, DESCRIPTORS), JSON.stringify(stdioNames(record.pid)), { mode: 0o600 });
+        const images = Dir.open(f.imagePath, { follow: true });
+        try {
+          images.replace(DESCRIPTORS, JSON.stringify(stdioNames(record.pid)), 0o600);
+        } finally {
+          images.close();
+        }
       }
       await swrk(rpc, { type: rpc.reqType(f.preDump ? 'PRE_DUMP' : 'DUMP'), opts }, {
         criu: o.criu,
@@ -126,7 +132,7 @@ export async function checkpointContainer(o: CheckpointOptions): Promise<void> {
           // there is nothing to lock; status-ready: lazy pages are served
           if (n.script === 'status-ready' && f.statusFd !== undefined) {
             try {
-              writeFileSync(f.statusFd, Buffer.from([0]));
+              writeSync(f.statusFd, Buffer.from([0]));
               closeSync(f.statusFd);
             } catch (err) {
               log.warn(`can't write \\0 to status fd: ${(err as Error).message}`);

@@ -8,12 +8,13 @@
 // written: the container is `running`), orphan-pts-master (a terminal's
 // master goes to --console-socket). Foreground, tsrun waits for the init and
 // deletes the container when it exits; --detach returns at once.
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
 import type { Spec } from '../spec/types.js';
 import type { ContainerRecord } from '../state/types.js';
+import { Dir, errnoOf, makeDirs } from '../state/safe-fs.js';
 import type { HookState } from '../lifecycle/hooks.js';
 import { DESCRIPTORS, externalNamespaces, inheritStdio, nsKey, restoreExtMounts } from './external.js';
 import { MS_BIND, MS_REC, mount, sendFdToSocket, umount, waitpidNoHang } from './libc.js';
@@ -58,25 +59,43 @@ function makeMountpoints(config: Spec, rootfs: string, bundle: string): void {
     } catch {
       /* criu will say */
     }
+    // each level through its own fd: a link in the rootfs is never followed
     const parts = dest.split('/').filter(Boolean);
-    let at = rootfs;
-    for (let i = 0; i < parts.length; i++) {
-      at = join(at, parts[i]!);
-      const last = i === parts.length - 1;
-      let st;
-      try {
-        st = lstatSync(at);
-      } catch {
-        st = undefined;
+    let dir = Dir.open(rootfs, { follow: true });
+    try {
+      for (let i = 0; i < parts.length; i++) {
+        const name = parts[i]!;
+        const last = i === parts.length - 1;
+        try {
+          if (last && fileSource) dir.create(name, '', 0o644);
+          else dir.mkdir(name, 0o755);
+        } catch (err) {
+          if (errnoOf(err) !== 'EEXIST') throw err;
+        }
+        if (last) break;
+        let next: Dir;
+        try {
+          next = dir.sub(name);
+        } catch (err) {
+          log.warn(`restore: not making the mount point ${dest}: ${parts.slice(0, i + 1).join('/')} is not a directory (${errnoOf(err) ?? String(err)})`);
+          break;
+        }
+        dir.close();
+        dir = next;
       }
-      if (st?.isSymbolicLink()) {
-        log.warn(`restore: not making the mount point ${dest}: ${at} is a symlink`);
-        break;
-      }
-      if (st) continue;
-      if (last && fileSource) writeFileSync(at, '', { flag: 'wx', mode: 0o644 });
-      else mkdirSync(at, { mode: 0o755 });
+    } finally {
+      dir.close();
     }
+  }
+}
+
+/** The mount point criu restored through: rmdir only, so a rootfs still bound there is never emptied. */
+function removeCriuRoot(stateDir: string): void {
+  const d = Dir.open(stateDir);
+  try {
+    d.rmdir('criu-root');
+  } finally {
+    d.close();
   }
 }
 
@@ -123,7 +142,7 @@ export async function restoreContainer(o: RestoreOptions): Promise<number> {
   let record: ContainerRecord | undefined;
   try {
     if (f.workPath) {
-      mkdirSync(f.workPath, { recursive: true, mode: 0o700 });
+      makeDirs(f.workPath, 0o700);
       workFd = openSync(f.workPath, 'r');
     }
     state.writeCgroupPaths(dir, cg.paths());
@@ -133,7 +152,12 @@ export async function restoreContainer(o: RestoreOptions): Promise<number> {
     cg.apply(resources, made);
     makeMountpoints(config, rootfs, bundle);
     // criu pivots into the root it is given, which must be a mount point
-    mkdirSync(criuRoot, { mode: 0o755 });
+    const stateDir = Dir.open(dir);
+    try {
+      stateDir.mkdir('criu-root', 0o755);
+    } finally {
+      stateDir.close();
+    }
     mount(rootfs, criuRoot, MS_BIND | MS_REC);
     mounted = true;
     const opts: Record<string, unknown> = {
@@ -229,9 +253,17 @@ export async function restoreContainer(o: RestoreOptions): Promise<number> {
         cg.destroy();
       });
     }
-    if (mounted) undo('unmount', () => umount(criuRoot));
-    undo('criu-root', () => rmdirSync(criuRoot));
-    undo('state dir', () => state.removeContainerDir(o.root, o.id));
+    if (mounted) {
+      undo('unmount', () => {
+        umount(criuRoot);
+        mounted = false;
+      });
+    }
+    // the state dir goes only once nothing is mounted in it: its removal would descend into the rootfs
+    if (!mounted) {
+      undo('criu-root', () => removeCriuRoot(dir));
+      undo('state dir', () => state.removeContainerDir(o.root, o.id));
+    } else log.warn(`restore: ${criuRoot} is still mounted; the state dir stays`);
     throw err;
   } finally {
     closeSync(imageFd);
@@ -240,7 +272,7 @@ export async function restoreContainer(o: RestoreOptions): Promise<number> {
   }
   try {
     umount(criuRoot);
-    rmdirSync(criuRoot);
+    removeCriuRoot(dir);
   } catch (err) {
     log.warn(`restore: ${(err as Error).message}`);
   }

@@ -4,7 +4,7 @@
 // a pipe to the outside as external and restore hands it new ones, while a
 // host file or /dev/null outside the container's mounts cannot be dumped.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findOnPath, requires } from '../../helpers/requires.js';
 import { tsrunBin } from '../../helpers/tsrun.js';
@@ -31,38 +31,54 @@ export function counting(extra = ''): string[] {
 }
 
 export interface Piped {
-  /** Everything the container wrote so far. */
+  /** Everything the container wrote so far (read from the file its pipe drains into: always current). */
   output(): string;
   /** The numbers it printed, in order. */
   numbers(): number[];
   /** The tsrun command's exit code once it returned (run -d / restore -d return at once). */
   code(): Promise<number | null>;
+  /** Until the output stops growing for `ms` (the container died and its pipe is drained). */
+  settled(ms?: number): Promise<void>;
   stop(): void;
 }
 
+let seq = 0;
 /**
  * `tsrun ARGS` with stdin and stdout/stderr as pipes, which the container
- * inherits (bash: stdin from `<(sleep)`, output through `| cat` to us), in a
- * process group of its own that stop() kills. tsrun's exit code comes on fd 3.
+ * inherits (bash: stdin from `<(sleep)`, output through `| cat` into a file
+ * in `dir`), in a process group of its own that stop() kills.
  */
-export function piped(args: string[]): Piped {
+export function piped(dir: string, args: string[]): Piped {
+  const out = join(dir, `out-${process.pid}-${++seq}`);
+  const status = `${out}.status`;
   const cmd = [tsrunBin, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const script = `{ ${cmd} 2>&1; echo "tsrun-exit=$?" >&3; } 3>&2 < <(exec sleep 100000) | cat`;
-  const p: ChildProcess = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let out = '';
-  let err = '';
-  p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const script = `{ ${cmd} 2>&1; echo $? > '${status}'; } < <(exec sleep 100000) | cat >> '${out}'`;
+  const p: ChildProcess = spawn('bash', ['-c', script], { stdio: 'ignore', detached: true });
+  const read = (f: string) => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const numbers = () => read(out).split(/\r?\n/).map((l) => l.trim().split(' ')[0]!).filter((w) => /^\d+$/.test(w)).map(Number);
   return {
-    output: () => out,
-    numbers: () => out.split(/\r?\n/).map((l) => l.trim().split(' ')[0]!).filter((w) => /^\d+$/.test(w)).map(Number),
+    output: () => read(out),
+    numbers,
     async code() {
       for (let i = 0; i < 1200; i++) {
-        const m = /tsrun-exit=(\d+)/.exec(err);
-        if (m) return Number(m[1]);
+        const s = read(status).trim();
+        if (s !== '') return Number(s);
         await sleepMs(100);
       }
       return null;
+    },
+    async settled(ms = 1000) {
+      let size = -1;
+      while (read(out).length !== size) {
+        size = read(out).length;
+        await sleepMs(ms);
+      }
     },
     stop() {
       try {
@@ -93,3 +109,45 @@ export function consecutive(ns: number[]): boolean {
 }
 
 export { join };
+
+// A console-socket receiver that takes any number of terminals (a restore
+// sends a new master) and streams what each carries into one file as it
+// comes, with a line "name=<data> fds=<n>" per connection. Python: Node
+// cannot receive SCM_RIGHTS.
+const RECEIVER = [
+  'import os, socket, sys, threading',
+  's = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(4)',
+  'out = open(sys.argv[2], "ab", buffering=0)',
+  'def pump(fd):',
+  '    while True:',
+  '        try: d = os.read(fd, 4096)',
+  '        except OSError: break',
+  '        if not d: break',
+  '        out.write(d)',
+  'while True:',
+  '    c, _ = s.accept()',
+  '    msg, fds, flags, addr = socket.recv_fds(c, 4096, 4)',
+  '    c.close()',
+  '    out.write(("\\nname=%s fds=%d\\n" % (msg.decode(), len(fds))).encode())',
+  '    threading.Thread(target=pump, args=(fds[0],), daemon=True).start()',
+].join('\n');
+
+export interface Consoles {
+  socket: string;
+  output(): string;
+  stop(): void;
+}
+
+export async function consoleReceiver(dir: string): Promise<Consoles> {
+  const socket = join(dir, `console-${++seq}.sock`);
+  const out = `${socket}.out`;
+  const script = join(dir, 'recv-consoles.py');
+  writeFileSync(script, RECEIVER);
+  const p = spawn('python3', [script, socket, out], { stdio: 'ignore' });
+  await until('the console receiver to listen', () => existsSync(socket), 30_000);
+  return {
+    socket,
+    output: () => (existsSync(out) ? readFileSync(out, 'utf8') : ''),
+    stop: () => p.kill('SIGKILL'),
+  };
+}
