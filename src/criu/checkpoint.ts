@@ -53,6 +53,7 @@ export async function checkpointContainer(o: CheckpointOptions): Promise<void> {
       throw new TsrunError(`Container cannot be checkpointed in ${status} state`);
     }
     const rpc = loadRpc();
+    log.debug(`checkpoint: container read, criu's rpc.proto parsed at ${(performance.now() / 1000).toFixed(2)} s of the process`);
     const config = record.config as unknown as Spec;
     const imageFd = openDir(f.imagePath, '--image-path');
     let workFd: number | undefined;
@@ -144,6 +145,7 @@ export async function checkpointContainer(o: CheckpointOptions): Promise<void> {
       closeSync(imageFd);
       if (workFd !== undefined) closeSync(workFd);
     }
+    log.debug(`checkpoint: criu done at ${(performance.now() / 1000).toFixed(2)} s of the process`);
     if (!f.leaveRunning && !f.preDump) {
       // criu killed the tree; what is left (a zombie init, the cgroup) goes as under delete
       const { killContainer, destroyContainer } = await import('../lifecycle/destroy.js');
@@ -153,6 +155,7 @@ export async function checkpointContainer(o: CheckpointOptions): Promise<void> {
       } catch (err) {
         log.warn(`checkpoint: removing the container: ${(err as Error).message}`);
       }
+      log.debug(`checkpoint: container removed at ${(performance.now() / 1000).toFixed(2)} s of the process`);
     }
   });
 }

@@ -123,6 +123,7 @@ export async function restoreContainer(o: RestoreOptions): Promise<number> {
     }
   }
   const rpc = loadRpc();
+  log.debug(`restore: bundle loaded, criu's rpc.proto parsed at ${(performance.now() / 1000).toFixed(2)} s of the process`);
   let descriptors: unknown;
   try {
     descriptors = JSON.parse(readFileSync(join(f.imagePath, DESCRIPTORS), 'utf8'));
@@ -238,6 +239,7 @@ export async function restoreContainer(o: RestoreOptions): Promise<number> {
     const restored = (resp.restore as { pid?: number } | undefined)?.pid ?? pid;
     if (!record || restored !== pid) throw new TsrunError(`criu restored pid ${restored} without a post-restore notification`);
     if (o.pidFile) (await import('../lifecycle/pidfile.js')).writePidFile(o.pidFile, pid);
+    log.debug(`restore: restored pid ${pid} at ${(performance.now() / 1000).toFixed(2)} s of the process`);
   } catch (err) {
     const undo = (what: string, step: () => unknown) => {
       try {

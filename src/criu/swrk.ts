@@ -106,6 +106,8 @@ export async function swrk(rpc: CriuRpc, req: Message, o: SwrkOptions): Promise<
   const [ours, theirs] = seqpacketPair();
   const type = req.type as number;
   const typeName = rpc.reqTypeName(type);
+  const t0 = process.hrtime.bigint();
+  const ms = () => `${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(0)} ms`;
   let child: import('node:child_process').ChildProcess;
   try {
     child = spawn(criu, ['swrk', '3'], { stdio: [o.stdio, o.stdio, o.stdio, theirs, ...(o.extraFds ?? [])] });
@@ -146,7 +148,7 @@ export async function swrk(rpc: CriuRpc, req: Message, o: SwrkOptions): Promise<
       }
       if (rtype === rpc.reqType('NOTIFY')) {
         const n = (resp.notify ?? {}) as { script?: string; pid?: number };
-        log.debug(`criu: notify ${n.script ?? '?'}${n.pid ? ` pid ${n.pid}` : ''}`);
+        log.debug(`criu: notify ${n.script ?? '?'}${n.pid ? ` pid ${n.pid}` : ''} at ${ms()}`);
         o.notify?.({ script: n.script ?? '', pid: n.pid ?? 0, fds });
         writeSync(ours, rpc.encodeRequest({ type: rpc.reqType('NOTIFY'), notify_success: true }));
         continue;
@@ -154,7 +156,9 @@ export async function swrk(rpc: CriuRpc, req: Message, o: SwrkOptions): Promise<
       for (const fd of fds) closeSync(fd);
       if (rtype !== type) throw new TsrunError(`criu answered ${rpc.reqTypeName(rtype)} to a ${typeName} request`);
       close();
+      log.debug(`criu: ${typeName} answered at ${ms()}`);
       const end = await exited;
+      log.debug(`criu: exited (${end}) at ${ms()}`);
       // criu's pre-dump exits non-zero after a successful answer on some versions: runc does not count it either
       if (end !== 'exit status 0' && typeName !== 'PRE_DUMP') throw explain(criu, `criu failed after answering: ${end}`, o);
       return resp;
