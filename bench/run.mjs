@@ -8,7 +8,8 @@ import { cpus, release, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CYCLE, makeContext, rotation, stats, timeOnce } from './harness.mjs';
-import { crunWrapped } from './lifecycle.mjs';
+import { crunWrapped, rssTargets, runtimes } from './lifecycle.mjs';
+import { barChart } from './chart.mjs';
 import { metrics, ratios, steps } from './steps.mjs';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -142,6 +143,13 @@ function report(opts, info, results, skipped, broken, metricValues) {
       '',
     );
   }
+  const rssRows = Object.entries(rssTargets)
+    .map(([id, limit]) => [byId.get(id), limit])
+    .filter(([r]) => r?.rss)
+    .map(([r, limit]) => `| ${r.step.name} | ${mib(r.rss.median)} (${mib(r.rss.min)}-${mib(r.rss.max)}) | <= ${limit}: ${r.rss.median <= limit * 1024 ? 'pass' : 'FAIL'} |`);
+  if (rssRows.length) {
+    lines.push('## peak RSS targets', '', '| step | peak RSS MiB median (min-max) | target |', '|---|---:|---|', ...rssRows, '');
+  }
   if (metricValues.length) {
     lines.push('## metrics', '', '| metric | value | note |', '|---|---:|---|');
     for (const m of metricValues) lines.push(`| ${m.name} | ${m.value} ${m.unit ?? ''} | ${m.note ?? ''} |`);
@@ -270,6 +278,11 @@ async function main() {
     if (opts.out) {
       writeFileSync(opts.out, text + '\n');
       console.error(`bench: wrote ${relative(process.cwd(), opts.out) || opts.out}`);
+      // the picture of the same run, beside it: medians per runtime of each lifecycle step
+      const svg = opts.out.replace(/\.md$/, '') + '.svg';
+      const medians = new Map(results.map((r) => [r.step.id, r.time?.median]));
+      writeFileSync(svg, barChart(medians, runtimes.map((r) => ({ key: r.key, name: r.name })), info.date));
+      console.error(`bench: wrote ${relative(process.cwd(), svg) || svg}`);
     }
     return broken.length ? 1 : 0;
   } finally {

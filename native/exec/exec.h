@@ -47,7 +47,19 @@ struct ctx {
   char err_msg[1024];
 };
 
-/* plan.c */
+/* plan.c: the TLV reader of the plan and of the fast form (native/fastpath.c) */
+struct tlv_schema {
+  const char *what;
+  uint32_t magic;
+  uint16_t version;
+  uint32_t build;
+  uint16_t ncodes;
+  const struct op_desc *descs;
+  size_t rec_size; /* each record: u16 code, u8 stage, then its fields at `body` */
+  size_t body;
+};
+int tlv_decode(const struct tlv_schema *s, const uint8_t *buf, size_t len, uint32_t *flags, uint32_t *n, void **recs,
+               char *err, size_t errlen);
 int plan_decode(const uint8_t *buf, size_t len, struct plan *out, char *err, size_t errlen);
 
 /* sync.c */

@@ -1,4 +1,4 @@
-/* Reading a plan: a bounded, versioned TLV. Every read is checked against
+/* Reading a plan (or a fast form): a bounded, versioned TLV. Every read is checked against
  * the buffer's end; strings must carry their NUL and no other. Decoded
  * strings point into the buffer, which lives as long as the process. */
 #include <stdio.h>
@@ -87,85 +87,105 @@ static int decode_field(uint16_t type, struct reader *f, void *dst) {
   return -1;
 }
 
-int plan_decode(const uint8_t *buf, size_t len, struct plan *out, char *err, size_t errlen) {
+/* A TLV of `s`'s records: the plan (struct op) and the fast form
+ * (struct fast_rec, native/build/fast.h) share this one reader. Each record
+ * is s->rec_size bytes: u16 code, u8 stage, then its fields at s->body. */
+int tlv_decode(const struct tlv_schema *s, const uint8_t *buf, size_t len, uint32_t *flags_out, uint32_t *n_out,
+               void **recs_out, char *err, size_t errlen) {
   struct reader r = {buf, len};
   uint32_t magic, build, nops, body, reserved;
   uint16_t version, flags;
+  const char *what = s->what;
   if (take(&r, &magic, 4) || take(&r, &version, 2) || take(&r, &flags, 2) || take(&r, &build, 4) ||
       take(&r, &nops, 4) || take(&r, &body, 4) || take(&r, &reserved, 4)) {
-    snprintf(err, errlen, "plan: truncated header");
+    snprintf(err, errlen, "%s: truncated header", what);
     return -1;
   }
-  if (magic != PLAN_MAGIC) {
-    snprintf(err, errlen, "plan: bad magic %#x", magic);
+  if (magic != s->magic) {
+    snprintf(err, errlen, "%s: bad magic %#x", what, magic);
     return -1;
   }
-  if (version != PROTOCOL_VERSION || build != PLAN_BUILD_ID) {
-    snprintf(err, errlen, "plan: executor build mismatch (plan protocol %u build %#x, executor protocol %u build %#x): rebuild tsrun",
-             version, build, PROTOCOL_VERSION, PLAN_BUILD_ID);
+  if (version != s->version || build != s->build) {
+    snprintf(err, errlen, "%s: executor build mismatch (%s protocol %u build %#x, executor protocol %u build %#x): rebuild tsrun",
+             what, what, version, build, s->version, s->build);
     return -1;
   }
   if (body != r.left || nops > r.left / 8) {
-    snprintf(err, errlen, "plan: length mismatch");
+    snprintf(err, errlen, "%s: length mismatch", what);
     return -1;
   }
-  struct op *ops = calloc((size_t)nops + 1, sizeof *ops);
-  if (!ops) {
-    snprintf(err, errlen, "plan: out of memory");
+  uint8_t *recs = calloc((size_t)nops + 1, s->rec_size);
+  if (!recs) {
+    snprintf(err, errlen, "%s: out of memory", what);
     return -1;
   }
   for (uint32_t i = 0; i < nops; i++) {
     uint16_t code, nfields;
     uint32_t oplen;
+    uint8_t *rec = recs + (size_t)i * s->rec_size;
     if (take(&r, &code, 2) || take(&r, &nfields, 2) || take(&r, &oplen, 4) || oplen > r.left) {
-      snprintf(err, errlen, "plan: op %u truncated", i);
+      snprintf(err, errlen, "%s: op %u truncated", what, i);
       goto bad;
     }
-    if (code == 0 || code >= OP__END) {
-      snprintf(err, errlen, "plan: op %u has unknown code %u", i, code);
+    if (code == 0 || code >= s->ncodes) {
+      snprintf(err, errlen, "%s: op %u has unknown code %u", what, i, code);
       goto bad;
     }
-    const struct op_desc *d = &op_descs[code];
+    const struct op_desc *d = &s->descs[code];
     if (nfields != d->nfields) {
-      snprintf(err, errlen, "plan: op %u (%s) has %u fields, want %u", i, d->name, nfields, d->nfields);
+      snprintf(err, errlen, "%s: op %u (%s) has %u fields, want %u", what, i, d->name, nfields, d->nfields);
       goto bad;
     }
     struct reader o = {r.p, oplen};
     r.p += oplen;
     r.left -= oplen;
-    ops[i].code = code;
-    ops[i].stage = d->stage;
+    memcpy(rec, &code, 2);
+    rec[2] = d->stage;
     for (uint16_t k = 0; k < nfields; k++) {
       uint16_t idx, type;
       uint32_t flen;
       if (take(&o, &idx, 2) || take(&o, &type, 2) || take(&o, &flen, 4) || flen > o.left || idx != k ||
           type != d->fields[k].type) {
-        snprintf(err, errlen, "plan: op %u (%s) field %u malformed", i, d->name, k);
+        snprintf(err, errlen, "%s: op %u (%s) field %u malformed", what, i, d->name, k);
         goto bad;
       }
       struct reader f = {o.p, flen};
       o.p += flen;
       o.left -= flen;
-      if (decode_field(type, &f, (char *)&ops[i].u + d->fields[k].offset) < 0) {
-        snprintf(err, errlen, "plan: op %u (%s) field %u invalid", i, d->name, k);
+      if (decode_field(type, &f, rec + s->body + d->fields[k].offset) < 0) {
+        snprintf(err, errlen, "%s: op %u (%s) field %u invalid", what, i, d->name, k);
         goto bad;
       }
     }
     if (o.left != 0) {
-      snprintf(err, errlen, "plan: op %u (%s) has trailing bytes", i, d->name);
+      snprintf(err, errlen, "%s: op %u (%s) has trailing bytes", what, i, d->name);
       goto bad;
     }
   }
   if (r.left != 0) {
-    snprintf(err, errlen, "plan: trailing bytes");
+    snprintf(err, errlen, "%s: trailing bytes", what);
     goto bad;
   }
-  out->flags = flags;
-  out->nops = nops;
-  out->ops = ops;
+  *flags_out = flags;
+  *n_out = nops;
+  *recs_out = recs;
   return 0;
 bad:
   /* the few lists allocated so far are left to the exit that follows */
-  free(ops);
+  free(recs);
   return -1;
+}
+
+static const struct tlv_schema plan_schema = {
+  "plan", PLAN_MAGIC, PROTOCOL_VERSION, PLAN_BUILD_ID, OP__END, op_descs, sizeof(struct op), offsetof(struct op, u),
+};
+
+int plan_decode(const uint8_t *buf, size_t len, struct plan *out, char *err, size_t errlen) {
+  void *ops;
+  uint32_t flags, n;
+  if (tlv_decode(&plan_schema, buf, len, &flags, &n, &ops, err, errlen) < 0) return -1;
+  out->flags = flags;
+  out->nops = n;
+  out->ops = ops;
+  return 0;
 }

@@ -34,7 +34,7 @@ export interface Flag {
   spec: OptSpec;
 }
 
-const flagCache = new WeakMap<OptSpec[], Flag[]>();
+const flagCache = new WeakMap<readonly OptSpec[], Flag[]>();
 
 /**
  * A flag spec of the table ("-b, --bundle <dir>", "--no-pivot") read with
@@ -58,7 +58,7 @@ export function parseFlagSpec(spec: OptSpec): Flag {
   return { short, long, key, takesValue: end >= 0, spec };
 }
 
-export function flagsOf(options: OptSpec[]): Flag[] {
+export function flagsOf(options: readonly OptSpec[]): Flag[] {
   let flags = flagCache.get(options);
   if (!flags) {
     flags = options.map(parseFlagSpec);
@@ -67,7 +67,7 @@ export function flagsOf(options: OptSpec[]): Flag[] {
   return flags;
 }
 
-export function defaults(options: OptSpec[]): Opts {
+export function defaults(options: readonly OptSpec[]): Opts {
   const out: Opts = {};
   for (const f of flagsOf(options)) {
     if (f.spec.repeat) out[f.key] = [];
@@ -81,7 +81,7 @@ export function defaults(options: OptSpec[]): Opts {
  * Parse options at argv[i...] until the first positional; returns the index
  * of that positional, or -1 when an option is unknown or malformed.
  */
-function parseOptions(argv: string[], i: number, options: OptSpec[], out: Opts, stopAtVersion: boolean): number {
+function parseOptions(argv: string[], i: number, options: readonly OptSpec[], out: Opts, stopAtVersion: boolean): number {
   const flags = flagsOf(options);
   while (i < argv.length) {
     let arg = argv[i]!;
@@ -134,7 +134,7 @@ function namesFlag(arg: string, flags: Flag[]): boolean {
  * reads `kill ID --all 9` as container "9"), then the rest; nothing moves
  * across `--`. Unknown flags stay where they are, as positionals.
  */
-function runcOrder(words: string[], options: OptSpec[]): string[] {
+function runcOrder(words: string[], options: readonly OptSpec[]): string[] {
   const flags = flagsOf(options);
   const moved: string[] = [];
   let rest: string[] = [];

@@ -2,7 +2,7 @@
 // (src/criu/checkpoint.ts does the work, through criu).
 import { commandMain } from './command.js';
 
-export const main = commandMain(async (ctx) => {
+export const main = commandMain('checkpoint', async (ctx) => {
   const id = ctx.args[0];
   if (!id) throw new (await import('../errors.js')).TsrunError('container id cannot be empty');
   const { criuFlags } = await import('../criu/options.js');

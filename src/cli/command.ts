@@ -3,15 +3,17 @@
 import { TsrunError, errorText } from '../errors.js';
 import { configureLog, log, logIsStderr } from '../log.js';
 import { type GlobalOptions, type Opts, globalsOf } from './argv.js';
+import type { CommandName, CommandOptions } from './table.js';
 import { writeErr } from './output.js';
 
-export interface CommandContext {
+/** What a command gets: its options typed from its row of the table (src/cli/table.ts), as argv.ts filled them. */
+export interface CommandContext<N extends CommandName = CommandName> {
   globals: GlobalOptions;
-  opts: Opts;
+  opts: CommandOptions<N>;
   args: string[];
 }
 
-export type CommandImpl = (ctx: CommandContext) => Promise<number | void> | number | void;
+export type CommandImpl<N extends CommandName = CommandName> = (ctx: CommandContext<N>) => Promise<number | void> | number | void;
 
 export interface Invocation {
   globals: Opts;
@@ -28,7 +30,12 @@ export function fatal(err: unknown): number {
   return err instanceof TsrunError ? err.exitCode : 1;
 }
 
-export function commandMain(impl: CommandImpl) {
+/**
+ * The entry of command `name` (the name only types its options; any
+ * command's invocation is taken, as not-implemented.ts serves several).
+ */
+export function commandMain<N extends CommandName>(name: N, impl: CommandImpl<N>) {
+  void name;
   return async (inv: Invocation): Promise<number> => {
     const globals = globalsOf(inv.globals);
     configureLog({ path: globals.log, format: globals.logFormat, debug: globals.debug });
@@ -36,7 +43,8 @@ export function commandMain(impl: CommandImpl) {
       if (inv.globals.logFormat !== 'text' && inv.globals.logFormat !== 'json') {
         throw new TsrunError(`unknown log-format "${String(inv.globals.logFormat)}"`);
       }
-      const code = await impl({ globals, opts: inv.opts, args: inv.args });
+      // argv.ts filled opts from this command's row of the same table (one cast, here at the edge)
+      const code = await impl({ globals, opts: inv.opts as CommandOptions<N>, args: inv.args });
       return code ?? 0;
     } catch (err) {
       return fatal(err);

@@ -3,7 +3,7 @@ import { TsrunError } from '../errors.js';
 import type { CommandContext } from './command.js';
 import { rootlessCgroups } from './rootless.js';
 
-export function containerOptions(ctx: CommandContext) {
+export function containerOptions(ctx: CommandContext<'create'> | CommandContext<'run'>) {
   const id = ctx.args[0];
   if (!id) throw new TsrunError('container id cannot be empty');
   const preserveFds = Number(ctx.opts.preserveFds ?? 0);
@@ -12,9 +12,9 @@ export function containerOptions(ctx: CommandContext) {
     root: ctx.globals.root,
     id,
     bundle: String(ctx.opts.bundle ?? '.'),
-    pidFile: ctx.opts.pidFile as string | undefined,
-    consoleSocket: ctx.opts.consoleSocket as string | undefined,
-    pidfdSocket: ctx.opts.pidfdSocket as string | undefined,
+    pidFile: ctx.opts.pidFile,
+    consoleSocket: ctx.opts.consoleSocket,
+    pidfdSocket: ctx.opts.pidfdSocket,
     noPivot: ctx.opts.noPivot === true,
     noNewKeyring: ctx.opts.noNewKeyring === true,
     preserveFds,

@@ -4,7 +4,7 @@ import { containerOptions } from './container-options.js';
 import { commandMain } from './command.js';
 import { writeOut } from './output.js';
 
-export const main = commandMain(async (ctx) => {
+export const main = commandMain('create', async (ctx) => {
   const { createContainer } = await import('../lifecycle/create.js');
   const res = await createContainer({
     ...containerOptions(ctx),

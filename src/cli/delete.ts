@@ -4,20 +4,18 @@ import { RuncText, TsrunError } from '../errors.js';
 import { destroyContainer, destroyUnreadable, killContainer } from '../lifecycle/destroy.js';
 import { log } from '../log.js';
 import { withContainerLock } from '../state/lock.js';
-import { containerDir } from '../state/paths.js';
-import { containerStatus } from '../state/status.js';
-import { UnreadableRecord, readRecord, removeContainerDir } from '../state/store.js';
-import type { ContainerRecord } from '../state/types.js';
+import { Container } from '../state/container.js';
+import { UnreadableRecord, removeContainerDir } from '../state/store.js';
 import { commandMain } from './command.js';
 
-export const main = commandMain(async (ctx) => {
+export const main = commandMain('delete', async (ctx) => {
   const id = ctx.args[0]!;
   const root = ctx.globals.root;
   const force = ctx.opts.force === true;
   await withContainerLock(root, id, async () => {
-    let record: ContainerRecord;
+    let container: Container;
     try {
-      record = readRecord(root, id);
+      container = Container.load(root, id);
     } catch (err) {
       if (force && err instanceof TsrunError && err.message.includes(RuncText.notExist)) {
         removeContainerDir(root, id);
@@ -32,7 +30,8 @@ export const main = commandMain(async (ctx) => {
       }
       throw err;
     }
-    const status = containerStatus(record, containerDir(root, id));
+    const record = container.record;
+    const status = container.status();
     if (status === 'running' || status === 'paused') {
       if (!force) throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
       if (status === 'paused') {

@@ -11,7 +11,7 @@ import { writeOut } from './output.js';
 
 const OOM_POLL_MS = 200;
 
-export const main = commandMain(async (ctx) => {
+export const main = commandMain('events', async (ctx) => {
   const id = ctx.args[0]!;
   const root = ctx.globals.root;
   const { fromPaths } = await import('../cgroups/index.js');

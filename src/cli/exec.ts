@@ -5,7 +5,7 @@ import { rootlessCgroups } from './rootless.js';
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined || v === false ? [] : [String(v)]);
 
-export const main = commandMain(async (ctx) => {
+export const main = commandMain('exec', async (ctx) => {
   const [id, ...args] = ctx.args;
   if (!id) throw new TsrunError('container id cannot be empty', { exitCode: 255 });
   const preserveFds = Number(ctx.opts.preserveFds ?? 0);
@@ -15,20 +15,20 @@ export const main = commandMain(async (ctx) => {
     root: ctx.globals.root,
     id,
     flags: {
-      process: ctx.opts.process as string | undefined,
+      process: ctx.opts.process,
       args,
-      cwd: ctx.opts.cwd as string | undefined,
+      cwd: ctx.opts.cwd,
       env: list(ctx.opts.env),
       tty: ctx.opts.tty === true,
-      user: ctx.opts.user as string | undefined,
+      user: ctx.opts.user,
       additionalGids: list(ctx.opts.additionalGids),
       caps: list(ctx.opts.cap),
       noNewPrivs: ctx.opts.noNewPrivs === true,
     },
     detach: ctx.opts.detach === true,
-    pidFile: ctx.opts.pidFile as string | undefined,
-    consoleSocket: ctx.opts.consoleSocket as string | undefined,
-    pidfdSocket: ctx.opts.pidfdSocket as string | undefined,
+    pidFile: ctx.opts.pidFile,
+    consoleSocket: ctx.opts.consoleSocket,
+    pidfdSocket: ctx.opts.pidfdSocket,
     preserveFds,
     ignorePaused: ctx.opts.ignorePaused === true,
     rootless: rootlessCgroups(ctx.globals.rootless, ctx.globals.systemdCgroup),

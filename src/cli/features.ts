@@ -7,6 +7,6 @@ import { writeOut } from './output.js';
 declare const TSRUN_VERSION: string;
 declare const TSRUN_COMMIT: string;
 
-export const main = commandMain(() => {
+export const main = commandMain('features', () => {
   writeOut(JSON.stringify(featuresDocument(TSRUN_VERSION, TSRUN_COMMIT), null, 4) + '\n');
 });

@@ -2,20 +2,19 @@
 // time check; --all signals every process of the container's cgroup.
 import { RuncText, TsrunError } from '../errors.js';
 import { parseSignal } from '../lifecycle/signals.js';
-import { containerDir } from '../state/paths.js';
+import { Container } from '../state/container.js';
 import { isAlive } from '../state/proc.js';
-import { containerStatus } from '../state/status.js';
-import { readRecord } from '../state/store.js';
 import { commandMain } from './command.js';
 
-export const main = commandMain(async (ctx) => {
+export const main = commandMain('kill', async (ctx) => {
   const id = ctx.args[0]!;
   const root = ctx.globals.root;
   // the container first, then the signal, as runc: `kill ID --all 9` (container "9") says it does not exist
-  const record = readRecord(root, id);
+  const container = Container.load(root, id);
+  const record = container.record;
   const sig = parseSignal(ctx.args[1] ?? 'SIGTERM');
   if (ctx.opts.all === true) {
-    if (containerStatus(record, containerDir(root, id)) === 'stopped') return 0;
+    if (container.status() === 'stopped') return 0;
     const { killCgroup } = await import('../cgroups/teardown.js');
     killCgroup(record.cgroupPaths, sig);
     return 0;

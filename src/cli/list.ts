@@ -36,7 +36,7 @@ function collect(root: string): StateObject[] {
   return out;
 }
 
-export const main = commandMain((ctx) => {
+export const main = commandMain('list', (ctx) => {
   const format = String(ctx.opts.format ?? 'table');
   if (format !== 'table' && format !== 'json') throw new TsrunError(`invalid format option`);
   const states = collect(ctx.globals.root);

@@ -9,7 +9,7 @@ import type { Invocation } from './command.js';
 import { fatal } from './command.js';
 import { type OptSpec, commands, globalOptions } from './table.js';
 
-function addOptions(cmd: Command, options: OptSpec[]): void {
+function addOptions(cmd: Command, options: readonly OptSpec[]): void {
   for (const o of options) {
     const opt = new Option(o.flags, o.desc);
     if (o.hidden) opt.hideHelp();

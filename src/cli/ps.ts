@@ -9,10 +9,10 @@ import { filterPsOutput } from '../cgroups/ps-output.js';
 import { commandMain } from './command.js';
 import { writeOut } from './output.js';
 
-export const main = commandMain(async (ctx) => {
+export const main = commandMain('ps', async (ctx) => {
   const id = ctx.args[0]!;
   const record = readRecord(ctx.globals.root, id);
-  const format = ctx.opts.format as string;
+  const format = ctx.opts.format;
   if (format !== 'table' && format !== 'json') throw new TsrunError(`invalid format option ${JSON.stringify(format)}`);
   const { fromPaths } = await import('../cgroups/index.js');
   const cg = fromPaths(record.cgroupPaths ?? {});

@@ -3,7 +3,7 @@
 import { commandMain } from './command.js';
 import { rootlessCgroups } from './rootless.js';
 
-export const main = commandMain(async (ctx) => {
+export const main = commandMain('restore', async (ctx) => {
   const id = ctx.args[0];
   if (!id) throw new (await import('../errors.js')).TsrunError('container id cannot be empty');
   const { criuFlags } = await import('../criu/options.js');

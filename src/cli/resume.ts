@@ -6,7 +6,7 @@ import { readRecord } from '../state/store.js';
 import { withContainerLock } from '../state/lock.js';
 import { commandMain } from './command.js';
 
-export const main = commandMain(async (ctx) => {
+export const main = commandMain('resume', async (ctx) => {
   const id = ctx.args[0]!;
   const root = ctx.globals.root;
   await withContainerLock(root, id, async () => {

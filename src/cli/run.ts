@@ -4,7 +4,7 @@
 import { containerOptions } from './container-options.js';
 import { commandMain } from './command.js';
 
-export const main = commandMain(async (ctx) => {
+export const main = commandMain('run', async (ctx) => {
   const { runContainer } = await import('../lifecycle/run.js');
   return runContainer({
     ...containerOptions(ctx),

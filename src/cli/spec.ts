@@ -8,7 +8,7 @@ import { defaultSpec } from '../spec/default.js';
 import { Dir } from '../state/safe-fs.js';
 import { commandMain } from './command.js';
 
-export const main = commandMain((ctx) => {
+export const main = commandMain('spec', (ctx) => {
   const dir = resolve(String(ctx.opts.bundle ?? '.'));
   const path = join(dir, 'config.json');
   // runc's test for pure cgroup v2 is the filesystem type of /sys/fs/cgroup: only cgroup2 has cgroup.controllers there

@@ -20,8 +20,8 @@ export interface CmdSpec {
   name: string;
   summary: string;
   /** commander syntax: "<container-id>", "[signal]", "[command...]" */
-  args: string[];
-  options: OptSpec[];
+  args: readonly string[];
+  options: readonly OptSpec[];
   /**
    * Options end at the container id: what follows is the payload's (runc's
    * SkipArgReorder, set on exec and ps). Other commands take their flags
@@ -30,7 +30,7 @@ export interface CmdSpec {
   payloadAfterId?: boolean;
 }
 
-export const globalOptions: OptSpec[] = [
+const globalTable = [
   { flags: '--root <dir>', desc: 'root directory for storage of container state', default: defaultRoot() },
   { flags: '--log <file>', desc: 'set the log file to write tsrun logs to (default is stderr)' },
   { flags: '--log-format <format>', desc: 'set the log format (text or json)', default: 'text' },
@@ -40,21 +40,22 @@ export const globalOptions: OptSpec[] = [
   { flags: '--criu <path>', desc: 'path to the criu binary for checkpoint and restore (default: criu on PATH)', hidden: true },
   { flags: '--cgroup-manager <manager>', desc: "crun's cgroup manager flag (accepted, ignored)", hidden: true },
   { flags: '--log-level <level>', desc: "crun's log level flag (accepted, ignored)", hidden: true },
-];
+] as const satisfies readonly OptSpec[];
+export const globalOptions: readonly OptSpec[] = globalTable;
 
-const pidFile = { flags: '--pid-file <path>', desc: 'specify the file to write the process id to' };
+const pidFile = { flags: '--pid-file <path>', desc: 'specify the file to write the process id to' } as const;
 const consoleSocket = {
   flags: '--console-socket <path>',
   desc: 'path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console',
-};
-const pidfdSocket = { flags: '--pidfd-socket <path>', desc: 'path to an AF_UNIX socket which will receive the pidfd of the init process' };
-const preserveFds = { flags: '--preserve-fds <n>', desc: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)', default: '0' };
-const bundle = { flags: '-b, --bundle <dir>', desc: 'path to the root of the bundle directory', default: '.' };
-const noPivot = { flags: '--no-pivot', desc: 'do not use pivot root to jail process inside rootfs' };
-const noNewKeyring = { flags: '--no-new-keyring', desc: 'do not create a new session keyring for the container' };
-const id = '<container-id>';
+} as const;
+const pidfdSocket = { flags: '--pidfd-socket <path>', desc: 'path to an AF_UNIX socket which will receive the pidfd of the init process' } as const;
+const preserveFds = { flags: '--preserve-fds <n>', desc: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)', default: '0' } as const;
+const bundle = { flags: '-b, --bundle <dir>', desc: 'path to the root of the bundle directory', default: '.' } as const;
+const noPivot = { flags: '--no-pivot', desc: 'do not use pivot root to jail process inside rootfs' } as const;
+const noNewKeyring = { flags: '--no-new-keyring', desc: 'do not create a new session keyring for the container' } as const;
+const id = '<container-id>' as const;
 
-export const commands: CmdSpec[] = [
+const commandTable = [
   {
     name: 'create',
     summary: 'create a container',
@@ -228,8 +229,25 @@ export const commands: CmdSpec[] = [
       { flags: '--lsm-mount-context <context>', desc: 'restore the container with this LSM mount context' },
     ],
   },
-];
+] as const satisfies readonly CmdSpec[];
+export const commands: readonly CmdSpec[] = commandTable;
 
 export function findCommand(name: string): CmdSpec | undefined {
   return commands.find((c) => c.name === name);
 }
+
+// The options of each command as a type, from the table itself: `--pid-file <path>`
+// is `pidFile: string | undefined`, `--force` is `force: boolean`, a repeated flag a
+// list; a flag with a default is never undefined. What argv.ts puts in `opts`.
+type LongName<F extends string> = F extends `${string}--${infer L} <${string}>` ? L : F extends `${string}--${infer L}` ? L : never;
+type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+type ValueOf<O extends OptSpec> = O extends { repeat: true }
+  ? string[]
+  : O['flags'] extends `${string}<${string}>`
+    ? O extends { default: string } ? string : string | undefined
+    : boolean;
+type OptionsOfList<L extends readonly OptSpec[]> = { [O in L[number] as Camel<LongName<O['flags']>>]: ValueOf<O> };
+
+export type CommandName = (typeof commandTable)[number]['name'];
+export type CommandOptions<N extends CommandName> = OptionsOfList<Extract<(typeof commandTable)[number], { name: N }>['options']>;
+export type GlobalOptionValues = OptionsOfList<typeof globalTable>;

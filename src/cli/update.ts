@@ -4,9 +4,7 @@
 // so far goes back to its previous content, and the stored resources stay.
 import { RuncText, TsrunError } from '../errors.js';
 import { log } from '../log.js';
-import { containerDir } from '../state/paths.js';
-import { containerStatus } from '../state/status.js';
-import { readRecord, writeRecord } from '../state/store.js';
+import { Container } from '../state/container.js';
 import { readCapped, readRegular } from '../state/safe-fs.js';
 import { MAX_CONFIG_BYTES, MAX_JSON_DEPTH, nestedDeeperThan } from '../spec/json-limits.js';
 import { withContainerLock } from '../state/lock.js';
@@ -33,49 +31,49 @@ function readResources(source: string): LinuxResources {
   return value as LinuxResources;
 }
 
-export const main = commandMain(async (ctx) => {
+export const main = commandMain('update', async (ctx) => {
   const id = ctx.args[0]!;
   const root = ctx.globals.root;
   const o = ctx.opts;
   if (o.l3CacheSchema) throw new TsrunError('Intel RDT/CAT: l3 cache schema is not enabled');
   if (o.memBwSchema) throw new TsrunError('Intel RDT/MBA: memory bandwidth schema is not enabled');
-  const { fromPaths, withRollback } = await import('../cgroups/index.js');
+  const { fromRecord, withRollback } = await import('../cgroups/index.js');
   const { mergeUpdate, resourcesFromFlags } = await import('../cgroups/update.js');
   const change = typeof o.resources === 'string' && o.resources !== ''
     ? readResources(o.resources)
     : resourcesFromFlags({
-        blkioWeight: o.blkioWeight as string | undefined,
-        cpuPeriod: o.cpuPeriod as string | undefined,
-        cpuQuota: o.cpuQuota as string | undefined,
-        cpuBurst: o.cpuBurst as string | undefined,
-        cpuShare: o.cpuShare as string | undefined,
-        cpuRtPeriod: o.cpuRtPeriod as string | undefined,
-        cpuRtRuntime: o.cpuRtRuntime as string | undefined,
-        cpusetCpus: o.cpusetCpus as string | undefined,
-        cpusetMems: o.cpusetMems as string | undefined,
-        cpuIdle: o.cpuIdle as string | undefined,
-        kernelMemory: o.kernelMemory as string | undefined,
-        kernelMemoryTcp: o.kernelMemoryTcp as string | undefined,
-        memory: o.memory as string | undefined,
-        memoryReservation: o.memoryReservation as string | undefined,
-        memorySwap: o.memorySwap as string | undefined,
-        pidsLimit: o.pidsLimit as string | undefined,
+        blkioWeight: o.blkioWeight,
+        cpuPeriod: o.cpuPeriod,
+        cpuQuota: o.cpuQuota,
+        cpuBurst: o.cpuBurst,
+        cpuShare: o.cpuShare,
+        cpuRtPeriod: o.cpuRtPeriod,
+        cpuRtRuntime: o.cpuRtRuntime,
+        cpusetCpus: o.cpusetCpus,
+        cpusetMems: o.cpusetMems,
+        cpuIdle: o.cpuIdle,
+        kernelMemory: o.kernelMemory,
+        kernelMemoryTcp: o.kernelMemoryTcp,
+        memory: o.memory,
+        memoryReservation: o.memoryReservation,
+        memorySwap: o.memorySwap,
+        pidsLimit: o.pidsLimit,
       });
   if (change.memory?.kernel !== undefined || change.memory?.kernelTCP !== undefined) {
     log.warn('Kernel memory settings are ignored and will be removed');
   }
   await withContainerLock(root, id, () => {
-    const record = readRecord(root, id);
-    const dir = containerDir(root, id);
-    if (containerStatus(record, dir) === 'stopped') throw new TsrunError(RuncText.notRunning);
+    const container = Container.load(root, id);
+    const record = container.record;
+    if (container.status() === 'stopped') throw new TsrunError(RuncText.notRunning);
     const linux = (record.config?.linux ?? {}) as { resources?: LinuxResources };
     const next = mergeUpdate(linux.resources, change);
-    withRollback(() => fromPaths(record.cgroupPaths).set(next));
+    withRollback(() => fromRecord(record.cgroupPaths, record.cgroupUnit, record.id).set(next));
     if (record.config) {
       // Keep the device rules: update never changes them.
       const devices = linux.resources?.devices;
       record.config.linux = { ...(record.config.linux ?? {}), resources: devices ? { ...next, devices } : next };
-      writeRecord(dir, record);
+      container.save();
     }
   });
 });

@@ -15,6 +15,7 @@ import { log } from '../log.js';
 import type { Spec } from '../spec/types.js';
 import type { ContainerRecord } from '../state/types.js';
 import { Dir, errnoOf, makeDirs } from '../state/safe-fs.js';
+import { Container } from '../state/container.js';
 import type { HookState } from '../lifecycle/hooks.js';
 import { DESCRIPTORS, externalNamespaces, inheritStdio, nsKey, restoreExtMounts } from './external.js';
 import { MS_BIND, MS_REC, mount, sendFdToSocket, umount, waitpidNoHang } from './libc.js';
@@ -134,7 +135,7 @@ export async function restoreContainer(o: RestoreOptions): Promise<number> {
   let workFd: number | undefined;
   const nsFds: number[] = [];
   const { openCgroup, containerDeviceRules } = await import('../cgroups/index.js');
-  const cg = openCgroup({ id: o.id, cgroupsPath: config.linux?.cgroupsPath, systemd: o.systemdCgroup, rootless: o.rootless });
+  const cg = openCgroup({ id: o.id, cgroupsPath: config.linux?.cgroupsPath, systemd: o.systemdCgroup, rootless: o.rootless, annotations: config.annotations });
   const dir = state.createContainerDir(o.root, o.id);
   const criuRoot = join(dir, 'criu-root');
   let mounted = false;
@@ -146,11 +147,15 @@ export async function restoreContainer(o: RestoreOptions): Promise<number> {
       makeDirs(f.workPath, 0o700);
       workFd = openSync(f.workPath, 'r');
     }
-    state.writeCgroupPaths(dir, cg.paths());
+    state.writeCgroupPaths(dir, cg.paths(), cg.unit);
     const resources = { ...config.linux?.resources, deviceRules: containerDeviceRules(config.linux?.resources?.devices) };
-    const made = cg.prepare(resources);
-    cgroupMade = true;
-    cg.apply(resources, made);
+    const makeCgroup = () => {
+      const made = cg.prepare(resources);
+      cgroupMade = true;
+      cg.apply(resources, made);
+    };
+    // a systemd scope starts with a process in it: criu's, in started() below
+    if (!cg.needsPid) makeCgroup();
     makeMountpoints(config, rootfs, bundle);
     // criu pivots into the root it is given, which must be a mount point
     const stateDir = Dir.open(dir);
@@ -199,7 +204,11 @@ export async function restoreContainer(o: RestoreOptions): Promise<number> {
       logFile: 'restore.log',
       started: (criuPid) => {
         // the tree criu makes is born in criu's cgroup: the container's
-        cg.addPid(criuPid);
+        if (cg.needsPid) {
+          cgroupMade = true;
+          cg.start!(criuPid, resources);
+          makeCgroup();
+        } else cg.addPid(criuPid);
         opts.cg_root = cgroupRoots(criuPid);
       },
       notify: (n) => {
@@ -224,8 +233,10 @@ export async function restoreContainer(o: RestoreOptions): Promise<number> {
               owner: process.getuid?.() ?? 0,
               config: config as unknown as ContainerRecord['config'],
               cgroupPaths: cg.paths(),
+              ...(cg.unit ? { cgroupUnit: cg.unit } : {}),
             };
-            state.writeRecord(dir, record);
+            // the record, and beside it the fast form of the hot later commands, as create saves them
+            Container.of(o.root, record).save({ paths: cg.paths(), systemd: o.systemdCgroup === true });
           } else if (n.script === 'orphan-pts-master' && o.consoleSocket && n.fds[0] !== undefined) {
             sendFdToSocket(o.consoleSocket, n.fds[0], 'orphan-pts-master');
           }

@@ -4,6 +4,7 @@
 // while we write the other limits), record the state, run prestart and
 // createRuntime hooks, let the init finish its setup, and return with the
 // init blocked on the exec fifo. Any failure undoes it all.
+import { existsSync } from 'node:fs';
 import { ownBoundingSet } from './bounding-set.js';
 import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
@@ -14,7 +15,7 @@ import type { ContainerRecord } from '../state/index.js';
 import { MsgType } from '../plan/generated/ops.js';
 import { encodePlan } from '../plan/encode.js';
 import { Executor } from './executor.js';
-import type { HookState } from './hooks.js';
+import { Container, type HookState, hookState } from '../state/container.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 
 declare const require: (id: string) => unknown;
@@ -48,11 +49,7 @@ export interface Created {
   cgroup: CgroupManager;
 }
 
-export function hookState(record: Pick<ContainerRecord, 'ociVersion' | 'id' | 'pid' | 'bundle' | 'annotations'>, status: string): HookState {
-  const s: HookState = { ociVersion: record.ociVersion, id: record.id, status, pid: record.pid, bundle: record.bundle };
-  if (record.annotations && Object.keys(record.annotations).length > 0) s.annotations = record.annotations;
-  return s;
-}
+export { hookState };
 
 /**
  * The GO message: the state for in-container hooks and, with a seccomp
@@ -121,14 +118,18 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     id: o.id, bundle, rootfs, consoleSocket: o.consoleSocket, pidfdSocket: o.pidfdSocket,
     noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserveFds, monitor: o.monitor, proxyTty: o.proxyTty, rootless: o.rootless, seccomp,
     bounding: ownBoundingSet(),
+    hostKcore: existsSync('/proc/kcore'),
   };
   const { openCgroup, containerDeviceRules } = await import('../cgroups/index.js');
   // Only paths so far: the plan names the cgroup.procs files the executor
   // puts the init into. Compiled before touching --root or the cgroup tree:
   // a config the compiler refuses leaves no trace.
-  const cg = openCgroup({ id: o.id, cgroupsPath: config.linux?.cgroupsPath, systemd: o.systemdCgroup, rootless: o.rootless });
+  const cg = openCgroup({
+    id: o.id, cgroupsPath: config.linux?.cgroupsPath, systemd: o.systemdCgroup, rootless: o.rootless, annotations: config.annotations,
+  });
   const { plan, warnings } = compileCreate(runConfig, {
     ...ctxBase, stateDir: state.containerDir(o.root, o.id), cgroupBinds: cgroupBinds(config, cg), cgroupV2: cg.kind === 'v2', cgroupProcs: cg.procsFiles(),
+    cgroupAnnounce: cg.needsPid,
   });
   for (const w of warnings) log.warn(w);
   // the build's code cache is taken after a dry run (build/code-cache.mjs): it goes as far as a create can without side effects
@@ -150,10 +151,20 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     // linux.devices are made, not allowed: the device cgroup grants only what
     // linux.resources.devices lists (runc does the same; a denied node stays denied).
     const resources = { ...config.linux?.resources, deviceRules: containerDeviceRules(config.linux?.resources?.devices) };
-    state.writeCgroupPaths(dir, cg.paths());
+    state.writeCgroupPaths(dir, cg.paths(), cg.unit);
     if (cloneFirst) {
       executor = new Executor(plan, preserveFds);
       executorWaits = true;
+    }
+    if (cg.needsPid) {
+      // systemd's scope starts with the init in it: stage 0 says its pid and waits
+      const cloned = await executor!.next((m) => log.debug(m));
+      if (cloned.type === 'error') throw executor!.errorOf(cloned);
+      if (cloned.type === 'eof') throw executor!.died('before it announced the container init');
+      if (cloned.type !== 'cloned') throw new TsrunError('executor did not announce the container init');
+      cgroupMade = true;
+      cg.start!(cloned.pid, resources);
+      lap('systemd unit started');
     }
     const made = cg.prepare(resources);
     cgroupMade = true;
@@ -199,8 +210,10 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
       owner: process.getuid?.() ?? 0,
       config: config as unknown as ContainerRecord['config'],
       cgroupPaths: cg.paths(),
+      ...(cg.unit ? { cgroupUnit: cg.unit } : {}),
     };
-    state.writeRecord(dir, record);
+    // the record and, beside it, the fast form of the later hot commands (bin/tsrun)
+    Container.of(o.root, record).save({ paths: cg.paths(), systemd: o.systemdCgroup === true });
     if (hooksFirst) {
       // as under runc, they run once the init has made its mounts (it says so: wait_go's report)
       const prepared = await executor.next(onWarning);

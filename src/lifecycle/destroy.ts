@@ -5,10 +5,11 @@ import type { CgroupPaths } from '../cgroups/manager.js';
 import { removeEmptyCgroups } from '../cgroups/remove-empty.js';
 import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
+import { hookState } from '../state/container.js';
 import type { Spec } from '../spec/types.js';
 import { isAlive } from '../state/proc.js';
-import { readCgroupPaths, removeContainerDir } from '../state/store.js';
-import type { ContainerRecord } from '../state/types.js';
+import { readCgroupRecord, removeContainerDir } from '../state/store.js';
+import type { CgroupUnit, ContainerRecord } from '../state/types.js';
 
 declare const require: (id: string) => unknown;
 
@@ -45,6 +46,21 @@ async function killCgroup(record: ContainerRecord, paths: CgroupPaths | undefine
   }
 }
 
+/**
+ * --systemd-cgroup: stop the container's unit (systemd removes its cgroup)
+ * and forget it if it failed (an OOM kill fails a scope); what systemd does
+ * not manage (v1 hierarchies it leaves alone) is removed with the paths.
+ */
+function stopUnit(unit: CgroupUnit): void {
+  const { Systemd } = require('../cgroups/systemd/client.js') as typeof import('../cgroups/systemd/client.js');
+  const systemd = Systemd.connect(unit.bus);
+  try {
+    systemd.stopUnit(unit.name);
+  } finally {
+    systemd.close();
+  }
+}
+
 /** The delete fails and the state stays, to be retried. */
 function undying(id: string): TsrunError {
   return new TsrunError(`cannot delete container ${id}: its processes did not exit after SIGKILL (is a cgroup above it frozen?)`);
@@ -58,6 +74,7 @@ function undying(id: string): TsrunError {
  */
 export async function destroyContainer(root: string, record: ContainerRecord): Promise<void> {
   if (record.pid && isAlive(record.pid, record.pidStartTime)) throw undying(record.id);
+  if (record.cgroupUnit) stopUnit(record.cgroupUnit);
   if (record.cgroupPaths && Object.keys(record.cgroupPaths).length > 0) {
     const left = removeEmptyCgroups(record.cgroupPaths);
     if (Object.keys(left).length > 0) {
@@ -77,7 +94,7 @@ export async function destroyContainer(root: string, record: ContainerRecord): P
     }
   }
   const config = record.config as unknown as Spec;
-  const state = { ociVersion: record.ociVersion, id: record.id, status: 'stopped', bundle: record.bundle, ...(Object.keys(record.annotations ?? {}).length ? { annotations: record.annotations } : {}) };
+  const state = hookState(record, 'stopped', false);
   // hooks.js loads node:child_process (2-3 ms): only when there are hooks to run.
   if (config?.hooks?.poststop?.length) {
     const { runHooks } = require('./hooks.js') as typeof import('./hooks.js');
@@ -94,7 +111,8 @@ export async function destroyContainer(root: string, record: ContainerRecord): P
  * state stays and the delete fails, to be retried.
  */
 export async function destroyUnreadable(root: string, id: string, defaultPaths: () => CgroupPaths): Promise<void> {
-  const paths = readCgroupPaths(root, id) ?? defaultPaths();
+  const recorded = readCgroupRecord(root, id);
+  const paths = recorded?.paths ?? defaultPaths();
   const t = teardown();
   const pids = () => {
     try {
@@ -114,6 +132,7 @@ export async function destroyUnreadable(root: string, id: string, defaultPaths: 
     for (let delay = 0.1; pids().length > 0 && Date.now() < end; delay = Math.min(delay * 2, 10)) sleepMs(delay);
     if (pids().length > 0) throw undying(id);
   }
+  if (recorded?.unit) stopUnit(recorded.unit);
   try {
     t.removeCgroup(paths);
   } catch (err) {

@@ -86,15 +86,14 @@ export async function execProcess(config: Spec, f: ExecFlags): Promise<{ proc: P
 }
 
 export async function execInContainer(o: ExecOptions): Promise<number> {
-  const { readRecord } = await import('../state/store.js');
-  const { containerStatus } = await import('../state/status.js');
-  const { containerDir } = await import('../state/paths.js');
-  const record: ContainerRecord = readRecord(o.root, o.id);
-  const status = containerStatus(record, containerDir(o.root, o.id));
+  const { Container } = await import('../state/container.js');
+  const container = Container.load(o.root, o.id);
+  const record: ContainerRecord = container.record;
+  const status = container.status();
   if (status === 'stopped' || status === 'creating') throw setupError('cannot exec in a stopped container');
   if (status === 'paused' && !o.ignorePaused) throw setupError('cannot exec in a paused container (use --ignore-paused to override)');
   void RuncText;
-  const config = record.config as unknown as Spec;
+  const config = container.config;
   const { proc, file } = await execProcess(config, o.flags);
   if (proc.terminal && o.detach && !o.consoleSocket) throw setupError('cannot allocate tty if tsrun will detach without setting console socket');
   if (!proc.terminal && o.consoleSocket) throw setupError('cannot use console socket if tsrun will not detach or allocate tty');

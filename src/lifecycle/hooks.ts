@@ -6,14 +6,9 @@ import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
 import type { Hook, HookName } from '../spec/types.js';
 
-export interface HookState {
-  ociVersion: string;
-  id: string;
-  status: string;
-  pid?: number;
-  bundle: string;
-  annotations?: Record<string, string>;
-}
+import type { HookState } from '../state/container.js';
+
+export type { HookState };
 
 /** Run hooks of one kind in order; the first failure throws (unless `warnOnly`). */
 export function runHooks(kind: HookName, hooks: Hook[] | undefined, state: HookState, warnOnly = false): void {

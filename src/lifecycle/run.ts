@@ -6,6 +6,7 @@ import { createContainer, type CreateOptions } from './create.js';
 import { destroyContainer, killContainer } from './destroy.js';
 import { exitCodeOf } from './exit.js';
 import { forwardSignals, type SignalForwarder } from './forward-signals.js';
+import { Container } from '../state/container.js';
 import { poststart, releaseInit } from './start.js';
 
 export interface RunOptions extends CreateOptions {
@@ -43,7 +44,7 @@ async function startAndWait(
   }
   forward?.released();
   try {
-    poststart(record);
+    poststart(Container.of(o.root, record));
   } catch (err) {
     executor.close();
     if (!o.keep) await destroyContainer(o.root, record);

@@ -1,25 +1,22 @@
 // Signal names and numbers as `kill` accepts them: KILL, SIGKILL, 9.
 import { TsrunError } from '../errors.js';
+import { signals } from '../state/generated/fast.js';
 
 declare const require: (id: string) => unknown;
 
 /**
- * Linux's generic signal numbers (asm-generic/signal.h), which x86, arm,
- * arm64, powerpc, s390, riscv and loongarch share: the same names and numbers
- * as Node's os.constants.signals there (a unit test compares them). Loading
+ * Linux's generic signal numbers, which x86, arm, arm64, powerpc, s390, riscv
+ * and loongarch share: the same names and numbers as Node's
+ * os.constants.signals there (a unit test compares them), defined once in
+ * src/state/fast.def.mjs, where bin/tsrun's `kill` gets them too. Loading
  * node:os for that table costs ~0.3 ms of `kill`; mips, sparc, alpha and
  * parisc number signals differently, so there the table comes from node:os.
  */
-const GENERIC_SIGNALS: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGIOT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9,
-  SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGSTKFLT: 16, SIGCHLD: 17, SIGCONT: 18,
-  SIGSTOP: 19, SIGTSTP: 20, SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27,
-  SIGWINCH: 28, SIGIO: 29, SIGPOLL: 29, SIGPWR: 30, SIGSYS: 31,
-};
+const GENERIC_SIGNALS = signals;
 const GENERIC_ARCHES = new Set(['x64', 'ia32', 'arm', 'arm64', 'ppc', 'ppc64', 's390', 's390x', 'riscv64', 'loong64']);
 
 /** Signal name -> number on this machine. */
-export function signalTable(): Record<string, number> {
+export function signalTable(): Readonly<Record<string, number>> {
   if (process.platform === 'linux' && GENERIC_ARCHES.has(process.arch)) return GENERIC_SIGNALS;
   return (require('node:os') as typeof import('node:os')).constants.signals as Record<string, number>;
 }

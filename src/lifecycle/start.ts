@@ -3,11 +3,11 @@
 // the poststart hooks.
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
-import type { Spec } from '../spec/types.js';
+import type { Container } from '../state/container.js';
 import { EXEC_FIFO } from '../state/paths.js';
 import { isAlive } from '../state/proc.js';
 import { Dir, errnoOf, fsError } from '../state/safe-fs.js';
-import type { ContainerRecord, ContainerStatus } from '../state/types.js';
+import type { ContainerStatus } from '../state/types.js';
 
 declare const require: (id: string) => unknown;
 
@@ -83,9 +83,9 @@ export function releaseInit(dir: string): void {
  * Poststart hooks. A failure stops the container and fails `start`, as runc
  * does (the spec only asks for a warning; callers expect runc).
  */
-export function poststart(record: ContainerRecord): void {
-  const config = record.config as unknown as Spec;
-  const state = { ociVersion: record.ociVersion, id: record.id, status: 'running', pid: record.pid, bundle: record.bundle, ...(Object.keys(record.annotations ?? {}).length ? { annotations: record.annotations } : {}) };
+export function poststart(container: Container): void {
+  const { config, record } = container;
+  const state = container.hookState('running');
   try {
     // hooks.js loads node:child_process (2-3 ms): only when there are hooks to run.
     if (config.hooks?.poststart?.length) {

@@ -9,6 +9,7 @@ import { planAfterPivot, planRootfs } from './mounts.js';
 import { planNamespaces } from './namespaces.js';
 import { planAttributes, planCredentials, planExec, planRlimits } from './process.js';
 import { opDescs } from './generated/ops.js';
+import { EXEC_FIFO } from '../state/generated/fast.js';
 import { op, PLAN_FLAG_MONITOR, PLAN_FLAG_PROXY_TTY, type OpName, type Plan, type PlanOp } from './types.js';
 
 export interface Compiled {
@@ -88,7 +89,7 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
   const po = { base: '/process', file: 'config.json', rootless: ctx.rootless, newUser: ns.newUser, warnings, bounding: ctx.bounding };
 
   const ops: PlanOp[] = [];
-  ops.push(op('exec_fifo', { path: `${ctx.stateDir}/exec.fifo` }, undefined));
+  ops.push(op('exec_fifo', { path: `${ctx.stateDir}/${EXEC_FIFO}` }, undefined));
   if (proc.terminal && ctx.consoleSocket) ops.push(op('console_socket', { path: ctx.consoleSocket }, '/process/terminal'));
   if (ctx.pidfdSocket) ops.push(op('pidfd_socket', { path: ctx.pidfdSocket }, undefined));
   ops.push(...ns.pre);
@@ -100,7 +101,12 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
   // namespace joined by path: stage 0 is in it by then, and the host's
   // cgroup.procs paths must be opened before (they are, for a plan without
   // this op); the runtime then makes the cgroup before it sends the plan.
-  if (ctx.cgroupProcs?.length && !ns.pre.some((o) => o.op === 'join_ns' && o.args.nstype === CLONE.mount)) ops.push(op('wait_cgroup', {}, undefined));
+  const joinsMount = ns.pre.some((o) => o.op === 'join_ns' && o.args.nstype === CLONE.mount);
+  if (ctx.cgroupAnnounce && joinsMount) {
+    // the unit (and so the cgroup.procs files) exists only once the child does, and by then stage 0 is in the joined mount namespace
+    throw new TsrunError('--systemd-cgroup cannot place a container that joins a mount namespace by path; use the cgroupfs driver', cfg('/linux/namespaces'));
+  }
+  if (ctx.cgroupProcs?.length && !joinsMount) ops.push(op('wait_cgroup', { announce: ctx.cgroupAnnounce ? 1 : 0 }, undefined));
   for (const p of ctx.cgroupProcs ?? []) ops.push(op('cgroup_join', { path: p }, '/linux/cgroupsPath'));
   // the child
   ops.push(...ns.child);
@@ -111,7 +117,7 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
     const { beforePivot, pivot } = planRootfs(config, {
       bundle: ctx.bundle, rootfs: ctx.rootfs, newUser: ns.newUser, cgroupBinds: ctx.cgroupBinds, cgroupV2: ctx.cgroupV2,
       hostSources: ns.newUser && ns.newMount && !ctx.rootless,
-      noPivot: ctx.noPivot, cwd: proc.cwd, createContainerHooks: planHooks(config, 'createContainer', ctx.rootfs),
+      noPivot: ctx.noPivot, hostKcore: ctx.hostKcore, cwd: proc.cwd, createContainerHooks: planHooks(config, 'createContainer', ctx.rootfs),
     });
     ops.push(...beforePivot, pivot);
     // stage 0 opens the sources the child binds, once the child's mount namespace exists

@@ -24,6 +24,11 @@ export interface CreateContext {
   preserveFds?: number;
   /** cgroup.procs files stage 0 writes the child's pid into before it runs. */
   cgroupProcs?: string[];
+  /**
+   * The runtime needs the child's pid before its cgroup exists (systemd's
+   * driver starts the unit with it): stage 0 says it, then waits.
+   */
+  cgroupAnnounce?: boolean;
   /** For a `cgroup` mount on cgroup v1: the container's cgroup directories. */
   cgroupBinds?: CgroupBind[];
   /** The host is pure cgroup v2: a `cgroup` mount is a cgroup2 one (runc's mountCgroupV2). */
@@ -38,6 +43,8 @@ export interface CreateContext {
   seccomp?: { program: Uint8Array; flags: number; listenerPath?: string };
   /** tsrun's own capability bounding set (CapBnd); capabilities outside it are dropped with a warning. */
   bounding?: bigint;
+  /** The host has /proc/kcore (runc links /dev/core to it only then); unset counts as yes. */
+  hostKcore?: boolean;
 }
 
 export interface ExecContext {

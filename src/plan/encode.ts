@@ -142,8 +142,11 @@ export function encodePlan(plan: Plan, buildId: number = BUILD_ID, frame?: numbe
 
 function encodeOp(w: Writer, o: PlanOp, i: number): void {
   const desc = opDescs[o.op];
-  const fields = desc.fields;
-  w.u16(desc.code);
+  encodeRecord(w, desc.code, desc.fields, o.args as Record<string, unknown>, `plan op ${i} (${o.op})`);
+}
+
+function encodeRecord(w: Writer, code: number, fields: readonly (readonly [string, FieldTypeName])[], args: Record<string, unknown>, what: string): void {
+  w.u16(code);
   w.u16(fields.length);
   const opLength = w.hole();
   const opStart = w.at;
@@ -152,15 +155,50 @@ function encodeOp(w: Writer, o: PlanOp, i: number): void {
     const field = fields[k]!;
     const name = field[0];
     const type = field[1];
-    const value = (o.args as Record<string, unknown>)[name];
-    if (value === undefined) throw new Error(`plan op ${i} (${o.op}): field ${name} missing`);
+    const value = args[name];
+    if (value === undefined) throw new Error(`${what}: field ${name} missing`);
     w.u16(k);
     w.u16(FieldType[type]);
     const len = w.hole();
     const from = w.at;
     // the field's name only for an error: built for every field, it cost more than the encoding
-    encodeField(w, type, value, () => `plan op ${i} (${o.op}).${name}`);
+    encodeField(w, type, value, () => `${what}.${name}`);
     w.fill(len, w.at - from);
   }
   w.fill(opLength, w.at - opStart);
+}
+
+/** A TLV record of another table than the plan's (the fast form: src/state/fast-form.ts). */
+export interface TlvRecord {
+  code: number;
+  fields: readonly (readonly [string, FieldTypeName])[];
+  args: Record<string, unknown>;
+}
+
+/** FNV-1a, 32 bits, of `b`. */
+export function fnv1a32(b: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * The same header and records as a plan, with the caller's magic, version
+ * and build id: native/exec/plan.c's tlv_decode reads it. The header's
+ * reserved word holds FNV-1a of the body: a file read back (the fast form)
+ * is checked whole, since a changed byte inside a string would still decode.
+ */
+export function encodeTlv(magic: number, version: number, buildId: number, records: TlvRecord[]): Buffer {
+  const w = new Writer();
+  w.u32(magic);
+  w.u16(version);
+  w.u16(0);
+  w.u32(buildId);
+  w.u32(records.length);
+  const bodyLength = w.hole();
+  w.u32(0);
+  records.forEach((r, i) => encodeRecord(w, r.code, r.fields, r.args, `record ${i}`));
+  w.fill(bodyLength, w.at - 24);
+  w.fill(20, fnv1a32(w.buf.subarray(24, w.at)));
+  return w.buf.subarray(0, w.at);
 }

@@ -149,6 +149,8 @@ export interface MountContext {
   cgroupV2?: boolean;
   /** In a user namespace (new or joined) without a cgroup namespace of its own: cgroup2 cannot be mounted. */
   cgroup2NeedsBind?: boolean;
+  /** false: the host has no /proc/kcore (a kernel without CONFIG_PROC_KCORE), so no /dev/core link to it. */
+  hostKcore?: boolean;
 }
 
 /** The host's cgroup2 mount, bound in where a cgroup2 mount would be refused. */
@@ -302,7 +304,7 @@ export function planRootfs(config: Spec, ctx: MountContext & { noPivot?: boolean
   });
   if (!devBound) {
     for (const [target, path] of DEV_LINKS) ops.push(op('symlink', { target, path }, undefined));
-    if (mounts.some((m) => normalize(m.destination) === '/proc')) ops.push(op('symlink', { target: '/proc/kcore', path: '/dev/core' }, undefined));
+    if (ctx.hostKcore !== false && mounts.some((m) => normalize(m.destination) === '/proc')) ops.push(op('symlink', { target: '/proc/kcore', path: '/dev/core' }, undefined));
     const pts = mounts.some((m) => normalize(m.destination) === '/dev/pts');
     if (pts) ops.push(op('symlink', { target: 'pts/ptmx', path: '/dev/ptmx' }, undefined));
   }

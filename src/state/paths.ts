@@ -1,11 +1,10 @@
 // Where things live under --root. One directory per container: <root>/<id>/.
 declare const require: (id: string) => unknown;
 
-export const STATE_FILE = 'state.json';
+// the names the launcher's fast path uses too come from one definition (fast.def.mjs)
+export { EXEC_FIFO, STATE_FILE } from './generated/fast.js';
 /** The cgroup paths, written beside the record before anything joins them: a delete finds the cgroup even when state.json is damaged. */
 export const CGROUP_FILE = 'cgroup.json';
-/** The create/start gate; the lifecycle makes it at create and removes it at start. */
-export const EXEC_FIFO = 'exec.fifo';
 
 /** An absolute path with no empty, "." or ".." component and no trailing slash: what resolve() returns unchanged. */
 function isNormalAbsolute(path: string): boolean {

@@ -29,6 +29,8 @@ export type Requirement =
   | 'criu'
   /** A freezer: v1's freezer hierarchy or v2's cgroup.freeze. */
   | 'freezer'
+  /** systemd is PID 1 and its manager answers on its private socket (root) or the bus: --systemd-cgroup. */
+  | 'systemd'
   /** 2 MiB huge pages (hugetlb.2MB.* files). */
   | 'hugepages-2MB'
   | { cpus: number }
@@ -190,6 +192,10 @@ function unmet(r: Requirement): string {
     };
     if (read('/proc/sys/kernel/unprivileged_userns_clone') === '0') return 'needs unprivileged user namespaces (kernel.unprivileged_userns_clone is 0)';
     return Number(read('/proc/sys/user/max_user_namespaces') ?? 0) > 0 ? '' : 'needs unprivileged user namespaces (user.max_user_namespaces is 0)';
+  }
+  if (r === 'systemd') {
+    if (!existsSync('/run/systemd/system')) return 'needs systemd running as PID 1 (no /run/systemd/system): --systemd-cgroup talks to it';
+    return existsSync('/run/systemd/private') || existsSync('/run/dbus/system_bus_socket') ? '' : 'needs systemd\'s D-Bus API (/run/systemd/private or the system bus)';
   }
   if (r === 'criu') return findOnPath('criu') ? '' : 'needs criu on PATH (apt-get install criu)';
   if ('cpus' in r) {

@@ -10,7 +10,7 @@ import { compileCreate, encodePlan } from '../../../src/plan/index.js';
 import { BUILD_ID, PLAN_MAGIC, PROTOCOL_VERSION, opDescs } from '../../../src/plan/generated/ops.js';
 import { op } from '../../../src/plan/types.js';
 import { defaultSpec } from '../../../src/spec/default.js';
-import { requires } from '../../helpers/requires.js';
+import { sanitizerSkip } from '../../helpers/sanitizer.js';
 
 const root = process.env.TSRUN_ROOT_DIR ?? process.cwd();
 
@@ -75,26 +75,6 @@ test('strings are UTF-8 (ASCII by a fast path, the rest by Buffer), lists and 64
   const caps = encodePlan({ flags: 0, ops: [op('caps_bounding', { mask: 2n ** 40n + 5n })] });
   assert.equal(caps.readBigUInt64LE(24 + 16), 2n ** 40n + 5n);
 });
-
-/**
- * Why this host cannot build the fuzz harness (no make, no C compiler, or
- * one without the ASan/UBSan runtimes), or false. Decided by compiling an
- * empty program the way the harness is, so that a failure of the harness's
- * own build is never mistaken for a missing tool.
- */
-function sanitizerSkip(): string | false {
-  const cc = process.env.CC ?? 'cc';
-  const missing = requires({ binary: 'make' }, { binary: cc });
-  if (missing) return missing;
-  const dir = mkdtempSync(join(tmpdir(), 'tsrun-asan-'));
-  try {
-    writeFileSync(join(dir, 'empty.c'), 'int main(void) { return 0; }\n');
-    const probe = spawnSync(cc, ['-fsanitize=address,undefined', '-o', join(dir, 'empty'), join(dir, 'empty.c')], { encoding: 'utf8' });
-    return probe.status === 0 ? false : `${cc} cannot build with -fsanitize=address,undefined (${probe.stderr.trim().split('\n')[0]}): apt-get install libasan8 libubsan1`;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 test('the C plan reader survives 30000 mutated plans under ASan/UBSan', { timeout: 120_000, skip: sanitizerSkip() }, () => {
   const make = spawnSync('make', ['-s', '-C', join(root, 'native'), 'fuzz'], { encoding: 'utf8' });

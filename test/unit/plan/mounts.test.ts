@@ -235,3 +235,14 @@ test('a cgroup mount on pure cgroup v2 is cgroup2, or a bind of the host\'s /sys
   // on v1 without binds (no manager paths given), the config's type is kept
   assert.equal(at(ops()).args.fstype, 'cgroup');
 });
+
+test('/dev/core links to /proc/kcore only where the host has it (runc checks, a kernel without CONFIG_PROC_KCORE has none)', () => {
+  const coreLinks = (hostKcore: boolean | undefined) => {
+    const s = defaultSpec();
+    s.process!.terminal = false;
+    return find(compileCreate(s, { ...ctx, hostKcore }).plan.ops, 'symlink').filter((o) => o.args.path === '/dev/core');
+  };
+  assert.equal(coreLinks(true).length, 1);
+  assert.equal(coreLinks(undefined).length, 1);
+  assert.deepEqual(coreLinks(false), []);
+});
