@@ -45,11 +45,30 @@ int op_user(struct ctx *c, const struct op_user *o) {
   return 0;
 }
 
+/* runc's reOpenDevNull: stdio that is the host's /dev/null becomes the
+ * container's own. The host's device node lies on a mount the container
+ * cannot see: criu cannot dump it (checkpoint of a container started with
+ * stdin </dev/null, as conmon starts them), and it names a host path. */
+static void reopen_dev_null(void) {
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0) return;
+  struct stat ns;
+  if (fstat(null, &ns) == 0 && S_ISCHR(ns.st_mode) && major(ns.st_rdev) == 1 && minor(ns.st_rdev) == 3) {
+    for (int fd = 0; fd < 3; fd++) {
+      struct stat st;
+      if (fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == ns.st_rdev && (st.st_dev != ns.st_dev || st.st_ino != ns.st_ino))
+        dup3(null, fd, 0);
+    }
+  }
+  close(null);
+}
+
 /* runc's fixStdioPermissions: the stdio handed in (a pty made by root, the
  * engine's fifos) becomes the user's, its group kept; /dev/null and what the
  * user owns stay. An owner or group outside our user namespace (EINVAL,
  * EPERM) or a read-only /dev (EROFS) leaves it as it is. */
 static int op_stdio_owner(struct ctx *c, const struct op_stdio_owner *o) {
+  reopen_dev_null();
   for (int fd = 0; fd < 3; fd++) {
     struct stat st;
     if (fstat(fd, &st) < 0) {

@@ -17,6 +17,8 @@ export interface GlobalOptions {
   debug: boolean;
   systemdCgroup: boolean;
   rootless: string;
+  /** --criu: the criu binary for checkpoint and restore. */
+  criu?: string;
 }
 
 export type Parsed =
@@ -219,6 +221,7 @@ export function globalsOf(opts: Opts): GlobalOptions {
     debug: opts.debug === true,
     systemdCgroup: opts.systemdCgroup === true,
     rootless: opts.rootless as string,
+    criu: (opts.criu as string | undefined) || undefined,
   };
 }
 

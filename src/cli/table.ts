@@ -37,7 +37,7 @@ const globalTable = [
   { flags: '--debug', desc: 'enable debug logging' },
   { flags: '--systemd-cgroup', desc: 'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name"' },
   { flags: '--rootless <value>', desc: 'ignore cgroup permission errors (true, false, or auto)', default: 'auto' },
-  { flags: '--criu <path>', desc: 'path to the criu binary (accepted for compatibility)', hidden: true },
+  { flags: '--criu <path>', desc: 'path to the criu binary for checkpoint and restore (default: criu on PATH)', hidden: true },
   { flags: '--cgroup-manager <manager>', desc: "crun's cgroup manager flag (accepted, ignored)", hidden: true },
   { flags: '--log-level <level>', desc: "crun's log level flag (accepted, ignored)", hidden: true },
 ] as const satisfies readonly OptSpec[];
@@ -190,6 +190,8 @@ const commandTable = [
       { flags: '--parent-path <path>', desc: 'path for previous criu image files in pre-dump' },
       { flags: '--leave-running', desc: 'leave the process running after checkpointing' },
       { flags: '--tcp-established', desc: 'allow open tcp connections' },
+      { flags: '--tcp-skip-in-flight', desc: 'skip in-flight tcp connections' },
+      { flags: '--link-remap', desc: 'allow one to link unlinked files back when possible' },
       { flags: '--ext-unix-sk', desc: 'allow external unix sockets' },
       { flags: '--shell-job', desc: 'allow shell jobs' },
       { flags: '--lazy-pages', desc: 'use userfaultfd to lazily restore memory pages' },

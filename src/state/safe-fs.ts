@@ -171,6 +171,11 @@ export class Dir {
     mkdirSync(this.at(name), mode);
   }
 
+  /** Remove the empty directory `name` (a link there: ENOTDIR, nothing removed). */
+  rmdir(name: string): void {
+    rmdirSync(this.at(name));
+  }
+
   /** The names in it. */
   list(): string[] {
     return readdirSync(`/proc/self/fd/${this.fd}`);
