@@ -315,6 +315,14 @@ static void child_main(struct ctx *c, struct plan *p, uint32_t from, int release
   if (n != 1) _exit(1); /* stage 0 failed: it reports why */
   close(release);
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* placed: back to no ptrace (it was dumpable for a rootless caller's maps) */
+  /* the AppArmor attribute is written late, after the credentials drop:
+   * the procfs handle it goes through is made now, while we may still make
+   * one, and before the container's own code could have touched /proc */
+  for (uint32_t i = from; i < p->nops; i++)
+    if (p->ops[i].code == OP_APPARMOR) {
+      procfs_handle();
+      break;
+    }
   for (uint32_t i = from; i < p->nops; i++) {
     if (p->ops[i].stage != STAGE_CHILD) continue;
     c->err_op = (int)i;

@@ -121,6 +121,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     id: o.id, bundle, rootfs, consoleSocket: o.consoleSocket, pidfdSocket: o.pidfdSocket,
     noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, preserveFds, monitor: o.monitor, proxyTty: o.proxyTty, rootless: o.rootless, seccomp,
     bounding: ownBoundingSet(),
+    apparmorEnabled: config.process?.apparmorProfile ? (await import('./apparmor-host.js')).apparmorEnabled() : false,
   };
   const { openCgroup, containerDeviceRules } = await import('../cgroups/index.js');
   // Only paths so far: the plan names the cgroup.procs files the executor

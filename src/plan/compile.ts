@@ -3,6 +3,7 @@
 import { TsrunError } from '../errors.js';
 import type { Process, Spec } from '../spec/types.js';
 import type { CreateContext, ExecContext } from './context.js';
+import { placeAppArmor } from './apparmor.js';
 import { planHooks } from './hooks.js';
 import { CLONE, MOUNT_OPT_HOST_SOURCE, NS_FILE } from './linux.js';
 import { planAfterPivot, planRootfs } from './mounts.js';
@@ -134,6 +135,7 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
   ops.push(...planCredentials(proc, po));
   ops.push(...planExec(proc, { ...po, preserveFds: ctx.preserveFds ?? 0, waitStart: true, startHooks: planHooks(config, 'startContainer') }));
   placeSeccomp(ops, ctx.seccomp, proc.noNewPrivileges === true);
+  placeAppArmor(ops, proc.apparmorProfile ? { profile: proc.apparmorProfile, file: 'config.json', field: '/process/apparmorProfile' } : undefined, ctx.apparmorEnabled === true);
   placeWaitGo(ops, !!(config.hooks?.prestart?.length || config.hooks?.createRuntime?.length));
   return { plan: { flags: (ctx.monitor ? PLAN_FLAG_MONITOR : 0) | (proxy ? PLAN_FLAG_PROXY_TTY : 0), ops }, warnings };
 }
@@ -169,5 +171,6 @@ export function compileExec(proc: Process, container: Spec, ctx: ExecContext, fi
   ops.push(...planExec(proc, { ...po, preserveFds: ctx.preserveFds ?? 0, waitStart: false, startHooks: [] }));
   checkSeccomp(container, ctx.seccomp);
   placeSeccomp(ops, ctx.seccomp, proc.noNewPrivileges === true);
+  placeAppArmor(ops, ctx.apparmor, ctx.apparmorEnabled === true);
   return { plan: { flags: (ctx.monitor ? PLAN_FLAG_MONITOR : 0) | (proxy ? PLAN_FLAG_PROXY_TTY : 0), ops }, warnings };
 }

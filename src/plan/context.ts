@@ -1,6 +1,7 @@
 // What the compiler needs besides the config: facts about this create/exec
 // call and the host, gathered by the lifecycle (the compiler itself touches
 // nothing: no fs, no clock, no koffi).
+import type { AppArmorRequest } from './apparmor.js';
 
 export interface CgroupBind {
   /** Name under /sys/fs/cgroup in the container: "memory", "cpu,cpuacct". */
@@ -38,6 +39,8 @@ export interface CreateContext {
   seccomp?: { program: Uint8Array; flags: number; listenerPath?: string };
   /** tsrun's own capability bounding set (CapBnd); capabilities outside it are dropped with a warning. */
   bounding?: bigint;
+  /** The host has AppArmor on (/sys/module/apparmor/parameters/enabled is Y): process.apparmorProfile can be applied. */
+  apparmorEnabled?: boolean;
 }
 
 export interface ExecContext {
@@ -52,4 +55,7 @@ export interface ExecContext {
   rootless?: boolean;
   seccomp?: { program: Uint8Array; flags: number; listenerPath?: string };
   bounding?: bigint;
+  /** The profile the process takes (runc: the process's, else the container's), and where it was asked for. */
+  apparmor?: AppArmorRequest;
+  apparmorEnabled?: boolean;
 }

@@ -81,6 +81,7 @@ export const ops = [
   { name: 'home_env', stage: 'child', doc: 'read the home of uid from /etc/passwd inside the root ("/" when none) as HOME of the exec and of hooks given the process environment', fields: [['uid', 'u32']] },
   { name: 'stdio_owner', stage: 'child', doc: 'fchown stdin, stdout and stderr to uid, each keeping its gid, unless already owned or /dev/null', fields: [['uid', 'u32']] },
   { name: 'mount_sources', stage: 'parent', doc: 'open the source of every mount op flagged host_source (O_PATH, in the child\'s mount namespace, with our credentials) and pass the fds to the child, in op order', fields: [] },
+  { name: 'apparmor', stage: 'child', doc: 'the AppArmor profile of the next execve: write "exec <profile>" to this thread\'s attr/apparmor/exec (attr/exec before Linux 5.8) through a procfs handle opened before the container could touch /proc', fields: [['profile', 'str']] },
 ];
 
 // Messages between the runtime and the executor on the sync socket.
