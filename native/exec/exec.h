@@ -31,6 +31,7 @@ struct ctx {
   int pidfd_sock;
   int listener_fd;       /* connected to linux.seccomp.listenerPath */
   int sources_fd;        /* stage 0 -> child: mount sources opened by mount_sources, in op order */
+  int clone_cgroup;      /* cgroup_clone: the cgroup v2 directory the child is cloned into */
   char *seccomp_state;   /* container process state for the listener (from GO) */
   int root_fd;           /* O_PATH of the rootfs, until pivot */
   int pivoted;

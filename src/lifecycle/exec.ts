@@ -124,12 +124,17 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     ? (await import('../sys/seccomp-cache.js')).cachedSeccomp((await import('../state/cache-dir.js')).cacheDir(), config.linux.seccomp)
     : undefined;
   const preserveFds = o.preserveFds ?? 0;
+  // pure cgroup v2: the process is born in its cgroup, so a pids.max already
+  // reached refuses it (crun does the same); not rootless, whose stage 0 must
+  // join the container's user namespace before any other
+  const keys = Object.keys(cgroupPaths);
+  const cloneIntoCgroup = !o.rootless && keys.length === 1 && keys[0] === 'unified' ? cgroupPaths.unified : undefined;
   const apparmor = execAppArmor(config, proc, file, o.flags);
   let compiled;
   try {
     compiled = compileExec(proc, config, {
       initPid: record.pid, consoleSocket: o.consoleSocket, pidfdSocket: o.pidfdSocket, preserveFds, monitor: !o.detach, proxyTty: !o.detach, rootless: o.rootless, seccomp,
-      bounding: ownBoundingSet(), apparmor, apparmorEnabled: apparmor ? (await import('./apparmor-host.js')).apparmorEnabled() : false,
+      bounding: ownBoundingSet(), cloneIntoCgroup, apparmor, apparmorEnabled: apparmor ? (await import('./apparmor-host.js')).apparmorEnabled() : false,
     }, file);
   } catch (err) {
     if (err instanceof TsrunError) throw new TsrunError(err.message, { field: err.field, file: err.file, exitCode: SETUP_FAILED });
@@ -146,7 +151,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     if (first.type === 'eof') throw executor.died('before it reported the process pid');
     if (first.type !== 'pid') throw new TsrunError('executor exited before reporting the process pid');
     pid = first.pid;
-    if (Object.keys(cgroupPaths).length > 0) {
+    if (keys.length > 0 && !cloneIntoCgroup) {
       const { fromPaths } = await import('../cgroups/index.js');
       fromPaths(cgroupPaths).addPid(pid);
     }

@@ -156,12 +156,19 @@ export function compileExec(proc: Process, container: Spec, ctx: ExecContext, fi
   }
   if (ctx.pidfdSocket) ops.push(op('pidfd_socket', { path: ctx.pidfdSocket }, undefined));
   const ordered = [...new Set(nsTypes)].sort((a, b) => (a === 'user' ? -1 : b === 'user' ? 1 : 0));
+  // Cloned into its cgroup (cgroup v2), the kernel checks that move with the
+  // cloner's credentials and cgroup namespace: stage 0 stays the host's root
+  // in both, and the child joins the user and cgroup namespaces itself.
+  const late: string[] = ctx.cloneIntoCgroup ? ordered.filter((t) => t === 'user' || t === 'cgroup') : [];
+  const nsPath = (t: string) => `/proc/${ctx.initPid}/ns/${NS_FILE[t as keyof typeof NS_FILE]}`;
   for (const t of ordered) {
-    ops.push(op('join_ns', { nstype: CLONE[t], path: `/proc/${ctx.initPid}/ns/${NS_FILE[t]}` }, '/linux/namespaces'));
+    if (!late.includes(t)) ops.push(op('join_ns', { nstype: CLONE[t], path: nsPath(t) }, '/linux/namespaces'));
   }
+  if (ctx.cloneIntoCgroup) ops.push(op('cgroup_clone', { path: ctx.cloneIntoCgroup }, undefined));
   ops.push(op('clone', { flags: 0n }, undefined));
   ops.push(...planRlimits(proc, po));
   for (const p of ctx.cgroupProcs ?? []) ops.push(op('cgroup_join', { path: p }, undefined));
+  for (const t of late) ops.push(op('join_ns_child', { nstype: CLONE[t as keyof typeof CLONE], path: nsPath(t) }, '/linux/namespaces'));
   // nothing to prepare: the process waits for GO (sent once it is in its cgroup) first
   ops.push(op('wait_go', { report: 0 }, undefined));
   if (proc.terminal) ops.push(op('console', { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0, bind_console: 0 }, `${base}/consoleSize`));

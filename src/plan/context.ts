@@ -50,6 +50,8 @@ export interface ExecContext {
   pidfdSocket?: string;
   preserveFds?: number;
   cgroupProcs?: string[];
+  /** A cgroup v2 directory the process is cloned into (clone3 CLONE_INTO_CGROUP): its pids.max holds for the exec too. */
+  cloneIntoCgroup?: string;
   monitor?: boolean;
   proxyTty?: boolean;
   rootless?: boolean;

@@ -100,3 +100,34 @@ test('exec --cgroup PATH on cgroup v2 joins the existing sub-cgroup; controller:
     b.remove();
   }
 });
+
+test('exec into a container at linux.resources.pids.limit on cgroup v2: refused with 255, pids.current stays at the limit (born in the cgroup, clone3 CLONE_INTO_CGROUP); below it, in the container\'s user and cgroup namespaces', { skip: requires('root', 'cgroup-v2', { unifiedController: 'pids' }) }, () => {
+  const b = makeBundle({
+    args: ['sleep', '1000'],
+    patch: (s) => {
+      s.linux!.resources = { ...s.linux!.resources, pids: { limit: 1 } };
+      s.linux!.namespaces!.push({ type: 'user' }, { type: 'cgroup' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    },
+  });
+  const r = makeRoot();
+  const dir = `${CG}${b.cgroupsPath}`;
+  try {
+    assert.equal(r.ts(['run', '-d', '--bundle', b.dir, 'xpids']).code, 0);
+    let res = r.ts(['exec', 'xpids', 'true']);
+    assert.equal(res.code, 255, `exec at pids.max ran: ${res.stdout}`);
+    assert.match(res.stderr, /clone into the container's cgroup: resource temporarily unavailable/);
+    assert.equal(readFileSync(`${dir}/pids.current`, 'utf8').trim(), '1');
+    assert.match(readFileSync(`${dir}/pids.events`, 'utf8'), /^max [1-9]/m);
+    assert.equal(r.ts(['update', '--pids-limit', '2', 'xpids']).code, 0);
+    // the cgroup namespace is rooted at the container's cgroup, the user namespace maps root to 100000
+    res = r.ts(['exec', 'xpids', 'sh', '-c', 'cat /proc/self/cgroup; cat /proc/self/uid_map']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /^0::\/\n/);
+    assert.match(res.stdout, /^\s*0\s+100000\s+65536$/m);
+  } finally {
+    r.cleanup('xpids');
+    b.remove();
+  }
+});
