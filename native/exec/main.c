@@ -291,6 +291,10 @@ int run_parent_op(struct ctx *c, const struct op *op) {
     uint16_t type;
     uint8_t *body;
     uint32_t len;
+    if (op->u.wait_cgroup.announce) {
+      uint32_t child = (uint32_t)c->child;
+      if (sync_send(c->sync_fd, MSG_CLONED, &child, sizeof child) < 0) return fail(c, errno, "announcing the child");
+    }
     if (sync_recv(c->sync_fd, &type, &body, &len, MAX_MSG_SIZE) < 0) return fail(c, errno, "waiting for the cgroup");
     free(body);
     if (type != MSG_CGROUP) return fail(c, EPROTO, "expected CGROUP, got message %u", type);

@@ -4,6 +4,7 @@ import type { LinuxResources } from '../spec/types.js';
 import type { LayoutKind } from './layout.js';
 import type { CgroupStats } from './stats.js';
 import type { DeviceRule } from './devices/rules.js';
+import type { SystemdUnit } from './systemd/unit.js';
 
 export type FreezerState = 'THAWED' | 'FREEZING' | 'FROZEN';
 
@@ -71,6 +72,14 @@ export interface CgroupManager {
   exists(): boolean;
   /** Processes killed by the OOM killer in this cgroup so far. */
   oomKillCount(): number;
+  /**
+   * The systemd driver: its unit (recorded for later commands), and whether
+   * the unit must be started with the init's pid (a scope) by start(),
+   * before prepare(): create has the executor announce the pid for it.
+   */
+  readonly unit?: SystemdUnit;
+  readonly needsPid?: boolean;
+  start?(pid: number, resources?: CgroupResources): void;
 }
 
 /** Poll-wait without spinning the CPU (the CLI is synchronous by design). */

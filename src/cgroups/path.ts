@@ -5,8 +5,6 @@
 // Paths are cleaned lexically, and a relative one is cleaned as if rooted, so
 // "../../x" can never climb out of the runtime's cgroup.
 import { posix } from 'node:path';
-import { existsSync } from 'node:fs';
-import { TsrunError } from '../errors.js';
 import { type CgroupMount, type Host, dirOf } from './layout.js';
 
 export interface InnerPath {
@@ -31,39 +29,4 @@ export function cgroupDir(host: Host, mount: CgroupMount, subsystem: string, inn
   if (inner.absolute) return posix.join(host.fsRoot + mount.mountPoint, inner.path);
   const own = host.self.get(subsystem) ?? '/';
   return posix.join(dirOf(mount, own, host.fsRoot), inner.path);
-}
-
-export interface SystemdPath {
-  slice: string;
-  prefix: string;
-  name: string;
-}
-
-/** "slice:prefix:name" as runc's systemd driver expects it. */
-export function parseSystemdPath(cgroupsPath: string | undefined, id: string): SystemdPath {
-  if (!cgroupsPath) return { slice: 'system.slice', prefix: 'runc', name: id };
-  const parts = cgroupsPath.split(':');
-  if (parts.length !== 3) {
-    throw new TsrunError(
-      `expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, got ${JSON.stringify(cgroupsPath)} instead`,
-      { field: '/linux/cgroupsPath' },
-    );
-  }
-  return { slice: parts[0] || 'system.slice', prefix: parts[1]!, name: parts[2]! };
-}
-
-/**
- * --systemd-cgroup: the path is parsed (so a malformed one fails the same way
- * as in runc), then refused: there is no D-Bus client yet, and on a host
- * without systemd there is nothing to talk to.
- */
-export function refuseSystemd(cgroupsPath: string | undefined, id: string): never {
-  parseSystemdPath(cgroupsPath, id);
-  const running = existsSync('/run/systemd/system');
-  throw new TsrunError(
-    running
-      ? '--systemd-cgroup: the systemd cgroup driver is not implemented yet; run without --systemd-cgroup'
-      : '--systemd-cgroup: systemd is not running on this host',
-    { field: '/linux/cgroupsPath' },
-  );
 }

@@ -48,14 +48,16 @@ export function defaultRoot(c: Caller = thisCaller()): string {
 
 /**
  * --rootless true|false|auto, as runc's shouldUseRootlessCgroupManager:
- * auto is false with --systemd-cgroup, true for a non-root euid, and true
- * for root inside a user namespace (whose cgroup access cannot be known).
+ * auto is true for a non-root euid (with --systemd-cgroup: the user's own
+ * systemd manager), and true for root inside a user namespace (whose cgroup
+ * access cannot be known) unless --systemd-cgroup (runc then asks who owns
+ * the bus; here, as on its error path, such a root is taken for root).
  */
 export function rootlessCgroups(value: string | undefined, systemd: boolean, c: Caller = thisCaller()): boolean {
   const v = value ?? 'auto';
   // Go's strconv.ParseBool spellings, which runc accepts
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
-  if (v === 'auto' || v === '') return !systemd && (c.euid !== 0 || c.inUserNS());
+  if (v === 'auto' || v === '') return c.euid !== 0 || (!systemd && c.inUserNS());
   throw new TsrunError(`invalid --rootless value ${JSON.stringify(value)}: expected true, false or auto`);
 }

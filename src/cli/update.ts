@@ -39,7 +39,7 @@ export const main = commandMain(async (ctx) => {
   const o = ctx.opts;
   if (o.l3CacheSchema) throw new TsrunError('Intel RDT/CAT: l3 cache schema is not enabled');
   if (o.memBwSchema) throw new TsrunError('Intel RDT/MBA: memory bandwidth schema is not enabled');
-  const { fromPaths, withRollback } = await import('../cgroups/index.js');
+  const { fromRecord, withRollback } = await import('../cgroups/index.js');
   const { mergeUpdate, resourcesFromFlags } = await import('../cgroups/update.js');
   const change = typeof o.resources === 'string' && o.resources !== ''
     ? readResources(o.resources)
@@ -70,7 +70,7 @@ export const main = commandMain(async (ctx) => {
     if (containerStatus(record, dir) === 'stopped') throw new TsrunError(RuncText.notRunning);
     const linux = (record.config?.linux ?? {}) as { resources?: LinuxResources };
     const next = mergeUpdate(linux.resources, change);
-    withRollback(() => fromPaths(record.cgroupPaths).set(next));
+    withRollback(() => fromRecord(record.cgroupPaths, record.cgroupUnit, record.id).set(next));
     if (record.config) {
       // Keep the device rules: update never changes them.
       const devices = linux.resources?.devices;

@@ -127,9 +127,12 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
   // Only paths so far: the plan names the cgroup.procs files the executor
   // puts the init into. Compiled before touching --root or the cgroup tree:
   // a config the compiler refuses leaves no trace.
-  const cg = openCgroup({ id: o.id, cgroupsPath: config.linux?.cgroupsPath, systemd: o.systemdCgroup, rootless: o.rootless });
+  const cg = openCgroup({
+    id: o.id, cgroupsPath: config.linux?.cgroupsPath, systemd: o.systemdCgroup, rootless: o.rootless, annotations: config.annotations,
+  });
   const { plan, warnings } = compileCreate(runConfig, {
     ...ctxBase, stateDir: state.containerDir(o.root, o.id), cgroupBinds: cgroupBinds(config, cg), cgroupV2: cg.kind === 'v2', cgroupProcs: cg.procsFiles(),
+    cgroupAnnounce: cg.needsPid,
   });
   for (const w of warnings) log.warn(w);
   // the build's code cache is taken after a dry run (build/code-cache.mjs): it goes as far as a create can without side effects
@@ -151,10 +154,20 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     // linux.devices are made, not allowed: the device cgroup grants only what
     // linux.resources.devices lists (runc does the same; a denied node stays denied).
     const resources = { ...config.linux?.resources, deviceRules: containerDeviceRules(config.linux?.resources?.devices) };
-    state.writeCgroupPaths(dir, cg.paths());
+    state.writeCgroupPaths(dir, cg.paths(), cg.unit);
     if (cloneFirst) {
       executor = new Executor(plan, preserveFds);
       executorWaits = true;
+    }
+    if (cg.needsPid) {
+      // systemd's scope starts with the init in it: stage 0 says its pid and waits
+      const cloned = await executor!.next((m) => log.debug(m));
+      if (cloned.type === 'error') throw executor!.errorOf(cloned);
+      if (cloned.type === 'eof') throw executor!.died('before it announced the container init');
+      if (cloned.type !== 'cloned') throw new TsrunError('executor did not announce the container init');
+      cgroupMade = true;
+      cg.start!(cloned.pid, resources);
+      lap('systemd unit started');
     }
     const made = cg.prepare(resources);
     cgroupMade = true;
@@ -200,6 +213,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
       owner: process.getuid?.() ?? 0,
       config: config as unknown as ContainerRecord['config'],
       cgroupPaths: cg.paths(),
+      ...(cg.unit ? { cgroupUnit: cg.unit } : {}),
     };
     state.writeRecord(dir, record);
     if (hooksFirst) {

@@ -7,8 +7,8 @@ import { TsrunError } from '../errors.js';
 import { log } from '../log.js';
 import type { Spec } from '../spec/types.js';
 import { isAlive } from '../state/proc.js';
-import { readCgroupPaths, removeContainerDir } from '../state/store.js';
-import type { ContainerRecord } from '../state/types.js';
+import { readCgroupRecord, removeContainerDir } from '../state/store.js';
+import type { CgroupUnit, ContainerRecord } from '../state/types.js';
 
 declare const require: (id: string) => unknown;
 
@@ -45,6 +45,21 @@ async function killCgroup(record: ContainerRecord, paths: CgroupPaths | undefine
   }
 }
 
+/**
+ * --systemd-cgroup: stop the container's unit (systemd removes its cgroup)
+ * and forget it if it failed (an OOM kill fails a scope); what systemd does
+ * not manage (v1 hierarchies it leaves alone) is removed with the paths.
+ */
+function stopUnit(unit: CgroupUnit): void {
+  const { Systemd } = require('../cgroups/systemd/client.js') as typeof import('../cgroups/systemd/client.js');
+  const systemd = Systemd.connect(unit.bus);
+  try {
+    systemd.stopUnit(unit.name);
+  } finally {
+    systemd.close();
+  }
+}
+
 /** The delete fails and the state stays, to be retried. */
 function undying(id: string): TsrunError {
   return new TsrunError(`cannot delete container ${id}: its processes did not exit after SIGKILL (is a cgroup above it frozen?)`);
@@ -58,6 +73,7 @@ function undying(id: string): TsrunError {
  */
 export async function destroyContainer(root: string, record: ContainerRecord): Promise<void> {
   if (record.pid && isAlive(record.pid, record.pidStartTime)) throw undying(record.id);
+  if (record.cgroupUnit) stopUnit(record.cgroupUnit);
   if (record.cgroupPaths && Object.keys(record.cgroupPaths).length > 0) {
     const left = removeEmptyCgroups(record.cgroupPaths);
     if (Object.keys(left).length > 0) {
@@ -94,7 +110,8 @@ export async function destroyContainer(root: string, record: ContainerRecord): P
  * state stays and the delete fails, to be retried.
  */
 export async function destroyUnreadable(root: string, id: string, defaultPaths: () => CgroupPaths): Promise<void> {
-  const paths = readCgroupPaths(root, id) ?? defaultPaths();
+  const recorded = readCgroupRecord(root, id);
+  const paths = recorded?.paths ?? defaultPaths();
   const t = teardown();
   const pids = () => {
     try {
@@ -114,6 +131,7 @@ export async function destroyUnreadable(root: string, id: string, defaultPaths: 
     for (let delay = 0.1; pids().length > 0 && Date.now() < end; delay = Math.min(delay * 2, 10)) sleepMs(delay);
     if (pids().length > 0) throw undying(id);
   }
+  if (recorded?.unit) stopUnit(recorded.unit);
   try {
     t.removeCgroup(paths);
   } catch (err) {

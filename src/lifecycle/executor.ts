@@ -30,6 +30,7 @@ export function executorPath(): string {
 
 export type Frame =
   | { type: 'pid'; pid: number; stage0: number }
+  | { type: 'cloned'; pid: number }
   | { type: 'ready' }
   | { type: 'prepared' }
   | { type: 'error'; stage: number; op: number; errno: number; message: string }
@@ -41,6 +42,8 @@ function frame(type: number, body: Buffer): Frame {
   switch (type) {
     case MsgType.pid:
       return { type: 'pid', pid: body.readUInt32LE(0), stage0: body.readUInt32LE(4) };
+    case MsgType.cloned:
+      return { type: 'cloned', pid: body.readUInt32LE(0) };
     case MsgType.ready:
       return { type: 'ready' };
     case MsgType.prepared:

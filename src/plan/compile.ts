@@ -101,7 +101,12 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
   // namespace joined by path: stage 0 is in it by then, and the host's
   // cgroup.procs paths must be opened before (they are, for a plan without
   // this op); the runtime then makes the cgroup before it sends the plan.
-  if (ctx.cgroupProcs?.length && !ns.pre.some((o) => o.op === 'join_ns' && o.args.nstype === CLONE.mount)) ops.push(op('wait_cgroup', {}, undefined));
+  const joinsMount = ns.pre.some((o) => o.op === 'join_ns' && o.args.nstype === CLONE.mount);
+  if (ctx.cgroupAnnounce && joinsMount) {
+    // the unit (and so the cgroup.procs files) exists only once the child does, and by then stage 0 is in the joined mount namespace
+    throw new TsrunError('--systemd-cgroup cannot place a container that joins a mount namespace by path; use the cgroupfs driver', cfg('/linux/namespaces'));
+  }
+  if (ctx.cgroupProcs?.length && !joinsMount) ops.push(op('wait_cgroup', { announce: ctx.cgroupAnnounce ? 1 : 0 }, undefined));
   for (const p of ctx.cgroupProcs ?? []) ops.push(op('cgroup_join', { path: p }, '/linux/cgroupsPath'));
   // the child
   ops.push(...ns.child);

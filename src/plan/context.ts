@@ -25,6 +25,11 @@ export interface CreateContext {
   preserveFds?: number;
   /** cgroup.procs files stage 0 writes the child's pid into before it runs. */
   cgroupProcs?: string[];
+  /**
+   * The runtime needs the child's pid before its cgroup exists (systemd's
+   * driver starts the unit with it): stage 0 says it, then waits.
+   */
+  cgroupAnnounce?: boolean;
   /** For a `cgroup` mount on cgroup v1: the container's cgroup directories. */
   cgroupBinds?: CgroupBind[];
   /** The host is pure cgroup v2: a `cgroup` mount is a cgroup2 one (runc's mountCgroupV2). */

@@ -76,7 +76,7 @@ export const ops = [
     fields: [['source', 'str'], ['target', 'str'], ['recursive', 'u32'], ['uid_map', 'str'], ['gid_map', 'str'], ['flags', 'u32'], ['mkdir', 'u32']],
   },
   { name: 'chroot', stage: 'child', doc: 'no mount namespace: chroot into the rootfs, leaving the shared mount table untouched', fields: [['path', 'str']] },
-  { name: 'wait_cgroup', stage: 'parent', doc: 'wait for the runtime\'s CGROUP (it makes the cgroup directories while we clone), then open the cgroup.procs files', fields: [] },
+  { name: 'wait_cgroup', stage: 'parent', doc: 'wait for the runtime\'s CGROUP (it makes the cgroup directories while we clone), then open the cgroup.procs files; with announce, send CLONED first (systemd\'s driver starts the unit with the pid)', fields: [['announce', 'u32']] },
   { name: 'wait_go', stage: 'child', doc: 'wait for the runtime\'s GO (its state JSON is what the hooks and a seccomp listener get); with report, say PREPARED first', fields: [['report', 'u32']] },
   { name: 'home_env', stage: 'child', doc: 'read the home of uid from /etc/passwd inside the root ("/" when none) as HOME of the exec and of hooks given the process environment', fields: [['uid', 'u32']] },
   { name: 'stdio_owner', stage: 'child', doc: 'fchown stdin, stdout and stderr to uid, each keeping its gid, unless already owned or /dev/null', fields: [['uid', 'u32']] },
@@ -97,5 +97,6 @@ export const messages = [
   { name: 'exit', code: 6, doc: 'stage 0 (monitor) -> runtime: i32 wait status of the child' },
   { name: 'warning', code: 7, doc: 'any -> runtime: a warning line for the log' },
   { name: 'cgroup', code: 9, doc: 'runtime -> stage 0: the cgroup directories exist (wait_cgroup)' },
+  { name: 'cloned', code: 10, doc: 'stage 0 -> runtime: u32 child pid, before waiting for CGROUP (wait_cgroup with announce)' },
   { name: 'prepared', code: 8, doc: 'child -> runtime: the rootfs is prepared, waiting for GO (sent when wait_go asks: the runtime runs prestart hooks now)' },
 ];

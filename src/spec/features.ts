@@ -10,7 +10,7 @@ import { SUPPORTED_MAX, SUPPORTED_MIN } from './version.js';
 
 /** Feature switches; the lists below derive from them. */
 export const claims = {
-  cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+  cgroup: { v1: true, v2: true, systemd: true, systemdUser: true, rdma: true },
   seccomp: true,
   /** Flags the seccomp code passes to seccomp(2); all of them need kernel >= 4.17 but WAIT_KILLABLE_RECV (5.19). */
   seccompSupportedFlags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'],
@@ -27,7 +27,7 @@ export const claims = {
  * behaviour (features.md, potentiallyUnsafeConfigAnnotations). None yet: add
  * the key (or "prefix.") when code starts reading one.
  */
-const unsafeAnnotations: string[] = [];
+const unsafeAnnotations: string[] = ['org.systemd.property.'];
 
 export function featuresDocument(version: string, commit: string): Features {
   // idmap/ridmap are recognised option names only once idmapped mounts work.

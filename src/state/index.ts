@@ -14,7 +14,7 @@
 // Hot commands may import the single modules directly to keep bundles small.
 export { MAX_ID_LENGTH, isValidId, validateId } from './id.js';
 export { EXEC_FIFO, STATE_FILE, containerDir, rootPath } from './paths.js';
-export { createContainerDir, ensureRoot, listIds, parseRecord, readCgroupPaths, readRecord, removeContainerDir, writeCgroupPaths, writeRecord } from './store.js';
+export { createContainerDir, ensureRoot, listIds, parseRecord, readCgroupPaths, readCgroupRecord, readRecord, removeContainerDir, writeCgroupPaths, writeRecord } from './store.js';
 export { type ContainerLock, type LockOptions, lockContainer, lockName, tryLockContainer, withContainerLock } from './lock.js';
 export { type ProcStat, isAlive, parseProcStat, processStartTime, readProcStat } from './proc.js';
 export { type FreezerProbe, cgroupFrozen, containerStatus, stateObject } from './status.js';

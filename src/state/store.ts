@@ -9,7 +9,7 @@ import { RuncText, TsrunError } from '../errors.js';
 import { isValidId, validateId } from './id.js';
 import { CGROUP_FILE, STATE_FILE, containerDir, rootPath } from './paths.js';
 import { Dir, errnoOf, fsError, makeDirs, readRegular } from './safe-fs.js';
-import type { ContainerRecord } from './types.js';
+import type { CgroupUnit, ContainerRecord } from './types.js';
 
 /** A record holds the whole config (config.json is capped at 16 MiB: spec/json-limits.ts). */
 export const MAX_RECORD = 32 << 20;
@@ -84,12 +84,16 @@ export function writeRecord(dir: string, record: ContainerRecord): void {
   }
 }
 
-/** Record the cgroup paths of a new container beside its (future) state.json: see readCgroupPaths. */
-export function writeCgroupPaths(dir: string, paths: Record<string, string>): void {
+/**
+ * Record the cgroup of a new container beside its (future) state.json: see
+ * readCgroupPaths. The paths alone, or with a systemd unit
+ * {"paths": {...}, "unit": {...}}.
+ */
+export function writeCgroupPaths(dir: string, paths: Record<string, string>, unit?: CgroupUnit): void {
   let d: Dir | undefined;
   try {
     d = Dir.open(dir, { owned: true });
-    d.create(CGROUP_FILE, JSON.stringify(paths), 0o600);
+    d.create(CGROUP_FILE, JSON.stringify(unit ? { paths, unit } : paths), 0o600);
   } catch (err) {
     if (err instanceof TsrunError) throw err;
     throw fsError(err, 'cannot write', `${dir}/${CGROUP_FILE}`);
@@ -100,19 +104,35 @@ export function writeCgroupPaths(dir: string, paths: Record<string, string>): vo
 
 /** The cgroup paths create recorded beside the state, or undefined (none, or not a map of absolute paths). */
 export function readCgroupPaths(root: string, id: string): Record<string, string> | undefined {
+  return readCgroupRecord(root, id)?.paths;
+}
+
+/** The cgroup create recorded beside the state: its paths and its systemd unit, if any. */
+export function readCgroupRecord(root: string, id: string): { paths: Record<string, string>; unit?: CgroupUnit } | undefined {
   validateId(id);
   let d: Dir | undefined;
   try {
     d = Dir.open(containerDir(root, id), { owned: true });
     const value = JSON.parse(readRegular(d.at(CGROUP_FILE), 1 << 16, CGROUP_FILE, { owned: true }).toString('utf8')) as unknown;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-    const paths = value as Record<string, unknown>;
-    return Object.values(paths).every((p) => typeof p === 'string' && p.startsWith('/')) ? (paths as Record<string, string>) : undefined;
+    const v = value as Record<string, unknown>;
+    const withUnit = 'unit' in v && 'paths' in v;
+    const paths = (withUnit ? v.paths : v) as Record<string, unknown>;
+    if (typeof paths !== 'object' || paths === null) return undefined;
+    if (!Object.values(paths).every((p) => typeof p === 'string' && p.startsWith('/'))) return undefined;
+    return { paths: paths as Record<string, string>, unit: withUnit ? cgroupUnitOf(v.unit) : undefined };
   } catch {
     return undefined;
   } finally {
     d?.close();
   }
+}
+
+function cgroupUnitOf(v: unknown): CgroupUnit | undefined {
+  const u = v as Partial<CgroupUnit> | null;
+  if (!u || typeof u !== 'object' || typeof u.name !== 'string' || typeof u.slice !== 'string') return undefined;
+  if (u.bus !== 'system' && u.bus !== 'user') return undefined;
+  return { name: u.name, slice: u.slice, bus: u.bus };
 }
 
 /** Parse a record; null when the file is not one of ours. */
@@ -138,6 +158,7 @@ export function parseRecord(text: string): ContainerRecord | null {
     owner: typeof r.owner === 'number' ? r.owner : 0,
     config: r.config && typeof r.config === 'object' ? r.config : {},
     cgroupPaths: r.cgroupPaths && typeof r.cgroupPaths === 'object' ? r.cgroupPaths : {},
+    ...(r.cgroupUnit ? { cgroupUnit: cgroupUnitOf(r.cgroupUnit) } : {}),
   };
 }
 

@@ -46,6 +46,16 @@ export interface ContainerRecord {
    * cgroup2 directory. Filled by the lifecycle.
    */
   cgroupPaths: Record<string, string>;
+  /** --systemd-cgroup: the transient unit systemd made for the container, and whose manager (system, or the user's). */
+  cgroupUnit?: CgroupUnit;
+}
+
+export interface CgroupUnit {
+  /** "docker-abc.scope" */
+  name: string;
+  /** "system.slice" */
+  slice: string;
+  bus: 'system' | 'user';
 }
 
 /** The state object `tsrun state` prints (runtime-spec state + runc's extra fields). */

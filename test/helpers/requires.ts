@@ -29,6 +29,8 @@ export type Requirement =
   | 'criu'
   /** A freezer: v1's freezer hierarchy or v2's cgroup.freeze. */
   | 'freezer'
+  /** systemd is PID 1 and its manager answers on its private socket (root) or the bus: --systemd-cgroup. */
+  | 'systemd'
   /** 2 MiB huge pages (hugetlb.2MB.* files). */
   | 'hugepages-2MB'
   /** AppArmor enforced (/sys/module/apparmor/parameters/enabled is Y) and apparmor_parser to load profiles. */
@@ -205,6 +207,10 @@ function unmet(r: Requirement): string {
     if (r === 'no-apparmor') return on ? 'needs a host with AppArmor off (here it is on: the refusal cannot be seen)' : '';
     if (!on) return 'needs AppArmor on (/sys/module/apparmor/parameters/enabled is not Y: the kernel lacks it or boots with it off; the test VM has it)';
     return findOnPath('apparmor_parser') ? '' : 'needs apparmor_parser to load a test profile (apt-get install apparmor)';
+  }
+  if (r === 'systemd') {
+    if (!existsSync('/run/systemd/system')) return 'needs systemd running as PID 1 (no /run/systemd/system): --systemd-cgroup talks to it';
+    return existsSync('/run/systemd/private') || existsSync('/run/dbus/system_bus_socket') ? '' : 'needs systemd\'s D-Bus API (/run/systemd/private or the system bus)';
   }
   if (r === 'criu') return findOnPath('criu') ? '' : 'needs criu on PATH (apt-get install criu)';
   if ('cpus' in r) {

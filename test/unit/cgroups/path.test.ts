@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveCgroupsPath, parseSystemdPath, refuseSystemd } from '../../../src/cgroups/path.js';
+import { resolveCgroupsPath } from '../../../src/cgroups/path.js';
 import { openCgroup, fromPaths } from '../../../src/cgroups/index.js';
 import { tolerateRootless } from '../../../src/cgroups/rootless.js';
 import { TsrunError } from '../../../src/errors.js';
@@ -41,15 +41,10 @@ test('cgroupsPath on v2: one directory, keyed "unified"', () => {
   assert.deepEqual(openCgroup({ id: 'c1', cgroupsPath: 'x', host }).paths(), { unified: '/fake/sys/fs/cgroup/system.slice/tsrun.service/x' });
 });
 
-test('--systemd-cgroup: "slice:prefix:name" parsed; malformed refused with runc\'s text', () => {
-  assert.deepEqual(parseSystemdPath('system.slice:docker:abc', 'id'), { slice: 'system.slice', prefix: 'docker', name: 'abc' });
-  assert.deepEqual(parseSystemdPath(undefined, 'id'), { slice: 'system.slice', prefix: 'runc', name: 'id' });
-  assert.throws(() => parseSystemdPath('/a/b', 'id'), /expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, got "\/a\/b" instead/);
-});
-
-test('--systemd-cgroup: refused with an error naming the flag', () => {
-  assert.throws(() => refuseSystemd('system.slice:docker:abc', 'id'), (e: Error & { field?: string }) => /^--systemd-cgroup: /.test(e.message) && e.field === '/linux/cgroupsPath');
-  assert.throws(() => openCgroup({ id: 'x', systemd: true, cgroupsPath: 'a:b:c', host: { mountinfo: v2Mountinfo, selfCgroup: '0::/' } }), /--systemd-cgroup/);
+test('--systemd-cgroup: a cgroupsPath not "slice:prefix:name" is refused naming the field, before any bus', () => {
+  const host = { mountinfo: v2Mountinfo, selfCgroup: '0::/' };
+  assert.throws(() => openCgroup({ id: 'x', systemd: true, cgroupsPath: '/a/b', host }), (e: Error & { field?: string }) => /expected cgroupsPath to be of format "slice:prefix:name"/.test(e.message) && e.field === '/linux/cgroupsPath');
+  assert.throws(() => openCgroup({ id: 'x', systemd: true, cgroupsPath: 'a:b:c', host }), (e: Error & { field?: string }) => /"a" is not a systemd slice name/.test(e.message) && e.field === '/linux/cgroupsPath');
 });
 
 test('--rootless: permission errors on create/join are tolerated unless limits were asked for', () => {

@@ -18,11 +18,13 @@ test('default --root: real root keeps /run/tsrun even with XDG_RUNTIME_DIR set; 
   assert.equal(defaultRoot(caller(0, { XDG_RUNTIME_DIR: '/run/user/0', USER: 'root' }, true)), '/run/tsrun');
 });
 
-test('--rootless auto: true for a non-root euid and for root in a user namespace, false for real root and with --systemd-cgroup', () => {
+test('--rootless auto: true for a non-root euid (with --systemd-cgroup: the user manager) and for root in a user namespace without --systemd-cgroup, false for real root', () => {
   assert.equal(rootlessCgroups('auto', false, caller(1000, {})), true);
   assert.equal(rootlessCgroups('auto', false, caller(0, {}, true)), true);
   assert.equal(rootlessCgroups('auto', false, caller(0, {})), false);
-  assert.equal(rootlessCgroups('auto', true, caller(1000, {})), false);
+  assert.equal(rootlessCgroups('auto', true, caller(1000, {})), true);
+  assert.equal(rootlessCgroups('auto', true, caller(0, {}, true)), false);
+  assert.equal(rootlessCgroups('auto', true, caller(0, {})), false);
   assert.equal(rootlessCgroups(undefined, false, caller(1000, {})), true, 'auto is the default');
 });
 

@@ -123,7 +123,7 @@ test('tsrun features prints a features document that validates, with the linux o
     assert.ok(linux.capabilities?.includes(cap), cap);
   }
   assert.equal(linux.capabilities?.length, 41);
-  assert.deepEqual(linux.cgroup, { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true });
+  assert.deepEqual(linux.cgroup, { v1: true, v2: true, systemd: true, systemdUser: true, rdma: true });
   assert.equal(linux.seccomp?.enabled, true);
   assert.ok(linux.seccomp?.actions?.includes('SCMP_ACT_NOTIFY'));
   assert.ok(linux.seccomp?.archs?.includes('SCMP_ARCH_X86_64'));
