@@ -11,7 +11,7 @@
 // The table (scenario | runc | tsrun) is printed as test diagnostics.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { requires } from '../../helpers/requires.js';
@@ -36,25 +36,36 @@ const skip = requires('root', 'cgroup-v2', 'apparmor', { binary: 'runc' }, { eng
 
 /** scenario -> runtime -> '' (passed) or why it failed */
 const table = new Map<string, Partial<Record<RuntimeName, string>>>();
+/** Each row as it ends, with its seconds (a run under emulation is long: this file shows where it is). */
+const PROGRESS = process.env.TSRUN_STOCK_PROGRESS ?? '/tmp/tsrun-stock-host.progress';
+
+function note(scenario: string, rt: RuntimeName, why: string, t0: number): void {
+  table.set(scenario, { ...table.get(scenario), [rt]: why });
+  appendFileSync(PROGRESS, `${((Date.now() - t0) / 1000).toFixed(1)}s ${rt} ${scenario}: ${why || 'pass'}\n`);
+}
+
+const reason = (err: unknown) => ((err as Error).message || String(err)).split('\n').slice(0, 3).join(' ').slice(0, 300);
 
 function record(scenario: string, rt: RuntimeName, fn: () => void): void {
+  const t0 = Date.now();
   let why = '';
   try {
     fn();
   } catch (err) {
-    why = ((err as Error).message || String(err)).split('\n').slice(0, 3).join(' ').slice(0, 300);
+    why = reason(err);
   }
-  table.set(scenario, { ...table.get(scenario), [rt]: why });
+  note(scenario, rt, why, t0);
 }
 
 async function recordAsync(scenario: string, rt: RuntimeName, fn: () => Promise<void>): Promise<void> {
+  const t0 = Date.now();
   let why = '';
   try {
     await fn();
   } catch (err) {
-    why = ((err as Error).message || String(err)).split('\n').slice(0, 3).join(' ').slice(0, 300);
+    why = reason(err);
   }
-  table.set(scenario, { ...table.get(scenario), [rt]: why });
+  note(scenario, rt, why, t0);
 }
 
 /** Every row of `prefix` that runc passes passes with tsrun too; each row is a diagnostic line. */
@@ -81,7 +92,7 @@ function eq(actual: string, expected: string, what: string): void {
 /** A process run to its end without blocking the event loop (for the concurrent rows). */
 function runAsync(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -112,6 +123,7 @@ function dockerSuite(driver: 'systemd' | 'cgroupfs'): void {
     const ok = (r: { code: number | null; stderr: string; stdout: string }, what: string) => assert.equal(r.code, 0, `${what}: ${r.stderr.trim() || r.stdout.trim()}`);
 
     test(`${group}: start dockerd (Debian's defaults${driver === 'cgroupfs' ? ', native.cgroupdriver=cgroupfs' : ''}) with --add-runtime tsrun`, async () => {
+      const t0 = Date.now();
       env = await makeEngineEnv(`st-${driver.slice(0, 3)}`);
       const sock = startContainerd(env, containerd!, ctrBin!);
       writeFileSync(join(env.dir, 'daemon.json'), '{}\n');
@@ -131,6 +143,7 @@ function dockerSuite(driver: 'systemd' | 'cgroupfs'): void {
       eq(docker(['info', '--format', '{{.CgroupDriver}} {{.CgroupVersion}}']).stdout, `${driver} 2`, 'docker info');
       assert.match(docker(['info', '--format', '{{json .SecurityOptions}}']).stdout, /apparmor/);
       ok(docker(['load', '-i', env.imageTar], 120_000), 'docker load');
+      appendFileSync(PROGRESS, `${((Date.now() - t0) / 1000).toFixed(1)}s ${group} started\n`);
     });
 
     for (const rt of NAMES) {
