@@ -31,6 +31,7 @@ struct ctx {
   int pidfd_sock;
   int listener_fd;       /* connected to linux.seccomp.listenerPath */
   int sources_fd;        /* stage 0 -> child: mount sources opened by mount_sources, in op order */
+  int clone_cgroup;      /* cgroup_clone: the cgroup v2 directory the child is cloned into */
   char *seccomp_state;   /* container process state for the listener (from GO) */
   int root_fd;           /* O_PATH of the rootfs, until pivot */
   int pivoted;
@@ -96,6 +97,8 @@ int op_mount_attr(struct ctx *c, const struct op_mount_attr *o);
 int idmap_prepare(struct ctx *c, const struct op_mount_idmap *o);
 int op_mount_idmap(struct ctx *c, const struct op_mount_idmap *o, int tree);
 int op_sysctl(struct ctx *c, const struct op_sysctl *o);
+int procfs_handle(void);
+int open_in_procfs(int proc, const char *path, int flags);
 int op_console(struct ctx *c, const struct op_console *o);
 
 /* tty.c */
@@ -113,5 +116,6 @@ int op_hook(struct ctx *c, const struct op_hook *o);
 int op_wait_start(struct ctx *c);
 int op_exec(struct ctx *c, const struct op_exec *o);
 int op_seccomp(struct ctx *c, const struct op_seccomp *o);
+int op_apparmor(struct ctx *c, const struct op_apparmor *o);
 
 #endif

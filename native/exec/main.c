@@ -201,11 +201,14 @@ enum { OPEN_NS = 1, OPEN_CGROUP_PROCS = 2 };
 static int open_host_files(struct ctx *c, int which) {
   for (uint32_t k = 0; k < c->plan->nops; k++) {
     const struct op *o = &c->plan->ops[k];
-    const char *path = (which & OPEN_NS) && o->code == OP_JOIN_NS              ? o->u.join_ns.path
+    const char *path = (which & OPEN_NS) && o->code == OP_JOIN_NS                 ? o->u.join_ns.path
+                       : (which & OPEN_NS) && o->code == OP_JOIN_NS_CHILD         ? o->u.join_ns_child.path
                        : (which & OPEN_CGROUP_PROCS) && o->code == OP_CGROUP_JOIN ? o->u.cgroup_join.path
-                                                                                 : NULL;
+                       : (which & OPEN_CGROUP_PROCS) && o->code == OP_CGROUP_CLONE ? o->u.cgroup_clone.path
+                                                                                    : NULL;
     if (!path) continue;
-    c->ns_fds[k] = open(path, (o->code == OP_JOIN_NS ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
+    int flags = o->code == OP_CGROUP_JOIN ? O_WRONLY : o->code == OP_CGROUP_CLONE ? O_RDONLY | O_DIRECTORY : O_RDONLY;
+    c->ns_fds[k] = open(path, flags | O_CLOEXEC);
     if (c->ns_fds[k] < 0) {
       c->err_op = (int)k;
       return fail(c, errno, "open %s", path);
@@ -245,6 +248,11 @@ int run_pre_op(struct ctx *c, const struct op *op) {
     close(fd);
     return r < 0 ? fail(c, e, "setns %s", op->u.join_ns.path) : 0;
   }
+  case OP_CGROUP_CLONE:
+    /* opened up front with the host files; the clone below uses it */
+    c->clone_cgroup = c->ns_fds[c->err_op];
+    c->ns_fds[c->err_op] = -1;
+    return c->clone_cgroup < 0 ? fail(c, EBADF, "cgroup %s not opened", op->u.cgroup_clone.path) : 0;
   case OP_TIME_OFFSETS:
     /* the caller stays outside; its children are born inside */
     if (unshare(CLONE_NEWTIME) < 0) return fail(c, errno, "unshare time namespace");
@@ -363,6 +371,40 @@ int run_parent_op(struct ctx *c, const struct op *op) {
   return fail(c, EINVAL, "op %s cannot run in stage 0", op_descs[op->code].name);
 }
 
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+struct clone3_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+/* The child is born in its cgroup, so the cgroup's limits hold from its
+ * first instant: at pids.max the kernel refuses it (EAGAIN), where a move
+ * after the fact would take the cgroup over its limit. A kernel without
+ * clone3 or CLONE_INTO_CGROUP (before 5.7) gets the move. */
+static pid_t clone_into_cgroup(struct ctx *c, uint64_t flags) {
+  struct clone3_args a = {.flags = (flags & ~0xffULL) | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)c->clone_cgroup};
+  pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof a);
+  if (pid >= 0 || (errno != ENOSYS && errno != E2BIG)) {
+    if (pid < 0) fail(c, errno, "clone into the container's cgroup");
+    return pid;
+  }
+  pid = (pid_t)syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, NULL);
+  if (pid <= 0) return pid;
+  char num[16];
+  int n = snprintf(num, sizeof num, "%d", pid);
+  int fd = openat(c->clone_cgroup, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, num, (size_t)n) != n) {
+    fail(c, errno, "join the container's cgroup");
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  close(fd);
+  return pid;
+}
+
 /* The child: wait until stage 0 has placed it (id maps, rlimits, cgroups)
  * and reported its pid, then every child op in order; the wait_go op, where
  * the plan puts it, waits for the runtime. */
@@ -385,6 +427,14 @@ static void child_main(struct ctx *c, struct plan *p, uint32_t from, int release
    * could ptrace us is the caller itself and the container's own root. */
   c->keep_dumpable = owner_maps;
   if (!owner_maps) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  /* the AppArmor attribute is written late, after the credentials drop:
+   * the procfs handle it goes through is made now, while we may still make
+   * one, and before the container's own code could have touched /proc */
+  for (uint32_t i = from; i < p->nops; i++)
+    if (p->ops[i].code == OP_APPARMOR) {
+      procfs_handle();
+      break;
+    }
   for (uint32_t i = from; i < p->nops; i++) {
     if (p->ops[i].stage != STAGE_CHILD) continue;
     c->err_op = (int)i;
@@ -408,7 +458,8 @@ int main(int argc, char **argv) {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* we hold host fds: no ptrace from the container */
 
   struct ctx c = {.stage = STAGE_PRE, .sync_fd = atoi(argv[1]), .fifo_fd = -1, .console_fd = -1,
-                  .pidfd_sock = -1, .listener_fd = -1, .sources_fd = -1, .root_fd = -1, .err_op = -1};
+                  .pidfd_sock = -1, .listener_fd = -1, .sources_fd = -1, .root_fd = -1, .err_op = -1,
+                  .clone_cgroup = -1};
   int fl = fcntl(c.sync_fd, F_GETFL);
   if (fl < 0) return 1;
   fcntl(c.sync_fd, F_SETFL, fl & ~O_NONBLOCK);
@@ -536,10 +587,11 @@ int main(int argc, char **argv) {
    * is born dumpable and turns it off once placed, as runc's nsexec does. */
   int owner_maps = geteuid() != 0 && (clone_flags & CLONE_NEWUSER);
   if (owner_maps) prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(clone_flags | SIGCHLD), NULL, NULL, NULL, NULL);
+  pid_t pid = c.clone_cgroup >= 0 ? clone_into_cgroup(&c, clone_flags)
+                                  : (pid_t)syscall(SYS_clone, (unsigned long)(clone_flags | SIGCHLD), NULL, NULL, NULL, NULL);
   if (owner_maps && pid != 0) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (pid < 0) {
-    fail(&c, errno, "clone");
+    if (c.clone_cgroup < 0 || !c.err_msg[0]) fail(&c, errno, "clone");
     report_error(&c);
     return 1;
   }
@@ -556,6 +608,8 @@ int main(int argc, char **argv) {
     c.sources_fd = sources[1];
     child_main(&c, &p, i, release[0], owner_maps);
   }
+  if (c.clone_cgroup >= 0) close(c.clone_cgroup);
+  c.clone_cgroup = -1;
   close(release[0]);
   if (sources[1] >= 0) close(sources[1]);
   c.sources_fd = sources[0];

@@ -383,6 +383,29 @@ static int op_wait_go(struct ctx *c, const struct op_wait_go *o) {
   return 0;
 }
 
+/* runc's apparmor.ApplyProfile: the profile takes hold at the next execve
+ * (and in anything exec'd by a child forked from here). The kernel takes
+ * the write from this thread only, hence thread-self. */
+int op_apparmor(struct ctx *c, const struct op_apparmor *o) {
+  int proc = procfs_handle();
+  if (proc < 0) return fail(c, errno, "apparmor failed to apply profile: no procfs to write the profile through");
+  const char *attr = "thread-self/attr/apparmor/exec";
+  int fd = open_in_procfs(proc, attr, O_WRONLY);
+  if (fd < 0 && errno == ENOENT) fd = open_in_procfs(proc, attr = "thread-self/attr/exec", O_WRONLY);
+  if (fd < 0) return fail(c, errno, "apparmor failed to apply profile: open /proc/%s", attr);
+  char buf[4200];
+  int len = snprintf(buf, sizeof buf, "exec %s", o->profile);
+  if (len < 0 || (size_t)len >= sizeof buf) {
+    close(fd);
+    return fail(c, ENAMETOOLONG, "apparmor failed to apply profile: profile name too long");
+  }
+  ssize_t n = write(fd, buf, (size_t)len);
+  int e = errno;
+  close(fd);
+  if (n != len) return fail(c, n < 0 ? e : EIO, "apparmor failed to apply profile: write /proc/%s (profile %s)", attr, o->profile);
+  return 0;
+}
+
 int run_child_op(struct ctx *c, const struct op *op) {
   const char *name = op_descs[op->code].name;
   switch (op->code) {
@@ -460,6 +483,16 @@ int run_child_op(struct ctx *c, const struct op *op) {
   case OP_WAIT_GO: return op_wait_go(c, &op->u.wait_go);
   case OP_HOME_ENV: return op_home_env(c, &op->u.home_env);
   case OP_STDIO_OWNER: return op_stdio_owner(c, &op->u.stdio_owner);
+  case OP_APPARMOR: return op_apparmor(c, &op->u.apparmor);
+  case OP_JOIN_NS_CHILD: {
+    int fd = c->ns_fds[c->err_op];
+    if (fd < 0) return fail(c, EBADF, "namespace %s not opened", op->u.join_ns_child.path);
+    c->ns_fds[c->err_op] = -1;
+    int r = setns(fd, (int)op->u.join_ns_child.nstype);
+    int e = errno;
+    close(fd);
+    return r < 0 ? fail(c, e, "setns %s", op->u.join_ns_child.path) : 0;
+  }
   }
   return fail(c, EINVAL, "op %s cannot run in the child", name);
 }

@@ -1043,9 +1043,13 @@ int op_readonly_path(struct ctx *c, const struct op_readonly_path *o) {
   return r < 0 ? fail(c, e, "remount %s read-only", o->path) : 0;
 }
 
-/* Writes under /proc/sys go through a procfs of our own, never a /proc the
- * container could have replaced (CVE-2025-52881). */
-static int private_procfs(void) {
+/* Writes under /proc (sysctls, the AppArmor exec attribute) go through a
+ * procfs of our own, never a /proc the container could have replaced
+ * (CVE-2025-52881). Where the kernel refuses a new one (no CAP_SYS_ADMIN
+ * left, or a user namespace without a fully visible procfs), /proc, if it
+ * is the root of a procfs; paths under it are then opened without
+ * crossing a mount (open_in_procfs). Opened once and kept until execve. */
+int procfs_handle(void) {
   static int mnt = -2;
   if (mnt != -2) return mnt;
   int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
@@ -1054,12 +1058,38 @@ static int private_procfs(void) {
       mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
     close(fs);
   }
-  if (mnt < 0) mnt = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  return mnt;
+  if (mnt >= 0) return mnt;
+  int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct statfs sf;
+  struct stat st;
+  if (fd >= 0 && (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC || fstat(fd, &st) < 0 || st.st_ino != 1)) {
+    close(fd);
+    fd = -1;
+    errno = EXDEV;
+  }
+  return mnt = fd;
+}
+
+/* A file under a procfs handle, no mount crossed on the way (a bind over
+ * attr/exec or over a sysctl would take the write elsewhere), no magic
+ * link followed, and a procfs file at the end. */
+int open_in_procfs(int proc, const char *path, int flags) {
+  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS};
+  int fd;
+  do fd = (int)syscall(SYS_openat2, proc, path, &how, sizeof how);
+  while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+  if (fd < 0 && errno == ENOSYS) fd = openat(proc, path, flags | O_CLOEXEC | O_NOFOLLOW);
+  struct statfs sf;
+  if (fd >= 0 && (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)) {
+    close(fd);
+    errno = EXDEV;
+    return -1;
+  }
+  return fd;
 }
 
 int op_sysctl(struct ctx *c, const struct op_sysctl *o) {
-  int proc = private_procfs();
+  int proc = procfs_handle();
   if (proc < 0) return fail(c, errno, "open a procfs for sysctl %s", o->key);
   char path[4200];
   snprintf(path, sizeof path, "sys/%s", o->key);

@@ -122,6 +122,7 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     idMapHelpers: idMaps?.idMapHelpers(config, idMaps.thisMapCaller()),
     bounding: ownBoundingSet(),
     hostKcore: existsSync('/proc/kcore'),
+    apparmorEnabled: config.process?.apparmorProfile ? (await import('./apparmor-host.js')).apparmorEnabled() : false,
   };
   const { openCgroup, containerDeviceRules } = await import('../cgroups/index.js');
   // Only paths so far: the plan names the cgroup.procs files the executor

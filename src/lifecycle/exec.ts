@@ -7,6 +7,7 @@ import { ownBoundingSet } from './bounding-set.js';
 import { RuncText, TsrunError } from '../errors.js';
 import { log } from '../log.js';
 import type { Process, Spec } from '../spec/types.js';
+import type { AppArmorRequest } from '../plan/apparmor.js';
 import { userOf } from '../plan/process.js';
 import type { ContainerRecord } from '../state/types.js';
 import { MsgType } from '../plan/generated/ops.js';
@@ -26,6 +27,8 @@ export interface ExecFlags {
   additionalGids: string[];
   caps: string[];
   noNewPrivs: boolean;
+  /** `--apparmor`: the profile instead of the container's (not with --process, as runc). */
+  apparmor?: string;
 }
 
 export interface ExecOptions {
@@ -82,7 +85,19 @@ export async function execProcess(config: Spec, f: ExecFlags): Promise<{ proc: P
     proc.capabilities = caps;
   }
   if (f.noNewPrivs) proc.noNewPrivileges = true;
+  if (f.apparmor) proc.apparmorProfile = f.apparmor;
   return { proc, file: 'config.json' };
+}
+
+/**
+ * The profile an exec'd process takes, as runc picks it: the process's own
+ * (process.json, or --apparmor), else the container's.
+ */
+export function execAppArmor(config: Spec, proc: Process, file: string, f: ExecFlags): AppArmorRequest | undefined {
+  if (!f.process && f.apparmor) return { profile: f.apparmor, flag: '--apparmor' };
+  if (proc.apparmorProfile) return { profile: proc.apparmorProfile, file, field: file === 'config.json' ? '/process/apparmorProfile' : '/apparmorProfile' };
+  const own = config.process?.apparmorProfile;
+  return own ? { profile: own, file: 'config.json', field: '/process/apparmorProfile' } : undefined;
 }
 
 export async function execInContainer(o: ExecOptions): Promise<number> {
@@ -108,11 +123,17 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     ? (await import('../sys/seccomp-cache.js')).cachedSeccomp((await import('../state/cache-dir.js')).cacheDir(), config.linux.seccomp)
     : undefined;
   const preserveFds = o.preserveFds ?? 0;
+  // pure cgroup v2: the process is born in its cgroup, so a pids.max already
+  // reached refuses it (crun does the same); not rootless, whose stage 0 must
+  // join the container's user namespace before any other
+  const keys = Object.keys(cgroupPaths);
+  const cloneIntoCgroup = !o.rootless && keys.length === 1 && keys[0] === 'unified' ? cgroupPaths.unified : undefined;
+  const apparmor = execAppArmor(config, proc, file, o.flags);
   let compiled;
   try {
     compiled = compileExec(proc, config, {
       initPid: record.pid, consoleSocket: o.consoleSocket, pidfdSocket: o.pidfdSocket, preserveFds, monitor: !o.detach, proxyTty: !o.detach, rootless: o.rootless, seccomp,
-      bounding: ownBoundingSet(),
+      bounding: ownBoundingSet(), cloneIntoCgroup, apparmor, apparmorEnabled: apparmor ? (await import('./apparmor-host.js')).apparmorEnabled() : false,
     }, file);
   } catch (err) {
     if (err instanceof TsrunError) throw new TsrunError(err.message, { field: err.field, file: err.file, exitCode: SETUP_FAILED });
@@ -129,7 +150,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     if (first.type === 'eof') throw executor.died('before it reported the process pid');
     if (first.type !== 'pid') throw new TsrunError('executor exited before reporting the process pid');
     pid = first.pid;
-    if (Object.keys(cgroupPaths).length > 0) {
+    if (keys.length > 0 && !cloneIntoCgroup) {
       const { fromPaths } = await import('../cgroups/index.js');
       fromPaths(cgroupPaths).addPid(pid);
     }

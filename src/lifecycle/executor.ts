@@ -18,6 +18,7 @@ import { errnoName, errnoText } from '../sys/errno.js';
 /** runc's words for a failed op, which callers match, before what the executor says. */
 const RUNC_WORDS: Partial<Record<OpName, string>> = {
   seccomp_listener: 'failed to connect with seccomp agent specified in the seccomp profile: ',
+  apparmor: 'unable to apply apparmor profile: ',
 };
 
 declare const __dirname: string;

@@ -3,6 +3,7 @@
 import { TsrunError } from '../errors.js';
 import type { Process, Spec } from '../spec/types.js';
 import type { CreateContext, ExecContext } from './context.js';
+import { placeAppArmor } from './apparmor.js';
 import { planHooks } from './hooks.js';
 import { CLONE, MOUNT_OPT_HOST_SOURCE, NS_FILE } from './linux.js';
 import { planAfterPivot, planRootfs } from './mounts.js';
@@ -140,6 +141,7 @@ export function compileCreate(config: Spec, ctx: CreateContext): Compiled {
   ops.push(...planCredentials(proc, po));
   ops.push(...planExec(proc, { ...po, preserveFds: ctx.preserveFds ?? 0, waitStart: true, startHooks: planHooks(config, 'startContainer') }));
   placeSeccomp(ops, ctx.seccomp, proc.noNewPrivileges === true);
+  placeAppArmor(ops, proc.apparmorProfile ? { profile: proc.apparmorProfile, file: 'config.json', field: '/process/apparmorProfile' } : undefined, ctx.apparmorEnabled === true);
   placeWaitGo(ops, !!(config.hooks?.prestart?.length || config.hooks?.createRuntime?.length));
   return { plan: { flags: (ctx.monitor ? PLAN_FLAG_MONITOR : 0) | (proxy ? PLAN_FLAG_PROXY_TTY : 0), ops }, warnings };
 }
@@ -160,12 +162,19 @@ export function compileExec(proc: Process, container: Spec, ctx: ExecContext, fi
   }
   if (ctx.pidfdSocket) ops.push(op('pidfd_socket', { path: ctx.pidfdSocket }, undefined));
   const ordered = [...new Set(nsTypes)].sort((a, b) => (a === 'user' ? -1 : b === 'user' ? 1 : 0));
+  // Cloned into its cgroup (cgroup v2), the kernel checks that move with the
+  // cloner's credentials and cgroup namespace: stage 0 stays the host's root
+  // in both, and the child joins the user and cgroup namespaces itself.
+  const late: string[] = ctx.cloneIntoCgroup ? ordered.filter((t) => t === 'user' || t === 'cgroup') : [];
+  const nsPath = (t: string) => `/proc/${ctx.initPid}/ns/${NS_FILE[t as keyof typeof NS_FILE]}`;
   for (const t of ordered) {
-    ops.push(op('join_ns', { nstype: CLONE[t], path: `/proc/${ctx.initPid}/ns/${NS_FILE[t]}` }, '/linux/namespaces'));
+    if (!late.includes(t)) ops.push(op('join_ns', { nstype: CLONE[t], path: nsPath(t) }, '/linux/namespaces'));
   }
+  if (ctx.cloneIntoCgroup) ops.push(op('cgroup_clone', { path: ctx.cloneIntoCgroup }, undefined));
   ops.push(op('clone', { flags: 0n }, undefined));
   ops.push(...planRlimits(proc, po));
   for (const p of ctx.cgroupProcs ?? []) ops.push(op('cgroup_join', { path: p }, undefined));
+  for (const t of late) ops.push(op('join_ns_child', { nstype: CLONE[t as keyof typeof CLONE], path: nsPath(t) }, '/linux/namespaces'));
   // nothing to prepare: the process waits for GO (sent once it is in its cgroup) first
   ops.push(op('wait_go', { report: 0 }, undefined));
   if (proc.terminal) ops.push(op('console', { rows: proc.consoleSize?.height ?? 0, cols: proc.consoleSize?.width ?? 0, bind_console: 0 }, `${base}/consoleSize`));
@@ -175,5 +184,6 @@ export function compileExec(proc: Process, container: Spec, ctx: ExecContext, fi
   ops.push(...planExec(proc, { ...po, preserveFds: ctx.preserveFds ?? 0, waitStart: false, startHooks: [] }));
   checkSeccomp(container, ctx.seccomp);
   placeSeccomp(ops, ctx.seccomp, proc.noNewPrivileges === true);
+  placeAppArmor(ops, ctx.apparmor, ctx.apparmorEnabled === true);
   return { plan: { flags: (ctx.monitor ? PLAN_FLAG_MONITOR : 0) | (proxy ? PLAN_FLAG_PROXY_TTY : 0), ops }, warnings };
 }

@@ -1,6 +1,7 @@
 // What the compiler needs besides the config: facts about this create/exec
 // call and the host, gathered by the lifecycle (the compiler itself touches
 // nothing: no fs, no clock, no koffi).
+import type { AppArmorRequest } from './apparmor.js';
 
 export interface CgroupBind {
   /** Name under /sys/fs/cgroup in the container: "memory", "cpu,cpuacct". */
@@ -62,6 +63,8 @@ export interface CreateContext {
   bounding?: bigint;
   /** The host has /proc/kcore (runc links /dev/core to it only then); unset counts as yes. */
   hostKcore?: boolean;
+  /** The host has AppArmor on (/sys/module/apparmor/parameters/enabled is Y): process.apparmorProfile can be applied. */
+  apparmorEnabled?: boolean;
 }
 
 export interface ExecContext {
@@ -71,9 +74,14 @@ export interface ExecContext {
   pidfdSocket?: string;
   preserveFds?: number;
   cgroupProcs?: string[];
+  /** A cgroup v2 directory the process is cloned into (clone3 CLONE_INTO_CGROUP): its pids.max holds for the exec too. */
+  cloneIntoCgroup?: string;
   monitor?: boolean;
   proxyTty?: boolean;
   rootless?: boolean;
   seccomp?: { program: Uint8Array; flags: number; listenerPath?: string };
   bounding?: bigint;
+  /** The profile the process takes (runc: the process's, else the container's), and where it was asked for. */
+  apparmor?: AppArmorRequest;
+  apparmorEnabled?: boolean;
 }

@@ -82,6 +82,9 @@ export const ops = [
   { name: 'stdio_owner', stage: 'child', doc: 'fchown stdin, stdout and stderr to uid, each keeping its gid, unless already owned or /dev/null', fields: [['uid', 'u32']] },
   { name: 'mount_sources', stage: 'parent', doc: 'open the source of every mount op flagged host_source (O_PATH, in the child\'s mount namespace, with our credentials) and pass the fds to the child, in op order', fields: [] },
   { name: 'id_map_helper', stage: 'parent', doc: 'run a setuid id-map helper (newuidmap, newgidmap) as `path <child pid> args...`, its output the error if it fails', fields: [['path', 'str'], ['args', 'strs']] },
+  { name: 'apparmor', stage: 'child', doc: 'the AppArmor profile of the next execve: write "exec <profile>" to this thread\'s attr/apparmor/exec (attr/exec before Linux 5.8) through a procfs handle opened before the container could touch /proc', fields: [['profile', 'str']] },
+  { name: 'cgroup_clone', stage: 'pre', doc: 'clone the child into this cgroup v2 directory (opened with the host files; clone3 CLONE_INTO_CGROUP, so a pids.max already reached refuses it; where the kernel has no clone3, the pid is written to its cgroup.procs)', fields: [['path', 'str']] },
+  { name: 'join_ns_child', stage: 'child', doc: 'setns, first thing in the child, into a namespace file opened with the host files (after a cgroup_clone: the kernel checks that move with the credentials and cgroup namespace of the one cloning)', fields: [['nstype', 'u32'], ['path', 'str']] },
 ];
 
 // Messages between the runtime and the executor on the sync socket.

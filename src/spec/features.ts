@@ -14,7 +14,8 @@ export const claims = {
   seccomp: true,
   /** Flags the seccomp code passes to seccomp(2); all of them need kernel >= 4.17 but WAIT_KILLABLE_RECV (5.19). */
   seccompSupportedFlags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'],
-  apparmor: false,
+  /** features.md: support in the runtime, whatever the host has (process.apparmorProfile is applied, or refused where AppArmor is off) */
+  apparmor: true,
   selinux: false,
   intelRdt: false,
   idmapMounts: true,

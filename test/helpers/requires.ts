@@ -33,6 +33,10 @@ export type Requirement =
   | 'systemd'
   /** 2 MiB huge pages (hugetlb.2MB.* files). */
   | 'hugepages-2MB'
+  /** AppArmor enforced (/sys/module/apparmor/parameters/enabled is Y) and apparmor_parser to load profiles. */
+  | 'apparmor'
+  /** AppArmor off: where process.apparmorProfile must be refused. */
+  | 'no-apparmor'
   | { cpus: number }
   | { arch: NodeJS.Architecture }
   | { binary: string }
@@ -192,6 +196,17 @@ function unmet(r: Requirement): string {
     };
     if (read('/proc/sys/kernel/unprivileged_userns_clone') === '0') return 'needs unprivileged user namespaces (kernel.unprivileged_userns_clone is 0)';
     return Number(read('/proc/sys/user/max_user_namespaces') ?? 0) > 0 ? '' : 'needs unprivileged user namespaces (user.max_user_namespaces is 0)';
+  }
+  if (r === 'apparmor' || r === 'no-apparmor') {
+    let on = false;
+    try {
+      on = readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').startsWith('Y');
+    } catch {
+      /* no AppArmor in this kernel */
+    }
+    if (r === 'no-apparmor') return on ? 'needs a host with AppArmor off (here it is on: the refusal cannot be seen)' : '';
+    if (!on) return 'needs AppArmor on (/sys/module/apparmor/parameters/enabled is not Y: the kernel lacks it or boots with it off; the test VM has it)';
+    return findOnPath('apparmor_parser') ? '' : 'needs apparmor_parser to load a test profile (apt-get install apparmor)';
   }
   if (r === 'systemd') {
     if (!existsSync('/run/systemd/system')) return 'needs systemd running as PID 1 (no /run/systemd/system): --systemd-cgroup talks to it';

@@ -22,6 +22,8 @@ export const PACKAGES = [
   // the host: Debian's kernel, booted with its initramfs, systemd as PID 1
   'linux-image-amd64', 'initramfs-tools', 'systemd', 'systemd-sysv', 'udev', 'dbus', 'dbus-user-session',
   'libpam-systemd', 'kmod', 'iproute2', 'procps', 'psmisc', 'util-linux', 'mount',
+  // AppArmor on, as Debian 12 boots it: apparmor_parser, the profiles, the unit that loads them
+  'apparmor',
   // the engines and runtimes tsrun stands in for or is compared with
   'docker.io', 'containerd', 'podman', 'runc', 'crun', 'criu', 'uidmap', 'slirp4netns', 'fuse-overlayfs',
   'iptables',

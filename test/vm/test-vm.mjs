@@ -37,6 +37,10 @@ export const JOBS = {
   v2: [
     { name: 'integration cgroups', argv: integration(...V2_CGROUPS), minutes: 10 },
     { name: 'integration lifecycle', argv: integration(...V2_LIFECYCLE), minutes: 15 },
+    // AppArmor in force (the guest boots with it on): a test profile, runc beside tsrun
+    { name: 'integration apparmor', argv: integration('security/apparmor'), minutes: 5 },
+    // dockerd (systemd and cgroupfs drivers), containerd and podman on this host, runc beside tsrun
+    { name: 'engines stock host', argv: integration('engines/stock-host'), minutes: 25 }, // 15 min measured (TCG, loaded host),
     { name: 'conformance tsrun', argv: conformance(join(checkout, 'bin', 'tsrun'), 'tsrun'), minutes: 20 },
     { name: 'conformance runc', argv: conformance('/usr/sbin/runc', 'runc'), minutes: 20 },
     // a user's session with a delegated cgroup (user@UID.service), the host

@@ -3,7 +3,7 @@
 // on a pure v2 host the path alone, in the one hierarchy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { makeBundle } from '../../helpers/bundle.js';
 import { requires } from '../../helpers/requires.js';
 import { makeRoot } from './helpers.js';
@@ -97,6 +97,40 @@ test('exec --cgroup PATH on cgroup v2 joins the existing sub-cgroup; controller:
     } catch {
       /* taken with the container's cgroup */
     }
+    b.remove();
+  }
+});
+
+test('exec into a container at linux.resources.pids.limit on cgroup v2: refused with 255, pids.current stays at the limit (born in the cgroup, clone3 CLONE_INTO_CGROUP); below it, in the container\'s user and cgroup namespaces', { skip: requires('root', 'cgroup-v2', { unifiedController: 'pids' }) }, () => {
+  const b = makeBundle({
+    args: ['sleep', '1000'],
+    patch: (s) => {
+      s.linux!.resources = { ...s.linux!.resources, pids: { limit: 1 } };
+      for (const type of ['user', 'cgroup'] as const) if (!s.linux!.namespaces!.some((n) => n.type === type)) s.linux!.namespaces!.push({ type });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    },
+  });
+  // a mapped root of a user namespace must reach the rootfs (mkdtemp makes 0700 dirs)
+  chmodSync(b.dir, 0o755);
+  const r = makeRoot();
+  const dir = `${CG}${b.cgroupsPath}`;
+  try {
+    const run = r.ts(['run', '-d', '--bundle', b.dir, 'xpids']);
+    assert.equal(run.code, 0, run.stderr);
+    let res = r.ts(['exec', 'xpids', 'true']);
+    assert.equal(res.code, 255, `exec at pids.max ran: ${res.stdout}`);
+    assert.match(res.stderr, /clone into the container's cgroup: resource temporarily unavailable/);
+    assert.equal(readFileSync(`${dir}/pids.current`, 'utf8').trim(), '1');
+    assert.match(readFileSync(`${dir}/pids.events`, 'utf8'), /^max [1-9]/m);
+    assert.equal(r.ts(['update', '--pids-limit', '3', 'xpids']).code, 0); // the init, sh and its cat
+    // the cgroup namespace is rooted at the container's cgroup, the user namespace maps root to 100000
+    res = r.ts(['exec', 'xpids', 'sh', '-c', 'cat /proc/self/cgroup; cat /proc/self/uid_map']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /^0::\/\n/);
+    assert.match(res.stdout, /^\s*0\s+100000\s+65536$/m);
+  } finally {
+    r.cleanup('xpids');
     b.remove();
   }
 });

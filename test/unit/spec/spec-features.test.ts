@@ -131,7 +131,7 @@ test('tsrun features prints a features document that validates, with the linux o
   assert.equal(linux.mountExtensions?.idmap?.enabled, true);
   // Idmapped mounts work: the option names are claimed with them.
   assert.ok(doc.mountOptions?.includes('idmap') && doc.mountOptions.includes('ridmap'));
-  assert.deepEqual(linux.apparmor, { enabled: false });
+  assert.deepEqual(linux.apparmor, { enabled: true });
   assert.deepEqual(linux.selinux, { enabled: false });
   assert.deepEqual(linux.intelRdt, { enabled: false });
   assert.deepEqual(linux.netDevices, { enabled: false });
