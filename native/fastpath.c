@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -382,6 +383,11 @@ static int do_kill(struct container *k, const struct call *call) {
 static int do_start(struct container *k, const struct call *call) {
   if (k->c->node_only & NODE_ONLY_START) return NODE;
   if (status_of(k) != STATUS_CREATED) return NODE;
+  /* the fifo is removed after the release, when it is too late to hand
+   * over: a state dir that cannot take that (a read-only --root) is Node's,
+   * whose error says so in its words */
+  struct statvfs fs;
+  if (fstatvfs(k->dirfd, &fs) < 0 || (fs.f_flag & ST_RDONLY)) return NODE;
   int fd = openat(k->dirfd, EXEC_FIFO, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return NODE;
   void (*old)(int) = signal(SIGPIPE, SIG_IGN);
