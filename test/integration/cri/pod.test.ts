@@ -132,8 +132,9 @@ describe('containerd CRI with a tsrun runtime handler', { skip }, () => {
 
   test('Exec with a terminal (the streaming URL, as kubectl exec -it): a pty, the exit code back', async () => {
     // the pause before exit: the shim stops copying the pty when the process
-    // exits, and output still in the pty is lost (so with runc as well)
-    const url = await env.cri.exec(appId, ['sh', '-c', 'tty; sleep 0.5; exit 4'], { tty: true });
+    // exits, and output still in the pty is lost (so with runc as well);
+    // 0.5 s was not always enough for its copy on a busy CI machine
+    const url = await env.cri.exec(appId, ['sh', '-c', 'tty; sleep 2; exit 4'], { tty: true });
     const r = await streamExec(url);
     assert.equal(r.exitCode, 4, JSON.stringify(r));
     assert.match(r.stdout, /^\/dev\/pts\/\d+\r?$/m);
