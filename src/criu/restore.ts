@@ -221,22 +221,10 @@ export async function restoreContainer(o: RestoreOptions): Promise<number> {
             hooks.runHooks('createRuntime', config.hooks?.createRuntime, seen);
           } else if (n.script === 'post-restore') {
             pid = n.pid;
-            record = {
-              ociVersion: config.ociVersion,
-              id: o.id,
-              pid,
-              pidStartTime: state.processStartTime(pid) ?? 0,
-              bundle,
-              rootfs,
-              created: state.nowRfc3339Nano(),
-              annotations: config.annotations ?? {},
-              owner: process.getuid?.() ?? 0,
-              config: config as unknown as ContainerRecord['config'],
-              cgroupPaths: cg.paths(),
-              ...(cg.unit ? { cgroupUnit: cg.unit } : {}),
-            };
             // the record, and beside it the fast form of the hot later commands, as create saves them
-            Container.of(o.root, record).save({ paths: cg.paths(), systemd: o.systemdCgroup === true });
+            record = Container.started(o.root, {
+              id: o.id, pid, bundle, rootfs, config, cgroupPaths: cg.paths(), cgroupUnit: cg.unit, systemdCgroup: o.systemdCgroup === true,
+            }).record;
           } else if (n.script === 'orphan-pts-master' && o.consoleSocket && n.fds[0] !== undefined) {
             sendFdToSocket(o.consoleSocket, n.fds[0], 'orphan-pts-master');
           }

@@ -204,22 +204,10 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     // Without runtime-side hooks nothing has to happen between the pid and
     // GO: the init finishes its setup while we record the state.
     if (!hooksFirst) go();
-    const record: ContainerRecord = {
-      ociVersion: config.ociVersion,
-      id: o.id,
-      pid,
-      pidStartTime: state.processStartTime(pid) ?? 0,
-      bundle,
-      rootfs,
-      created: state.nowRfc3339Nano(),
-      annotations: config.annotations ?? {},
-      owner: process.getuid?.() ?? 0,
-      config: config as unknown as ContainerRecord['config'],
-      cgroupPaths: cg.paths(),
-      ...(cg.unit ? { cgroupUnit: cg.unit } : {}),
-    };
     // the record and, beside it, the fast form of the later hot commands (bin/tsrun)
-    Container.of(o.root, record).save({ paths: cg.paths(), systemd: o.systemdCgroup === true });
+    const { record } = Container.started(o.root, {
+      id: o.id, pid, bundle, rootfs, config, cgroupPaths: cg.paths(), cgroupUnit: cg.unit, systemdCgroup: o.systemdCgroup === true,
+    });
     if (hooksFirst) {
       // as under runc, they run once the init has made its mounts (it says so: wait_go's report)
       const prepared = await executor.next(onWarning);

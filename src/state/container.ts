@@ -8,7 +8,9 @@ import { FAST_FILE } from './generated/fast.js';
 import { CGROUP_FILE, STATE_FILE, containerDir } from './paths.js';
 import { Dir, readRegular } from './safe-fs.js';
 import { type FreezerProbe, cgroupFrozen, containerStatus, stateObject } from './status.js';
+import { processStartTime } from './proc.js';
 import { readRecord, writeRecord } from './store.js';
+import { nowRfc3339Nano } from './time.js';
 import type { ContainerRecord, ContainerStatus, StateObject } from './types.js';
 
 declare const require: (id: string) => unknown;
@@ -30,6 +32,19 @@ export function hookState(record: Pick<ContainerRecord, 'ociVersion' | 'id' | 'p
   return s;
 }
 
+/** What a new record is made of (Container.started). */
+export interface NewRecord {
+  id: string;
+  pid: number;
+  bundle: string;
+  rootfs: string;
+  config: Spec;
+  cgroupPaths: Record<string, string>;
+  cgroupUnit?: ContainerRecord['cgroupUnit'];
+  /** create had --systemd-cgroup: the fast form leaves delete to Node */
+  systemdCgroup: boolean;
+}
+
 export class Container {
   private constructor(
     readonly root: string,
@@ -45,6 +60,30 @@ export class Container {
   /** A container whose record is new (create), not yet written. */
   static of(root: string, record: ContainerRecord): Container {
     return new Container(root, record);
+  }
+
+  /**
+   * The record of a container whose init is `pid` (create's, and restore's
+   * at criu's post-restore), written with its fast form beside it.
+   */
+  static started(root: string, o: NewRecord): Container {
+    const record: ContainerRecord = {
+      ociVersion: o.config.ociVersion,
+      id: o.id,
+      pid: o.pid,
+      pidStartTime: processStartTime(o.pid) ?? 0,
+      bundle: o.bundle,
+      rootfs: o.rootfs,
+      created: nowRfc3339Nano(),
+      annotations: o.config.annotations ?? {},
+      owner: process.getuid?.() ?? 0,
+      config: o.config as unknown as ContainerRecord['config'],
+      cgroupPaths: o.cgroupPaths,
+      ...(o.cgroupUnit ? { cgroupUnit: o.cgroupUnit } : {}),
+    };
+    const c = new Container(root, record);
+    c.save({ paths: o.cgroupPaths, systemd: o.systemdCgroup });
+    return c;
   }
 
   get id(): string {
