@@ -75,6 +75,7 @@ int write_file(const char *path, const char *data);
 
 /* ops: each returns 0, or -1 after fail() */
 int run_pre_op(struct ctx *c, const struct op *op);
+int join_opened_ns(struct ctx *c, uint32_t nstype, const char *path);
 int run_parent_op(struct ctx *c, const struct op *op);
 int run_child_op(struct ctx *c, const struct op *op);
 

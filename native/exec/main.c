@@ -217,6 +217,18 @@ static int open_host_files(struct ctx *c, int which) {
   return 0;
 }
 
+/* The current op's namespace, opened up front (open_host_files): after
+ * joining a mount namespace the host's /proc/<pid>/ns paths are gone. */
+int join_opened_ns(struct ctx *c, uint32_t nstype, const char *path) {
+  int fd = c->ns_fds[c->err_op];
+  if (fd < 0) return fail(c, EBADF, "namespace %s not opened", path);
+  c->ns_fds[c->err_op] = -1;
+  int r = setns(fd, (int)nstype);
+  int e = errno;
+  close(fd);
+  return r < 0 ? fail(c, e, "setns %s", path) : 0;
+}
+
 int run_pre_op(struct ctx *c, const struct op *op) {
   switch (op->code) {
   case OP_EXEC_FIFO: {
@@ -237,17 +249,7 @@ int run_pre_op(struct ctx *c, const struct op *op) {
   case OP_PIDFD_SOCKET:
     c->pidfd_sock = unix_connect(c, op->u.pidfd_socket.path);
     return c->pidfd_sock < 0 ? -1 : 0;
-  case OP_JOIN_NS: {
-    /* opened up front (open_ns_files): after joining a mount namespace the
-     * host's /proc/<pid>/ns paths are gone */
-    int fd = c->ns_fds[c->err_op];
-    if (fd < 0) return fail(c, EBADF, "namespace %s not opened", op->u.join_ns.path);
-    c->ns_fds[c->err_op] = -1;
-    int r = setns(fd, (int)op->u.join_ns.nstype);
-    int e = errno;
-    close(fd);
-    return r < 0 ? fail(c, e, "setns %s", op->u.join_ns.path) : 0;
-  }
+  case OP_JOIN_NS: return join_opened_ns(c, op->u.join_ns.nstype, op->u.join_ns.path);
   case OP_CGROUP_CLONE:
     /* opened up front with the host files; the clone below uses it */
     c->clone_cgroup = c->ns_fds[c->err_op];

@@ -484,15 +484,7 @@ int run_child_op(struct ctx *c, const struct op *op) {
   case OP_HOME_ENV: return op_home_env(c, &op->u.home_env);
   case OP_STDIO_OWNER: return op_stdio_owner(c, &op->u.stdio_owner);
   case OP_APPARMOR: return op_apparmor(c, &op->u.apparmor);
-  case OP_JOIN_NS_CHILD: {
-    int fd = c->ns_fds[c->err_op];
-    if (fd < 0) return fail(c, EBADF, "namespace %s not opened", op->u.join_ns_child.path);
-    c->ns_fds[c->err_op] = -1;
-    int r = setns(fd, (int)op->u.join_ns_child.nstype);
-    int e = errno;
-    close(fd);
-    return r < 0 ? fail(c, e, "setns %s", op->u.join_ns_child.path) : 0;
-  }
+  case OP_JOIN_NS_CHILD: return join_opened_ns(c, op->u.join_ns_child.nstype, op->u.join_ns_child.path);
   }
   return fail(c, EINVAL, "op %s cannot run in the child", name);
 }
