@@ -24,7 +24,7 @@ export const main = commandMain('exec', async (ctx) => {
       additionalGids: list(ctx.opts.additionalGids),
       caps: list(ctx.opts.cap),
       noNewPrivs: ctx.opts.noNewPrivs === true,
-      apparmor: (ctx.opts.apparmor as string | undefined) || undefined,
+      apparmor: ctx.opts.apparmor || undefined,
     },
     detach: ctx.opts.detach === true,
     pidFile: ctx.opts.pidFile,
