@@ -423,7 +423,9 @@ static int do_kill(struct container *k, const struct call *call) {
   if (call->all) {
     /* src/cli/kill.ts: a stopped container's --all signals nothing; with
      * processes left in its cgroup, or an init alive, the cgroup walk is Node's */
-    if (alive(k->c->pid, k->c->pid_start) || signal_of(call->signal) < 0 || !cgroups_empty(k->c)) return NODE;
+    if ((k->c->node_only & NODE_ONLY_KILLALL) || alive(k->c->pid, k->c->pid_start) || signal_of(call->signal) < 0 ||
+        !cgroups_empty(k->c))
+      return NODE;
     return 0;
   }
   /* as Node's kill: only the init's liveness decides (created, running and paused take a signal) */
