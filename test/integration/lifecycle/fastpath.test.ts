@@ -102,7 +102,7 @@ interface Pair {
  * so that what a command prints and changes can be compared between them.
  */
 function pair(tag: string, patch?: (spec: Spec) => void, start = false): Pair {
-  const bundle = makeBundle({ args: ['sleep', '100'], patch });
+  const bundle = makeBundle({ args: ['sleep', '3600'], patch });
   const roots: [string, string] = [tempDir('tsrun-fp-a-').path, tempDir('tsrun-fp-b-').path];
   const id = `fp-${tag}-${process.pid}`;
   const cfgPath = join(bundle.dir, 'config.json');
