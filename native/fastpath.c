@@ -43,6 +43,9 @@ struct call {
   const char *id;
   const char *signal; /* kill's, or NULL: SIGTERM */
   int quiet;          /* list -q */
+  int all;            /* kill --all */
+  int force;          /* delete -f */
+  int systemd;        /* --systemd-cgroup */
 };
 
 static const struct tlv_schema fast_schema = {
@@ -90,10 +93,12 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name, i
 
 /*
  * The argv shapes taken here: [--root R] [--log F] [--log-format text|json]
- * then `state ID`, `start ID`, `kill ID [SIGNAL]`, `delete [-f|--force] ID
- * [-f|--force]`, `list [-q|--quiet] [--format table]`. --log is only opened when there is something to log, and
- * the fast path logs nothing, so it needs no more than being known;
- * --systemd-cgroup changes nothing Node's state, kill, start and list do.
+ * then `state ID`, `start ID`, `kill [-a|--all] ID [SIGNAL]`, `delete
+ * [-f|--force] ID [-f|--force]`, `list [-q|--quiet] [--format table]`. --log
+ * is only opened when there is something to log, and the fast path logs
+ * nothing, so it needs no more than being known; --systemd-cgroup changes
+ * nothing Node's state, kill, start and list do, nor delete --force of an id
+ * that is not there (any other delete with it is Node's).
  */
 static int parse(int argc, char **argv, struct call *c) {
   int i = 1, bad = 0, systemd = 0;
@@ -117,8 +122,8 @@ static int parse(int argc, char **argv, struct call *c) {
   else if (!strcmp(word, "delete")) c->cmd = CMD_DELETE;
   else if (!strcmp(word, "list")) c->cmd = CMD_LIST;
   else return NODE;
-  if (systemd && c->cmd == CMD_DELETE) return NODE;
-  c->quiet = 0;
+  c->systemd = systemd;
+  c->quiet = c->all = c->force = 0;
   if (c->cmd == CMD_LIST) {
     for (; i < argc; i++) {
       const char *v;
@@ -135,7 +140,15 @@ static int parse(int argc, char **argv, struct call *c) {
   for (; i < argc; i++) {
     const char *a = argv[i];
     if (a[0] == '-') {
-      if (c->cmd == CMD_DELETE && (!strcmp(a, "-f") || !strcmp(a, "--force"))) continue;
+      if (c->cmd == CMD_DELETE && (!strcmp(a, "-f") || !strcmp(a, "--force"))) {
+        c->force = 1;
+        continue;
+      }
+      /* before the id only: runc reads `kill ID --all 9` as container "9", and so does Node */
+      if (c->cmd == CMD_KILL && npos == 0 && (!strcmp(a, "-a") || !strcmp(a, "--all"))) {
+        c->all = 1;
+        continue;
+      }
       return NODE;
     }
     if (npos == 2) return NODE;
@@ -173,6 +186,7 @@ static int open_own(int dirfd, const char *name, struct stat *st) {
 
 struct container {
   int rootfd, dirfd;
+  int missing; /* the root is there, the id's directory is not */
   uint8_t *form;
   struct fast_rec *rec;
   const struct fast_container *c;
@@ -199,7 +213,10 @@ static int load(const struct call *call, struct container *k) {
   k->rootfd = open(call->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (k->rootfd < 0) return NODE;
   k->dirfd = openat(k->rootfd, call->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (k->dirfd < 0) return NODE;
+  if (k->dirfd < 0) {
+    k->missing = errno == ENOENT;
+    return NODE;
+  }
   int fd = open_own(k->dirfd, FAST_FILE, &st);
   if (fd < 0) return NODE;
   if (st.st_size <= 0 || st.st_size > FAST_MAX || !(k->form = malloc((size_t)st.st_size))) {
@@ -370,8 +387,47 @@ static int signal_of(const char *text) {
   return -1;
 }
 
+/*
+ * No process left in any of the container's cgroup directories (each one
+ * gone, or with an empty cgroup.procs and no directory below it): nothing
+ * for kill --all to signal, whichever way it would go about it.
+ */
+static int cgroups_empty(const struct fast_container *c) {
+  for (uint32_t i = 0; i < c->cgroup_dirs.n; i++) {
+    int fd = open(c->cgroup_dirs.v[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;
+      return 0;
+    }
+    char buf[16];
+    int pf = openat(fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+    ssize_t n = pf < 0 ? -1 : read(pf, buf, sizeof buf);
+    if (pf >= 0) close(pf);
+    DIR *d = n == 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+      close(fd);
+      return 0;
+    }
+    int sub = 0;
+    struct dirent *e;
+    while (!sub && (e = readdir(d)))
+      sub = strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN);
+    closedir(d);
+    if (sub) return 0;
+  }
+  return 1;
+}
+
 static int do_kill(struct container *k, const struct call *call) {
   if (k->c->node_only & NODE_ONLY_KILL) return NODE;
+  if (call->all) {
+    /* src/cli/kill.ts: a stopped container's --all signals nothing; with
+     * processes left in its cgroup, or an init alive, the cgroup walk is Node's */
+    if ((k->c->node_only & NODE_ONLY_KILLALL) || alive(k->c->pid, k->c->pid_start) || signal_of(call->signal) < 0 ||
+        !cgroups_empty(k->c))
+      return NODE;
+    return 0;
+  }
   /* as Node's kill: only the init's liveness decides (created, running and paused take a signal) */
   if (!alive(k->c->pid, k->c->pid_start)) return NODE;
   int sig = signal_of(call->signal);
@@ -462,7 +518,7 @@ static char **entries_of(int dirfd, size_t *count) {
 /* src/cli/delete.ts for a stopped container: rmdir its (empty) cgroups, then remove the state dir, state.json last. */
 static int do_delete(struct container *k, const struct call *call) {
   const struct fast_container *c = k->c;
-  if (c->node_only & NODE_ONLY_DELETE) return NODE;
+  if ((c->node_only & NODE_ONLY_DELETE) || call->systemd) return NODE;
   size_t n = 0;
   char **names = NULL;
   int rc = NODE;
@@ -570,7 +626,7 @@ static int do_list(const struct call *call) {
   for (size_t r = 0; r <= n && cells; r++) {
     const char *row[COLS];
     char pid[16], owner[32];
-    struct container k = {-1, -1, NULL, NULL, NULL};
+    struct container k = {-1, -1, 0, NULL, NULL, NULL};
     if (r == 0) memcpy(row, header, sizeof row);
     else {
       struct call one = *call;
@@ -662,9 +718,12 @@ int fastpath(int argc, char **argv) {
   /* start and delete hold the container's lock from before the record is read, as Node's do */
   int lock = -1;
   if ((call.cmd == CMD_START || call.cmd == CMD_DELETE) && (lock = take_lock(&call)) < 0) return NODE;
-  struct container k = {-1, -1, NULL, NULL, NULL};
+  struct container k = {-1, -1, 0, NULL, NULL, NULL};
   int rc = load(&call, &k);
-  if (rc == 0) {
+  if (rc < 0) {
+    /* src/cli/delete.ts: --force of an id that is not there succeeds, having nothing to remove */
+    if (call.cmd == CMD_DELETE && call.force && k.missing) rc = 0;
+  } else {
     switch (call.cmd) {
     case CMD_STATE: rc = do_state(&k); break;
     case CMD_KILL: rc = do_kill(&k, &call); break;

@@ -3,8 +3,10 @@
  * (gcc + ASan/UBSan, `make -C native fuzz`): `fuzz-fast ROOT ID ITERATIONS`
  * mutates ROOT/ID/fast.bin (a valid seed made by the TypeScript encoder for
  * the state.json beside it, test/unit/state/fast-form.test.ts) and runs
- * `state` and `kill ID 0` through the whole path (argv, file checks, the
- * plan reader, status, output) after each mutation. */
+ * `state`, `kill ID 0` and `kill --all ID 0` (whose init is alive in the
+ * seed: a mutated pid sends it on to the cgroup directories) through the
+ * whole path (argv, file checks, the plan reader, status, output) after
+ * each mutation. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +56,7 @@ int main(int argc, char **argv) {
   dup2(devnull, 1);
   char *state_argv[] = {"tsrun", "--root", argv[1], "state", argv[2], NULL};
   char *kill_argv[] = {"tsrun", "--root", argv[1], "kill", argv[2], "0", NULL};
+  char *kill_all_argv[] = {"tsrun", "--root", argv[1], "kill", "--all", argv[2], "0", NULL};
   /* the seed itself must be taken, or the mutations test nothing */
   if (fastpath(5, state_argv) != 0 || fastpath(6, kill_argv) != 0) {
     fprintf(stderr, "fuzz-fast: the seed fast form is not taken\n");
@@ -87,6 +90,7 @@ int main(int argc, char **argv) {
     if (put(path, work, len) < 0) return 2;
     if (fastpath(5, state_argv) == 0) acted++;
     if (fastpath(6, kill_argv) == 0) acted++;
+    if (fastpath(7, kill_all_argv) == 0) acted++;
   }
   put(path, seed, n);
   fprintf(stderr, "fuzz-fast: %ld iterations, %ld calls acted\n", iters, acted);

@@ -1,5 +1,6 @@
 // `tsrun kill [--all] ID [SIGNAL]`: signal the init after the pid + start
-// time check; --all signals every process of the container's cgroup.
+// time check; --all signals every process of the container's cgroup, a
+// stopped container's too.
 import { RuncText, TsrunError } from '../errors.js';
 import { parseSignal } from '../lifecycle/signals.js';
 import { Container } from '../state/container.js';
@@ -14,8 +15,13 @@ export const main = commandMain('kill', async (ctx) => {
   const record = container.record;
   const sig = parseSignal(ctx.args[1] ?? 'SIGTERM');
   if (ctx.opts.all === true) {
-    if (container.status() === 'stopped') return 0;
-    const { killCgroup } = await import('../cgroups/teardown.js');
+    const { cgroupPids, killCgroup } = await import('../cgroups/teardown.js');
+    // As runc: a stopped container is signalled too while its cgroup holds
+    // processes: what an init in a shared pid namespace (a pod's) left
+    // behind outlives it, and containerd's shim sends `kill --all 9` after
+    // the init's exit to take it away. An empty (or removed) cgroup: nothing
+    // to do.
+    if (container.status() === 'stopped' && cgroupPids(record.cgroupPaths).length === 0) return 0;
     killCgroup(record.cgroupPaths, sig);
     return 0;
   }

@@ -53,10 +53,12 @@ export function stateText(record: ContainerRecord): StateText | undefined {
   return text;
 }
 
+/** Every value an absolute directory: what cgroup_dirs lists is the whole cgroup. */
+const plain = (paths: Record<string, unknown> | undefined) => Object.values(paths ?? {}).every((p) => typeof p === 'string' && p.startsWith('/'));
+
 /** A cgroup that systemd manages (a unit recorded, or "slice:prefix:name"): delete must stop the unit, in Node. */
 function systemdManaged(record: ContainerRecord, cgroupRecord: Record<string, unknown> | undefined, systemd = false): boolean {
   if (systemd || record.cgroupUnit) return true;
-  const plain = (paths: Record<string, unknown> | undefined) => Object.values(paths ?? {}).every((p) => typeof p === 'string' && p.startsWith('/'));
   if (!plain(record.cgroupPaths) || !plain(cgroupRecord)) return true;
   const cgroupsPath = record.config?.linux?.cgroupsPath;
   return typeof cgroupsPath === 'string' && cgroupsPath.includes(':');
@@ -73,6 +75,8 @@ export function nodeOnlyBits(record: ContainerRecord, cgroupRecord?: Record<stri
   if (hooksOf(record, 'poststart') > 0) bits |= nodeOnly.start;
   if (hooksOf(record, 'poststop') > 0 || systemdManaged(record, cgroupRecord, systemd)) bits |= nodeOnly.delete;
   if (!text) bits |= nodeOnly.state;
+  // kill --all of a stopped container is the launcher's only when it can see every directory is empty
+  if (!plain(record.cgroupPaths)) bits |= nodeOnly.killAll;
   return bits;
 }
 

@@ -25,9 +25,10 @@ export const statuses = ['creating', 'created', 'running', 'paused', 'stopped'];
 
 /**
  * Commands that must go to Node for this container (a bit each): what the
- * launcher cannot do without JavaScript (hooks to run, a systemd unit to stop).
+ * launcher cannot do without JavaScript (hooks to run, a systemd unit to stop,
+ * for killAll a cgroup record whose directories the form cannot list).
  */
-export const nodeOnly = { start: 1, delete: 2, kill: 4, state: 8 };
+export const nodeOnly = { start: 1, delete: 2, kill: 4, state: 8, killAll: 16 };
 
 /**
  * Linux's generic signal numbers (asm-generic/signal.h), which x86, arm,

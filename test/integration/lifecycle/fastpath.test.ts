@@ -102,7 +102,7 @@ interface Pair {
  * so that what a command prints and changes can be compared between them.
  */
 function pair(tag: string, patch?: (spec: Spec) => void, start = false): Pair {
-  const bundle = makeBundle({ args: ['sleep', '100'], patch });
+  const bundle = makeBundle({ args: ['sleep', '3600'], patch });
   const roots: [string, string] = [tempDir('tsrun-fp-a-').path, tempDir('tsrun-fp-b-').path];
   const id = `fp-${tag}-${process.pid}`;
   const cfgPath = join(bundle.dir, 'config.json');
@@ -217,6 +217,10 @@ test('stopped: state (pid 0) by the launcher, kill and start refused by Node, de
       const st = JSON.parse(same(a, p.id, ['state', p.id], true).stdout);
       assert.deepEqual([st.status, st.pid], ['stopped', 0]);
       assert.match(same(a, p.id, ['kill', p.id], false).stderr, /container not running/);
+      // --all with nothing left in the cgroup: nothing to signal (the shim's call after an init's exit)
+      for (const args of [['--all', p.id, '9'], ['-a', p.id, 'KILL'], ['--all', p.id]]) same(a, p.id, ['kill', ...args], true, `kill ${args.join(' ')} of a stopped container`);
+      same(a, p.id, ['kill', '--all', p.id, 'NOSUCH'], false, 'kill --all with an unknown signal');
+      same(a, p.id, ['kill', p.id, '--all', '9'], false, 'kill ID --all 9 (container "9" to runc)');
       assert.match(same(a, p.id, ['start', p.id], false).stderr, /stopped/);
       both(p, flags[0] === 'after' ? ['delete', p.id, '--force'] : ['delete', ...flags, p.id], true);
       for (const r of p.roots) assert.equal(existsSync(join(r, p.id)), false);
@@ -242,7 +246,7 @@ test('paused: state, start and delete by Node; kill (the init only) by the launc
   }
 });
 
-test('creating, a missing id, an invalid id: Node, with its words', { skip: root }, () => {
+test('creating, a missing id, an invalid id: Node, with its words (but delete --force of a missing id)', { skip: root }, () => {
   const r = tempDir('tsrun-fp-c-');
   try {
     // creating: the state dir is claimed, no record yet
@@ -252,6 +256,12 @@ test('creating, a missing id, an invalid id: Node, with its words', { skip: root
       same(r.path, 'gone', [...cmd, 'gone'], false, `${cmd[0]} of a missing id`);
       same(r.path, 'x', [...cmd, '../x'], false, `${cmd[0]} of an invalid id`);
     }
+    // delete --force of a missing id succeeds with nothing to do (the shim's last call): the launcher's
+    for (const args of [['delete', '--force', 'gone'], ['delete', '-f', 'gone'], ['delete', 'gone', '--force'], ['--systemd-cgroup', 'delete', '--force', 'gone']]) {
+      same(r.path, 'gone', args, true, `${args.join(' ')} of a missing id`);
+    }
+    same(join(r.path, 'no-root'), 'gone', ['delete', '--force', 'gone'], false, 'delete --force under a missing --root');
+    same(r.path, 'x', ['delete', '--force', '../x'], false, 'delete --force of an invalid id');
   } finally {
     r.remove();
   }

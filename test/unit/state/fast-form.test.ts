@@ -39,12 +39,14 @@ test('the state text cut around pid and status is what stateObject + goJson prin
   }
 });
 
-test('commands that need JavaScript are marked: poststart -> start, poststop or a systemd unit -> delete', () => {
+test('commands that need JavaScript are marked: poststart -> start, poststop or a systemd unit -> delete, a cgroup record not all directories -> kill --all', () => {
   assert.equal(nodeOnlyBits(record()), 0);
   assert.equal(nodeOnlyBits(record({ config: { hooks: { poststart: [{ path: '/bin/true' }] } } })), nodeOnly.start);
   assert.equal(nodeOnlyBits(record({ config: { hooks: { poststop: [{ path: '/bin/true' }] } } })), nodeOnly.delete);
   assert.equal(nodeOnlyBits(record({ config: { linux: { cgroupsPath: 'system.slice:tsrun:c1' } } })), nodeOnly.delete);
   assert.equal(nodeOnlyBits(record(), { unified: '/sys/fs/cgroup/x', unit: 'tsrun-c1.scope' }), nodeOnly.delete);
+  // a cgroup record whose values are not all directories: cgroup_dirs would not list the whole cgroup
+  assert.equal(nodeOnlyBits(record({ cgroupPaths: { unified: '/sys/fs/cgroup/x', odd: 'relative' } })), nodeOnly.delete | nodeOnly.killAll);
 });
 
 /** A --root holding container c1 whose init is this test process: its record and fast form, as create writes them. */
