@@ -1,0 +1,160 @@
+// The pod walk of pod.test.ts where a node runs the systemd cgroup driver
+// (the stock host: systemd PID 1, pure cgroup v2): `SystemdCgroup = true` in
+// both handlers' runc options, so the shim calls the runtime with
+// --systemd-cgroup, and each pod in a slice of its own, as a kubelet makes
+// it. A tsrun pod and a runc pod side by side, step by step: each sandbox and
+// container a scope under its pod's slice, the resources of CreateContainer
+// and UpdateContainerResources both in the cgroup files and as the unit's
+// properties, and after the pods are gone no scope, no cgroup, no netns, no
+// bridge port and no mount. What systemd reports for a tsrun unit must be
+// what it reports for runc's (ids aside).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { requires } from '../../helpers/requires.js';
+import { cgroupsUnder, mountsUnder, processesMentioning } from '../engines/engine-env.js';
+import type { ContainerConfig, PodSandboxConfig, Resources } from './cri-client.js';
+import {
+  BUSYBOX_IMAGE, HANDLERS, bridgePorts, criSkip, entries, podSliceOf, startCriEnv, unitProps, type CriEnv, type Handler,
+} from './cri-env.js';
+
+const skip = criSkip() || requires('systemd', 'cgroup-v2');
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+// what systemd says of a scope; compared between the handlers
+const SCOPE_PROPS = ['LoadState', 'ActiveState', 'Slice', 'ControlGroup', 'Delegate', 'MemoryMax', 'CPUQuotaPerSecUSec', 'CPUWeight', 'TasksMax'];
+const MIB = 1024 * 1024;
+const CREATE_RESOURCES: Resources = { memoryLimitInBytes: 64 * MIB, cpuPeriod: 100_000, cpuQuota: 50_000, cpuShares: 512 };
+const UPDATE_RESOURCES: Resources = { memoryLimitInBytes: 96 * MIB, cpuPeriod: 100_000, cpuQuota: 20_000, cpuShares: 1024 };
+
+const scopeOf = (id: string) => `cri-containerd-${id}.scope`;
+const read = (cgroup: string, file: string) => readFileSync(join(CGROUP_ROOT, cgroup, file), 'utf8').trim();
+
+describe('containerd CRI with SystemdCgroup = true: a tsrun pod and a runc pod, each in its slice, every sandbox and container a scope', { skip }, () => {
+  let env: CriEnv;
+  let cleaned = false;
+  before(async () => {
+    env = await startCriEnv('crisd', { systemdCgroup: true });
+  });
+  after(async () => {
+    if (!cleaned) await env?.cleanup();
+  });
+
+  interface Pod { h: Handler; cfg: PodSandboxConfig; id: string; app: string }
+  const pods: Pod[] = [];
+
+  /** systemd's view of `id`'s scope, the ids and the handler's name taken out, so that the two handlers compare. */
+  function scopeView(p: Pod, id: string): Record<string, string> {
+    const props = unitProps(scopeOf(id), SCOPE_PROPS);
+    return JSON.parse(JSON.stringify(props).replaceAll(id, '<id>').replaceAll(p.cfg.metadata.uid.replace(/-/g, '_'), '<uid>').replaceAll(p.h, '<h>')) as Record<string, string>;
+  }
+  /** Each handler's value of `f`, asserted equal (tsrun's must be runc's), and returned. */
+  function same<T>(what: string, f: (p: Pod) => T): T {
+    const seen = Object.fromEntries(pods.map((p) => [p.h, f(p)])) as Record<Handler, T>;
+    assert.deepEqual(seen.tsrun, seen.runc, `${what}: tsrun and runc differ`);
+    return seen.tsrun;
+  }
+
+  test('RunPodSandbox: containerd asks each runtime for `<pod slice>:cri-containerd:<id>`; the pause process is in that scope, under its pod\'s slice', async () => {
+    for (const h of HANDLERS) {
+      const cfg = env.podConfig(`sd-${h}`);
+      pods.push({ h, cfg, id: await env.cri.runPodSandbox(cfg, h), app: '' });
+    }
+    for (const p of pods) {
+      const spec = JSON.parse(readFileSync(join(env.engine.dir, 'state', 'io.containerd.runtime.v2.task', 'k8s.io', p.id, 'config.json'), 'utf8')) as { linux: { cgroupsPath: string } };
+      assert.equal(spec.linux.cgroupsPath, `${podSliceOf(p.cfg.metadata.uid)}:cri-containerd:${p.id}`, `${p.h}: the sandbox's cgroupsPath`);
+      const st = await env.cri.podSandboxStatus(p.id);
+      assert.deepEqual([st.state, st.runtimeHandler], ['SANDBOX_READY', p.h]);
+      assert.equal(readFileSync(`/proc/${Number(st.info.pid)}/cgroup`, 'utf8'), `0::${env.cgroupOf(p.cfg, p.id)}\n`, `${p.h}: the pause process's cgroup`);
+    }
+    const view = same('the sandbox scope', (p) => scopeView(p, p.id));
+    assert.equal(view.ActiveState, 'active');
+    assert.equal(view.Slice, 'kubepods-besteffort-pod<uid>.slice');
+    assert.equal(view.ControlGroup, `/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod<uid>.slice/cri-containerd-<id>.scope`);
+    assert.equal(view.Delegate, 'yes');
+    assert.equal(entries(env.netnsDir).length, 2, 'a netns per pod');
+    assert.equal(bridgePorts(env.bridge).length, 2, 'a veth per pod');
+  });
+
+  const app = (): ContainerConfig => ({
+    metadata: { name: 'app' },
+    image: { image: BUSYBOX_IMAGE },
+    command: ['sh', '-c', 'trap "exit 7" TERM; while :; do sleep 0.1; done'],
+    logPath: 'app.log',
+    linux: { resources: CREATE_RESOURCES },
+  });
+
+  test('CreateContainer with resources: the container is a scope in its pod\'s slice, its limits in the cgroup files, as MemoryMax, CPUQuotaPerSecUSec and CPUWeight, and inside at /sys/fs/cgroup', async () => {
+    for (const p of pods) {
+      p.app = await env.cri.createContainer(p.id, app(), p.cfg);
+      await env.cri.startContainer(p.app);
+    }
+    const view = same('the container scope', (p) => scopeView(p, p.app));
+    assert.equal(view.ActiveState, 'active');
+    assert.equal(view.ControlGroup, `/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod<uid>.slice/cri-containerd-<id>.scope`);
+    assert.equal(view.MemoryMax, String(64 * MIB));
+    assert.equal(view.CPUQuotaPerSecUSec, '500ms');
+    const files = same('the container cgroup files', (p) => ['memory.max', 'cpu.max', 'cpu.weight'].map((f) => read(env.cgroupOf(p.cfg, p.app), f)));
+    assert.deepEqual(files.slice(0, 2), [String(64 * MIB), '50000 100000']);
+    assert.equal(view.CPUWeight, files[2], 'CPUWeight is cpu.weight');
+    for (const p of pods) {
+      const r = await env.cri.execSync(p.app, ['sh', '-c', 'cat /proc/self/cgroup /sys/fs/cgroup/memory.max /sys/fs/cgroup/cpu.max']);
+      assert.deepEqual(r.stdout.trim().split('\n'), ['0::/', String(64 * MIB), '50000 100000'], `${p.h}: ${r.stderr}`);
+    }
+  });
+
+  test('UpdateContainerResources: the new limits as unit properties and in the files; ContainerStats reads the scope\'s cgroup', async () => {
+    for (const p of pods) await env.cri.updateContainerResources(p.app, UPDATE_RESOURCES);
+    const view = same('the container scope after the update', (p) => scopeView(p, p.app));
+    assert.equal(view.MemoryMax, String(96 * MIB));
+    assert.equal(view.CPUQuotaPerSecUSec, '200ms');
+    const files = same('the files after the update', (p) => ['memory.max', 'cpu.max', 'cpu.weight'].map((f) => read(env.cgroupOf(p.cfg, p.app), f)));
+    assert.deepEqual(files.slice(0, 2), [String(96 * MIB), '20000 100000']);
+    assert.equal(view.CPUWeight, files[2], 'CPUWeight is cpu.weight');
+    for (const p of pods) {
+      const s = await env.cri.containerStats(p.app);
+      assert.ok((s.memory?.workingSetBytes?.value ?? 0) > 0 && (s.cpu?.usageCoreNanoSeconds?.value ?? 0) > 0, `${p.h}: ${JSON.stringify(s)}`);
+    }
+  });
+
+  test('StopContainer/RemoveContainer: the container\'s scope and cgroup are gone; the sandbox\'s stay', async () => {
+    for (const p of pods) {
+      await env.cri.stopContainer(p.app, 10);
+      assert.equal((await env.cri.containerStatus(p.app)).exitCode, 7, `${p.h}: TERM reached the payload`);
+      await env.cri.removeContainer(p.app);
+    }
+    const view = same('the removed container\'s scope', (p) => scopeView(p, p.app));
+    assert.equal(view.ActiveState, 'inactive', JSON.stringify(view));
+    for (const p of pods) {
+      assert.deepEqual(cgroupsUnder(env.podCgroup(p.cfg)), [join(CGROUP_ROOT, env.cgroupOf(p.cfg, p.id))], `${p.h}: only the sandbox's scope left in the pod slice`);
+    }
+  });
+
+  test('StopPodSandbox/RemovePodSandbox: no scope, no cgroup in the pod\'s slice, no netns, no bridge port, no mount left; the kubelet then removes an empty slice', async () => {
+    for (const p of pods) {
+      await env.cri.stopPodSandbox(p.id);
+      await env.cri.removePodSandbox(p.id);
+    }
+    assert.deepEqual(await env.cri.listPodSandbox(), []);
+    const view = same('the removed sandbox\'s scope', (p) => scopeView(p, p.id));
+    assert.equal(view.ActiveState, 'inactive', JSON.stringify(view));
+    for (const p of pods) assert.deepEqual(cgroupsUnder(env.podCgroup(p.cfg)), [], `${p.h}: nothing left in the pod slice`);
+    assert.deepEqual(entries(env.netnsDir), [], 'no netns mount left');
+    assert.deepEqual(bridgePorts(env.bridge), [], 'no veth left on the bridge');
+    assert.deepEqual(mountsUnder(env.engine.dir), [], 'no rootfs or netns mount left');
+  });
+
+  test('afterwards, with containerd stopped and the slices removed: no unit, no cgroup, no mount, no process left', async () => {
+    await env.cleanup();
+    cleaned = true;
+    for (const p of pods) {
+      for (const unit of [scopeOf(p.id), scopeOf(p.app), podSliceOf(p.cfg.metadata.uid)]) {
+        assert.notEqual(unitProps(unit, ['ActiveState']).ActiveState, 'active', `${unit} still active`);
+      }
+      assert.deepEqual(cgroupsUnder(env.podCgroup(p.cfg)), []);
+    }
+    assert.deepEqual(processesMentioning(env.engine.dir), []);
+    assert.deepEqual(mountsUnder(env.engine.dir), []);
+  });
+});
