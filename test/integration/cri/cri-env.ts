@@ -88,14 +88,16 @@ export interface CriEnvOptions {
   systemdCgroup?: boolean;
 }
 
-/** systemctl show's `props` of `unit` (`{}` when systemctl fails). */
+/** systemctl show's `props` of `unit` (`{}` when systemctl fails); a list property (DeviceAllow) one line per entry. */
 export function unitProps(unit: string, props: string[]): Record<string, string> {
   const r = spawnSync('systemctl', ['show', unit, '-p', props.join(',')], { encoding: 'utf8' });
   const out: Record<string, string> = {};
   if (r.status !== 0) return out;
   for (const l of r.stdout.split('\n')) {
     const i = l.indexOf('=');
-    if (i > 0) out[l.slice(0, i)] = l.slice(i + 1);
+    if (i <= 0) continue;
+    const k = l.slice(0, i);
+    out[k] = k in out ? `${out[k]}\n${l.slice(i + 1)}` : l.slice(i + 1);
   }
   return out;
 }
@@ -109,7 +111,9 @@ export const podSliceOf = (uid: string) => `kubepods-besteffort-pod${uid.replace
 
 export async function startCriEnv(name: string, opts: CriEnvOptions = {}): Promise<CriEnv> {
   const cleanRunContainerd = keepRunContainerdClean();
-  const hadVarLibCni = existsSync('/var/lib/cni');
+  // podman's tmpfiles.d makes /var/lib/cni/networks at boot (the test VM): the
+  // results cache inside can still be ours
+  const cniDirsOurs = ['/var/lib/cni/results', '/var/lib/cni'].filter((d) => !existsSync(d));
   const systemd = opts.systemdCgroup ?? false;
   // the kubelet's slices that were there already are not ours to stop
   const nodeSlicesOurs = systemd ? NODE_SLICES.filter((u) => !unitActive(u)) : [];
@@ -145,13 +149,11 @@ export async function startCriEnv(name: string, opts: CriEnvOptions = {}): Promi
       await engine.cleanup();
       if (linkExists(bridge)) spawnSync('ip', ['link', 'del', bridge]);
       // libcni's result cache: ours only where the directory was not there before
-      if (!hadVarLibCni) {
-        for (const d of ['/var/lib/cni/results', '/var/lib/cni']) {
-          try {
-            rmdirSync(d);
-          } catch {
-            /* not empty (someone else's) or gone */
-          }
+      for (const d of cniDirsOurs) {
+        try {
+          rmdirSync(d);
+        } catch {
+          /* not empty (someone else's) or gone */
         }
       }
       cleanRunContainerd();

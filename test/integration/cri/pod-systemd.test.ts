@@ -9,9 +9,11 @@
 // bridge port and no mount. What systemd reports for a tsrun unit must be
 // what it reports for runc's (ids aside).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { sharesToWeight } from '../../../src/cgroups/convert.js';
 import { requires } from '../../helpers/requires.js';
 import { cgroupsUnder, mountsUnder, processesMentioning } from '../engines/engine-env.js';
 import type { ContainerConfig, PodSandboxConfig, Resources } from './cri-client.js';
@@ -22,19 +24,46 @@ import {
 const skip = criSkip() || requires('systemd', 'cgroup-v2');
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
-// what systemd says of a scope; compared between the handlers
-const SCOPE_PROPS = ['LoadState', 'ActiveState', 'Slice', 'ControlGroup', 'Delegate', 'MemoryMax', 'CPUQuotaPerSecUSec', 'CPUWeight', 'TasksMax'];
+// what systemd says of a scope; compared between the handlers (CPUWeight
+// apart: see weightsOf)
+const SCOPE_PROPS = [
+  'LoadState', 'ActiveState', 'Slice', 'ControlGroup', 'Delegate', 'MemoryMax', 'CPUQuotaPerSecUSec', 'TasksMax',
+  'MemoryAccounting', 'CPUAccounting', 'TasksAccounting', 'IOAccounting', 'DevicePolicy', 'DeviceAllow',
+];
 const MIB = 1024 * 1024;
 const CREATE_RESOURCES: Resources = { memoryLimitInBytes: 64 * MIB, cpuPeriod: 100_000, cpuQuota: 50_000, cpuShares: 512 };
 const UPDATE_RESOURCES: Resources = { memoryLimitInBytes: 96 * MIB, cpuPeriod: 100_000, cpuQuota: 20_000, cpuShares: 1024 };
 
 const scopeOf = (id: string) => `cri-containerd-${id}.scope`;
+
+const TUN = '/dev/char/10:200 rwm';
+/** The major /proc/devices gives the character devices named `name`. */
+function charMajor(name: string): string {
+  const chars = readFileSync('/proc/devices', 'utf8').split('Block devices:')[0]!;
+  return new RegExp(`^\\s*(\\d+) ${name}$`, 'm').exec(chars)?.[1] ?? `<no ${name}>`;
+}
+/**
+ * A scope's DeviceAllow= entries as a sorted set (systemd keeps the order
+ * sent), with the two ways in which Debian 12's runc 1.1 differs from current
+ * runc, which tsrun follows, taken out: /dev/net/tun is a default device
+ * again (runc 1.1 had dropped it; 1.2.4 restored it), and a whole major is
+ * sent as its number (char-136) where runc 1.1 sends the /proc/devices name
+ * (char-pts), which systemd turns into the same major.
+ */
+function deviceSet(h: Handler, text: string): string {
+  const list = text.split('\n').map((e) => e.replace(/^char-pts /, `char-${charMajor('pts')} `));
+  if (h === 'tsrun') assert.ok(list.includes(TUN), `tsrun allows /dev/net/tun, as runc >= 1.2.4: ${text}`);
+  return list.filter((e) => e !== TUN).sort().join('\n');
+}
 const read = (cgroup: string, file: string) => readFileSync(join(CGROUP_ROOT, cgroup, file), 'utf8').trim();
 
 describe('containerd CRI with SystemdCgroup = true: a tsrun pod and a runc pod, each in its slice, every sandbox and container a scope', { skip }, () => {
   let env: CriEnv;
   let cleaned = false;
+  // the kubelet's node slice, where this run makes it
+  let kubepodsOurs = false;
   before(async () => {
+    kubepodsOurs = unitProps('kubepods.slice', ['ActiveState']).ActiveState !== 'active';
     env = await startCriEnv('crisd', { systemdCgroup: true });
   });
   after(async () => {
@@ -47,7 +76,23 @@ describe('containerd CRI with SystemdCgroup = true: a tsrun pod and a runc pod, 
   /** systemd's view of `id`'s scope, the ids and the handler's name taken out, so that the two handlers compare. */
   function scopeView(p: Pod, id: string): Record<string, string> {
     const props = unitProps(scopeOf(id), SCOPE_PROPS);
+    if (props.DeviceAllow) props.DeviceAllow = deviceSet(p.h, props.DeviceAllow);
     return JSON.parse(JSON.stringify(props).replaceAll(id, '<id>').replaceAll(p.cfg.metadata.uid.replace(/-/g, '_'), '<uid>').replaceAll(p.h, '<h>')) as Record<string, string>;
+  }
+  /**
+   * The containers' CPUWeight against their cpu.weight file and the shares
+   * asked for. tsrun converts shares as current runc does (1024, the
+   * default, is 100, systemd's default); Debian 12's runc 1.1 has the linear
+   * map it later dropped (1024 is 39), so here runc's weight may be either.
+   */
+  function weightsOf(shares: number): void {
+    const linear = 1 + Math.floor(((shares - 2) * 9999) / 262142);
+    for (const p of pods) {
+      const unit = unitProps(scopeOf(p.app), ['CPUWeight']).CPUWeight;
+      assert.equal(unit, read(env.cgroupOf(p.cfg, p.app), 'cpu.weight'), `${p.h}: CPUWeight is the scope's cpu.weight`);
+      const want = p.h === 'tsrun' ? [sharesToWeight(shares)] : [sharesToWeight(shares), linear];
+      assert.ok(want.map(String).includes(unit ?? ''), `${p.h}: CPUWeight ${unit} for ${shares} shares, not one of ${want.join(', ')}`);
+    }
   }
   /** Each handler's value of `f`, asserted equal (tsrun's must be runc's), and returned. */
   function same<T>(what: string, f: (p: Pod) => T): T {
@@ -95,9 +140,9 @@ describe('containerd CRI with SystemdCgroup = true: a tsrun pod and a runc pod, 
     assert.equal(view.ControlGroup, `/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod<uid>.slice/cri-containerd-<id>.scope`);
     assert.equal(view.MemoryMax, String(64 * MIB));
     assert.equal(view.CPUQuotaPerSecUSec, '500ms');
-    const files = same('the container cgroup files', (p) => ['memory.max', 'cpu.max', 'cpu.weight'].map((f) => read(env.cgroupOf(p.cfg, p.app), f)));
-    assert.deepEqual(files.slice(0, 2), [String(64 * MIB), '50000 100000']);
-    assert.equal(view.CPUWeight, files[2], 'CPUWeight is cpu.weight');
+    const files = same('the container cgroup files', (p) => ['memory.max', 'cpu.max'].map((f) => read(env.cgroupOf(p.cfg, p.app), f)));
+    assert.deepEqual(files, [String(64 * MIB), '50000 100000']);
+    weightsOf(CREATE_RESOURCES.cpuShares!);
     for (const p of pods) {
       const r = await env.cri.execSync(p.app, ['sh', '-c', 'cat /proc/self/cgroup /sys/fs/cgroup/memory.max /sys/fs/cgroup/cpu.max']);
       assert.deepEqual(r.stdout.trim().split('\n'), ['0::/', String(64 * MIB), '50000 100000'], `${p.h}: ${r.stderr}`);
@@ -109,9 +154,9 @@ describe('containerd CRI with SystemdCgroup = true: a tsrun pod and a runc pod, 
     const view = same('the container scope after the update', (p) => scopeView(p, p.app));
     assert.equal(view.MemoryMax, String(96 * MIB));
     assert.equal(view.CPUQuotaPerSecUSec, '200ms');
-    const files = same('the files after the update', (p) => ['memory.max', 'cpu.max', 'cpu.weight'].map((f) => read(env.cgroupOf(p.cfg, p.app), f)));
-    assert.deepEqual(files.slice(0, 2), [String(96 * MIB), '20000 100000']);
-    assert.equal(view.CPUWeight, files[2], 'CPUWeight is cpu.weight');
+    const files = same('the files after the update', (p) => ['memory.max', 'cpu.max'].map((f) => read(env.cgroupOf(p.cfg, p.app), f)));
+    assert.deepEqual(files, [String(96 * MIB), '20000 100000']);
+    weightsOf(UPDATE_RESOURCES.cpuShares!);
     for (const p of pods) {
       const s = await env.cri.containerStats(p.app);
       assert.ok((s.memory?.workingSetBytes?.value ?? 0) > 0 && (s.cpu?.usageCoreNanoSeconds?.value ?? 0) > 0, `${p.h}: ${JSON.stringify(s)}`);
@@ -143,6 +188,14 @@ describe('containerd CRI with SystemdCgroup = true: a tsrun pod and a runc pod, 
     assert.deepEqual(entries(env.netnsDir), [], 'no netns mount left');
     assert.deepEqual(bridgePorts(env.bridge), [], 'no veth left on the bridge');
     assert.deepEqual(mountsUnder(env.engine.dir), [], 'no rootfs or netns mount left');
+    // the pod's slice is the kubelet's: it stays until the kubelet removes it, empty
+    for (const p of pods) {
+      const slice = podSliceOf(p.cfg.metadata.uid);
+      assert.equal(unitProps(slice, ['ActiveState']).ActiveState, 'active', `${p.h}: ${slice}`);
+      assert.equal(spawnSync('systemctl', ['stop', slice]).status, 0, `systemctl stop ${slice}`);
+      assert.equal(unitProps(slice, ['ActiveState']).ActiveState, 'inactive', `${p.h}: ${slice} stopped`);
+      assert.equal(existsSync(join(CGROUP_ROOT, env.podCgroup(p.cfg))), false, `${p.h}: the slice's cgroup is gone`);
+    }
   });
 
   test('afterwards, with containerd stopped and the slices removed: no unit, no cgroup, no mount, no process left', async () => {
@@ -154,6 +207,7 @@ describe('containerd CRI with SystemdCgroup = true: a tsrun pod and a runc pod, 
       }
       assert.deepEqual(cgroupsUnder(env.podCgroup(p.cfg)), []);
     }
+    if (kubepodsOurs) assert.notEqual(unitProps('kubepods.slice', ['ActiveState']).ActiveState, 'active', 'kubepods.slice stopped');
     assert.deepEqual(processesMentioning(env.engine.dir), []);
     assert.deepEqual(mountsUnder(env.engine.dir), []);
   });
