@@ -176,6 +176,40 @@ describe('containerd CRI with SystemdCgroup = true: a tsrun pod and a runc pod, 
     }
   });
 
+  // CRI's reason is OOMKilled only where the shim read the scope's
+  // memory.events before the cgroup went: with either handler here it said
+  // "Error" in one run of two, so the exit status is what is asked for.
+  test('a container the OOM killer ends: it exits 137; its scope is gone, not left failed, after RemoveContainer', async (t) => {
+    const hog: Record<string, string> = {};
+    for (const p of pods) {
+      // dd's buffer is its block size, touched as it reads: 64 MiB against a 32 MiB limit
+      hog[p.h] = await env.cri.createContainer(p.id, {
+        metadata: { name: 'hog' }, image: { image: BUSYBOX_IMAGE }, logPath: 'hog.log',
+        command: ['sh', '-c', 'sleep 3; exec dd if=/dev/zero of=/dev/null bs=64M count=1'],
+        linux: { resources: { memoryLimitInBytes: 32 * MIB } },
+      }, p.cfg);
+      await env.cri.startContainer(hog[p.h]!);
+    }
+    for (const p of pods) {
+      const end = Date.now() + 60_000;
+      let st = await env.cri.containerStatus(hog[p.h]!);
+      while (st.state !== 'CONTAINER_EXITED' && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 250));
+        st = await env.cri.containerStatus(hog[p.h]!);
+      }
+      assert.deepEqual([st.state, st.exitCode], ['CONTAINER_EXITED', 137], `${p.h}: ${JSON.stringify(st)}`);
+      const u = unitProps(scopeOf(hog[p.h]!), ['ActiveState', 'Result']);
+      t.diagnostic(`${p.h}: reason ${st.reason}, scope ${u.ActiveState} (${u.Result})`);
+      assert.notEqual(u.ActiveState, 'active', `${p.h}: the scope of a dead container`);
+    }
+    for (const p of pods) await env.cri.removeContainer(hog[p.h]!);
+    for (const p of pods) {
+      const u = unitProps(scopeOf(hog[p.h]!), ['LoadState', 'ActiveState']);
+      assert.deepEqual([u.LoadState, u.ActiveState], ['not-found', 'inactive'], `${p.h}: the scope is forgotten`);
+      assert.equal(existsSync(join(CGROUP_ROOT, env.cgroupOf(p.cfg, hog[p.h]!))), false, `${p.h}: its cgroup is gone`);
+    }
+  });
+
   test('StopPodSandbox/RemovePodSandbox: no scope, no cgroup in the pod\'s slice, no netns, no bridge port, no mount left; the kubelet then removes an empty slice', async () => {
     for (const p of pods) {
       await env.cri.stopPodSandbox(p.id);
