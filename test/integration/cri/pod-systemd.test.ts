@@ -94,6 +94,8 @@ describe('containerd CRI with SystemdCgroup = true: a tsrun pod and a runc pod, 
       assert.ok(want.map(String).includes(unit ?? ''), `${p.h}: CPUWeight ${unit} for ${shares} shares, not one of ${want.join(', ')}`);
     }
   }
+  /** The cgroupsPath of the config.json containerd gave the runtime for `id`. */
+  const cgroupsPathOf = (id: string) => (JSON.parse(readFileSync(join(env.engine.dir, 'state', 'io.containerd.runtime.v2.task', 'k8s.io', id, 'config.json'), 'utf8')) as { linux: { cgroupsPath: string } }).linux.cgroupsPath;
   /** Each handler's value of `f`, asserted equal (tsrun's must be runc's), and returned. */
   function same<T>(what: string, f: (p: Pod) => T): T {
     const seen = Object.fromEntries(pods.map((p) => [p.h, f(p)])) as Record<Handler, T>;
@@ -107,8 +109,7 @@ describe('containerd CRI with SystemdCgroup = true: a tsrun pod and a runc pod, 
       pods.push({ h, cfg, id: await env.cri.runPodSandbox(cfg, h), app: '' });
     }
     for (const p of pods) {
-      const spec = JSON.parse(readFileSync(join(env.engine.dir, 'state', 'io.containerd.runtime.v2.task', 'k8s.io', p.id, 'config.json'), 'utf8')) as { linux: { cgroupsPath: string } };
-      assert.equal(spec.linux.cgroupsPath, `${podSliceOf(p.cfg.metadata.uid)}:cri-containerd:${p.id}`, `${p.h}: the sandbox's cgroupsPath`);
+      assert.equal(cgroupsPathOf(p.id), `${podSliceOf(p.cfg.metadata.uid)}:cri-containerd:${p.id}`, `${p.h}: the sandbox's cgroupsPath`);
       const st = await env.cri.podSandboxStatus(p.id);
       assert.deepEqual([st.state, st.runtimeHandler], ['SANDBOX_READY', p.h]);
       assert.equal(readFileSync(`/proc/${Number(st.info.pid)}/cgroup`, 'utf8'), `0::${env.cgroupOf(p.cfg, p.id)}\n`, `${p.h}: the pause process's cgroup`);
@@ -134,6 +135,7 @@ describe('containerd CRI with SystemdCgroup = true: a tsrun pod and a runc pod, 
     for (const p of pods) {
       p.app = await env.cri.createContainer(p.id, app(), p.cfg);
       await env.cri.startContainer(p.app);
+      assert.equal(cgroupsPathOf(p.app), `${podSliceOf(p.cfg.metadata.uid)}:cri-containerd:${p.app}`, `${p.h}: the container's cgroupsPath`);
     }
     const view = same('the container scope', (p) => scopeView(p, p.app));
     assert.equal(view.ActiveState, 'active');
