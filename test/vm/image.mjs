@@ -27,6 +27,8 @@ export const PACKAGES = [
   // the engines and runtimes tsrun stands in for or is compared with
   'docker.io', 'containerd', 'podman', 'runc', 'crun', 'criu', 'uidmap', 'slirp4netns', 'fuse-overlayfs',
   'iptables',
+  // CNI's bridge, host-local and loopback for the CRI pods (test/integration/cri/)
+  'containernetworking-plugins',
   // what the build and the tests use (README's list)
   'busybox-static', 'gcc', 'make', 'pkg-config', 'libc6-dev', 'libseccomp-dev', 'python3', 'time', 'git',
 ];

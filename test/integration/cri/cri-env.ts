@@ -44,6 +44,10 @@ export interface CriEnv {
   netnsDir: string;
   /** A pod config with our cgroup parent and log directory; `name` unique within the file. */
   podConfig(name: string, extra?: Partial<PodSandboxConfig>): PodSandboxConfig;
+  /** Where a pod's sandbox and containers go, relative to the cgroup root (its parent, or its slice). */
+  podCgroup(pod: PodSandboxConfig): string;
+  /** The cgroup of sandbox or container `id` of `pod`, relative to the cgroup root. */
+  cgroupOf(pod: PodSandboxConfig, id: string): string;
   /** Stop and remove every pod left (containers go with their pod), then containerd, then the rest. */
   cleanup(): Promise<void>;
 }
@@ -72,11 +76,48 @@ export interface CriEnvOptions {
   containerdConfig?: string[];
   /** The bridge takes the subnet's first address (the host reaches the pods; still no route off the machine). */
   gateway?: boolean;
+  /**
+   * `SystemdCgroup = true` in both handlers' runc options (the shim passes
+   * --systemd-cgroup), and each pod in a slice of its own as a kubelet with
+   * the systemd driver makes it: cgroup_parent
+   * /kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod<uid>.slice,
+   * which containerd turns into `<that slice>:cri-containerd:<id>`, a scope
+   * per sandbox and container. The slices are stopped at cleanup (the
+   * kubelet's part), kubepods.slice and its QoS slice only where we made them.
+   */
+  systemdCgroup?: boolean;
 }
+
+/** systemctl show's `props` of `unit` (`{}` when systemctl fails); a list property (DeviceAllow) one line per entry. */
+export function unitProps(unit: string, props: string[]): Record<string, string> {
+  const r = spawnSync('systemctl', ['show', unit, '-p', props.join(',')], { encoding: 'utf8' });
+  const out: Record<string, string> = {};
+  if (r.status !== 0) return out;
+  for (const l of r.stdout.split('\n')) {
+    const i = l.indexOf('=');
+    if (i <= 0) continue;
+    const k = l.slice(0, i);
+    out[k] = k in out ? `${out[k]}\n${l.slice(i + 1)}` : l.slice(i + 1);
+  }
+  return out;
+}
+
+const unitActive = (unit: string) => spawnSync('systemctl', ['is-active', '--quiet', unit]).status === 0;
+
+/** The kubelet's QoS slices above each besteffort pod's own. */
+const NODE_SLICES = ['kubepods.slice', 'kubepods-besteffort.slice'];
+/** A pod's slice as the kubelet names it (the uid's dashes become underscores: a dash nests a slice). */
+export const podSliceOf = (uid: string) => `kubepods-besteffort-pod${uid.replace(/-/g, '_')}.slice`;
 
 export async function startCriEnv(name: string, opts: CriEnvOptions = {}): Promise<CriEnv> {
   const cleanRunContainerd = keepRunContainerdClean();
-  const hadVarLibCni = existsSync('/var/lib/cni');
+  // podman's tmpfiles.d makes /var/lib/cni/networks at boot (the test VM): the
+  // results cache inside can still be ours
+  const cniDirsOurs = ['/var/lib/cni/results', '/var/lib/cni'].filter((d) => !existsSync(d));
+  const systemd = opts.systemdCgroup ?? false;
+  // the kubelet's slices that were there already are not ours to stop
+  const nodeSlicesOurs = systemd ? NODE_SLICES.filter((u) => !unitActive(u)) : [];
+  const podSlices = new Set<string>();
   const engine = await makeEngineEnv(name);
   const dir = engine.dir;
   // interface names are 15 bytes at most; the pid keeps parallel runs apart
@@ -100,16 +141,19 @@ export async function startCriEnv(name: string, opts: CriEnvOptions = {}): Promi
         cri.close();
       }
     } finally {
+      // the kubelet's part: a pod's slice goes when the pod is gone (what is
+      // still in it goes with it); the node's slices where we made them
+      for (const u of [...podSlices, ...[...nodeSlicesOurs].reverse()]) {
+        if (unitActive(u)) spawnSync('systemctl', ['stop', u], { stdio: 'ignore' });
+      }
       await engine.cleanup();
       if (linkExists(bridge)) spawnSync('ip', ['link', 'del', bridge]);
       // libcni's result cache: ours only where the directory was not there before
-      if (!hadVarLibCni) {
-        for (const d of ['/var/lib/cni/results', '/var/lib/cni']) {
-          try {
-            rmdirSync(d);
-          } catch {
-            /* not empty (someone else's) or gone */
-          }
+      for (const d of cniDirsOurs) {
+        try {
+          rmdirSync(d);
+        } catch {
+          /* not empty (someone else's) or gone */
         }
       }
       cleanRunContainerd();
@@ -143,6 +187,7 @@ export async function startCriEnv(name: string, opts: CriEnvOptions = {}): Promi
       `[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.${h}.options]`,
       `  BinaryName = ${q(bin)}`,
       `  Root = ${q(runtimeRoot[h])}`,
+      ...(systemd ? ['  SystemdCgroup = true'] : []),
     ];
     const config = join(dir, 'containerd.toml');
     writeFileSync(
@@ -208,16 +253,25 @@ export async function startCriEnv(name: string, opts: CriEnvOptions = {}): Promi
   const podConfig: CriEnv['podConfig'] = (podName, extra = {}) => {
     const logDirectory = join(dir, 'pods', podName);
     mkdirSync(logDirectory, { recursive: true });
+    const uid = `uid-${podName}-${process.pid}`;
+    let cgroupParent = engine.cgroupParent;
+    if (systemd) {
+      podSlices.add(podSliceOf(uid));
+      cgroupParent = `/${[...NODE_SLICES, podSliceOf(uid)].join('/')}`;
+    }
     return {
-      metadata: { name: podName, uid: `uid-${podName}-${process.pid}`, namespace: 'tsrun-test', attempt: 0 },
+      metadata: { name: podName, uid, namespace: 'tsrun-test', attempt: 0 },
       hostname: podName,
       logDirectory,
       ...extra,
-      linux: { cgroupParent: engine.cgroupParent, ...extra.linux },
+      linux: { cgroupParent, ...extra.linux },
     };
   };
+  const podCgroup = (pod: PodSandboxConfig) => pod.linux?.cgroupParent ?? engine.cgroupParent;
+  // containerd's naming: a parent ending in .slice takes a scope per id
+  const cgroupOf = (pod: PodSandboxConfig, id: string) => `${podCgroup(pod)}/${systemd ? `cri-containerd-${id}.scope` : id}`;
 
-  return { engine, cri: cri!, socket, ctr, runtimeRoot, bridge, subnet, netnsDir, podConfig, cleanup };
+  return { engine, cri: cri!, socket, ctr, runtimeRoot, bridge, subnet, netnsDir, podConfig, podCgroup, cgroupOf, cleanup };
 }
 
 /** Names in `dir` (none when it is not there). */
