@@ -2,7 +2,9 @@
 // kubelet's Exec call: the URL containerd returns is upgraded to a WebSocket
 // speaking the v4.channel.k8s.io protocol (each binary message starts with
 // its channel: 1 stdout, 2 stderr, 3 the final status as JSON). Only what a
-// test needs: no stdin, no resize. Node 20 has no WebSocket client, and the
+// test needs: nothing is written to stdin (a tty exec asks for it, as
+// kubectl exec -it does, and the channel stays open until the server ends
+// the stream), no resize. Node 20 has no WebSocket client, and the
 // framing for reading is a few lines (RFC 6455 section 5.2).
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
