@@ -83,12 +83,16 @@ function wrappedSource(path: string, buf: Buffer): string | undefined {
 /**
  * Load `path` (a CommonJS bundle) with its code cache: the one in the cache
  * directory `cache` if this build left one there, else the build's;
- * undefined when the bundle is missing or it has neither.
+ * undefined when the bundle is missing or it has neither (unless
+ * `orCompile`: then it is compiled from its text, and the cache directory
+ * gets a cache at a successful exit; for dist/tsrun.cjs, which the build
+ * cannot run to take one).
  */
 export function loadWithCodeCache(
   path: string,
   cache?: string,
   atExit: (fn: (code: number) => void) => void = (fn) => void process.once('exit', fn),
+  orCompile = false,
 ): unknown {
   const name = `code@${path.slice(path.lastIndexOf('/') + 1)}`;
   // The text first, then the cache read into the same pages: once the text
@@ -107,7 +111,7 @@ export function loadWithCodeCache(
       /* none built */
     }
   }
-  if (!data) return undefined;
+  if (!data && !orCompile) return undefined;
   const vm = require('node:vm') as typeof import('node:vm');
   // Module.wrap's text (build/code-cache.mjs compiles the same), and our own
   // require: the bundles sit beside dist/tsrun.cjs and need only builtins and

@@ -99,6 +99,19 @@ describe('the code cache in the cache directory', () => {
     }
   });
 
+  test('a bundle the build has no cache for (dist/tsrun.cjs): compiled from its text with orCompile, and cached at a successful exit', () => {
+    const { bundle, root, own } = setUp();
+    rmSync(`${bundle}.v8cache`);
+    assert.equal(loadWithCodeCache(bundle, root, () => assert.fail('no hook without orCompile')), undefined);
+    let hook: ((code: number) => void) | undefined;
+    const mod = loadWithCodeCache(bundle, root, (fn) => (hook = fn), true) as { answer: () => number };
+    assert.equal(mod.answer(), 42);
+    assert.ok(hook, 'a cache is left at exit');
+    hook(0);
+    assert.equal(readFileSync(own, 'latin1').slice(0, 8), 'test   \n');
+    assert.equal(loadWithCodeCache(bundle, root, () => assert.fail('the cache it left is used'), true) !== undefined, true);
+  });
+
   test('without a cache directory only the build\'s cache is used', () => {
     const { bundle, root } = setUp();
     let hooked = false;
