@@ -39,7 +39,8 @@ const buildId = randomBytes(8).toString('hex');
 
 // Modules of src/cli/ that are shared code, not subcommands.
 const shared = new Set(['table', 'argv', 'command', 'output', 'load', 'container-options']);
-const entryPoints = { tsrun: 'src/main.ts' };
+// tsrun-cached: the main script of create, run and exec (src/main-cached.ts, native/launcher.c)
+const entryPoints = { tsrun: 'src/main.ts', 'tsrun-cached': 'src/main-cached.ts' };
 for (const f of readdirSync('src/cli')) {
   const name = f.replace(/\.ts$/, '');
   if (f.endsWith('.ts') && !shared.has(name)) entryPoints[`cli-${name}`] = `src/cli/${f}`;

@@ -40,7 +40,9 @@ export async function writeCodeCache(path, buildId) {
   const mod = { exports: {} };
   script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(path), mod, path, dirname(path));
   if (basename(path) === 'cli-create.cjs') await warmCreate(mod.exports.main, dirname(path));
-  writeFileSync(`${path}.v8cache`, Buffer.concat([Buffer.from(`${buildId}\n`), script.createCachedData()]));
+  // the id padded as src/code-cache.ts's cacheHeader pads it: the V8 data starts 8-byte aligned (V8 copies it otherwise)
+  const header = `${buildId.padEnd(((buildId.length + 8) & ~7) - 1)}\n`;
+  writeFileSync(`${path}.v8cache`, Buffer.concat([Buffer.from(header, 'latin1'), script.createCachedData()]));
 }
 
 // One process per bundle: each cache holds only its own bundle's functions.

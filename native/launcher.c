@@ -104,7 +104,10 @@ int main(int argc, char **argv)
 	slash = strrchr(self, '/');
 	if (slash)
 		*slash = 0; /* the package root */
-	snprintf(script, sizeof(script), "%s/dist/tsrun.cjs", self);
+	/* create, run and exec start dist/tsrun.cjs through a loader that gives
+	 * it a code cache (src/main-cached.ts): they load node:vm anyway */
+	int cached = needs_executor(argc, argv);
+	snprintf(script, sizeof(script), "%s/dist/%s", self, cached ? "tsrun-cached.cjs" : "tsrun.cjs");
 
 	size_t envc = 0, keep = 0;
 	while (environ[envc])
@@ -114,7 +117,7 @@ int main(int argc, char **argv)
 		if (!dropped(environ[i]))
 			env[keep++] = environ[i];
 	char fdenv[32];
-	if (needs_executor(argc, argv)) {
+	if (cached) {
 		int fd = start_executor(self);
 		if (fd >= 0) {
 			snprintf(fdenv, sizeof(fdenv), "TSRUN_EXEC_FD=%d", fd);

@@ -15,7 +15,10 @@ declare const __dirname: string;
 
 export type CommandModule = { main: (inv: Invocation) => Promise<number> };
 
-/** Bundles built without a code cache (build/build.mjs caches create, run and exec). */
+/** The bundles build/build.mjs makes a code cache for; the others are required as they are. */
+const CACHED = new Set(['cli-create.cjs', 'cli-run.cjs', 'cli-exec.cjs']);
+
+/** Bundles compiled without the module loader: small, with no code cache. */
 const UNCACHED = new Set(['cli-state.cjs', 'cli-kill.cjs', 'cli-start.cjs', 'cli-delete.cjs', 'cli-list.cjs', 'cli-pause.cjs', 'cli-resume.cjs', 'cli-not-implemented.cjs']);
 
 /**
@@ -54,7 +57,8 @@ export function loadDist<T>(file: string): T {
     if (mod === undefined) throw notFound(file);
     return mod as T;
   }
-  // Required lazily: the code cache's own imports (node:path) are not needed on the hot paths.
+  if (!CACHED.has(file)) return require(path) as T;
+  // Required lazily: the code cache's own imports are not needed on the hot paths.
   const { loadWithCodeCache } = require('../code-cache.js') as typeof import('../code-cache.js');
   const { cacheDir } = require('../state/cache-dir.js') as typeof import('../state/cache-dir.js');
   return (loadWithCodeCache(path, cacheDir()) ?? require(path)) as T;

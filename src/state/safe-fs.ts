@@ -196,9 +196,12 @@ export class Dir {
  * unless `follow`; up to `cap` bytes, else a TsrunError naming `what` and the
  * cap. Not a FIFO (opened non-blocking, then refused), nor a device: a config
  * that is a link to /dev/zero or a pipe would be read forever. fs errors are
- * thrown as they are (ENOENT for the callers' own messages).
+ * thrown as they are (ENOENT for the callers' own messages). `into`: a
+ * buffer to read into when the file fits in it (a caller reusing memory it
+ * has already touched: each fresh page costs a fault); the result is then a
+ * view of it.
  */
-export function readRegular(path: string, cap: number, what = path, opts: { follow?: boolean; owned?: boolean } = {}): Buffer {
+export function readRegular(path: string, cap: number, what = path, opts: { follow?: boolean; owned?: boolean; into?: Buffer } = {}): Buffer {
   const fd = openSync(path, O_RDONLY | O_NONBLOCK | (opts.follow ? 0 : O_NOFOLLOW));
   try {
     const st = fstatSync(fd);
@@ -206,7 +209,8 @@ export function readRegular(path: string, cap: number, what = path, opts: { foll
     if (opts.owned && (st.uid !== euid() || (st.mode & 0o022) !== 0)) throw new TsrunError(`${what}: not owned by uid ${euid()} or writable by others`);
     if (st.size > cap) throw new TsrunError(`${what}: larger than the limit of ${cap} bytes`);
     // one byte more than the cap: a file that grows after the fstat is caught too
-    const buf = Buffer.allocUnsafe(Math.min(cap + 1, Math.max(st.size + 1, 4096)));
+    const size = Math.min(cap + 1, Math.max(st.size + 1, 4096));
+    const buf = opts.into && opts.into.length >= size ? opts.into.subarray(0, size) : Buffer.allocUnsafe(size);
     let n = 0;
     for (;;) {
       if (n === buf.length) break;
@@ -249,9 +253,9 @@ export function readCapped(fd: number, cap: number, what: string): Buffer {
  * (a seccomp filter it installs, bytecode V8 runs). undefined when missing,
  * unreadable, too big or not provably ours.
  */
-export function readOwnFile(path: string, cap = 64 << 20): Buffer | undefined {
+export function readOwnFile(path: string, cap = 64 << 20, into?: Buffer): Buffer | undefined {
   try {
-    return readRegular(path, cap, path, { owned: true });
+    return readRegular(path, cap, path, { owned: true, into });
   } catch {
     return undefined;
   }

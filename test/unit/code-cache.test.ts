@@ -9,12 +9,26 @@ import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
-import { WRAP_HEAD, WRAP_TAIL, loadWithCodeCache } from '../../src/code-cache.js';
+import { WRAP_HEAD, WRAP_TAIL, cacheHeader, loadWithCodeCache } from '../../src/code-cache.js';
 import { repoRoot } from '../helpers/tsrun.js';
 
 test('the code cache loader wraps a bundle exactly as Module.wrap does', () => {
   const wrap = (Module as unknown as { wrap: (s: string) => string }).wrap;
   for (const src of ['', 'module.exports = 1;', 'x\n// last line']) assert.equal(`${WRAP_HEAD}${src}${WRAP_TAIL}`, wrap(src));
+});
+
+// V8 copies cached data that is not 8-byte aligned; the file's buffer is, so the header must keep it so.
+test('a cache file\'s header line is the build id padded to a multiple of 8 bytes', () => {
+  for (const id of ['test', '0123456789abcdef', 'x', '1234567']) {
+    const h = cacheHeader(id).toString('latin1');
+    assert.equal(h.length % 8, 0, id);
+    assert.equal(h.trimEnd(), id);
+    assert.ok(h.endsWith('\n') && h.indexOf('\n') === h.length - 1, id);
+  }
+});
+
+test('a bundle that is not there loads as undefined (the caller\'s require names it)', () => {
+  assert.equal(loadWithCodeCache(join(tmpdir(), `tsrun-no-such-${process.pid}.cjs`), undefined), undefined);
 });
 
 // The cache a command leaves in the cache directory (code@<bundle>): written at a
@@ -54,7 +68,7 @@ describe('the code cache in the cache directory', () => {
     assert.equal(existsSync(own), false);
     load(bundle, root)!(0);
     const file = readFileSync(own);
-    assert.equal(file.toString('latin1', 0, 5), 'test\n');
+    assert.equal(file.toString('latin1', 0, 8), 'test   \n', 'the V8 data starts at an 8-byte boundary');
     assert.ok(file.length > 5);
     assert.equal(statSync(own).mode & 0o777, 0o600);
     assert.deepEqual(readdirSync(root), ['code@cli-x.cjs'], 'no temp file left');
@@ -80,9 +94,22 @@ describe('the code cache in the cache directory', () => {
       hook(0);
       const st = lstatSync(own);
       assert.ok(st.isFile() && (st.mode & 0o777) === 0o600, `${what}: replaced by a file of ours`);
-      assert.equal(readFileSync(own, 'latin1').slice(0, 5), 'test\n');
+      assert.equal(readFileSync(own, 'latin1').slice(0, 8), 'test   \n');
       assert.notEqual(readFileSync(own, 'latin1'), 'test\nnot a cache');
     }
+  });
+
+  test('a bundle the build has no cache for (dist/tsrun.cjs): compiled from its text with orCompile, and cached at a successful exit', () => {
+    const { bundle, root, own } = setUp();
+    rmSync(`${bundle}.v8cache`);
+    assert.equal(loadWithCodeCache(bundle, root, () => assert.fail('no hook without orCompile')), undefined);
+    let hook: ((code: number) => void) | undefined;
+    const mod = loadWithCodeCache(bundle, root, (fn) => (hook = fn), true) as { answer: () => number };
+    assert.equal(mod.answer(), 42);
+    assert.ok(hook, 'a cache is left at exit');
+    hook(0);
+    assert.equal(readFileSync(own, 'latin1').slice(0, 8), 'test   \n');
+    assert.equal(loadWithCodeCache(bundle, root, () => assert.fail('the cache it left is used'), true) !== undefined, true);
   });
 
   test('without a cache directory only the build\'s cache is used', () => {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle } from '../../helpers/bundle.js';
 import { repoRoot, rootSkip, tempDir, tsrunBin } from '../../helpers/tsrun.js';
@@ -44,6 +44,29 @@ test('launcher: fds the caller leaves open (5, 7) stay out of the container; --p
     r.cleanup('l1', 'l2', 'l3');
     b.remove();
     io.remove();
+  }
+});
+
+test('launcher: create through bin/tsrun leaves a code cache of dist/tsrun.cjs in the cache directory, and the next create loads it without writing it again', { skip: rootSkip }, () => {
+  const r = makeRoot();
+  const cache = tempDir('tsrun-launcher-cache-');
+  const b = makeBundle({ args: ['sh', '-c', 'sleep 30'] });
+  const env = { ...process.env, TSRUN_CACHE_DIR: cache.path };
+  const create = (id: string) => spawnSync(tsrunBin, ['--root', r.path, 'create', '--bundle', b.dir, id], { env, stdio: 'ignore', timeout: 30_000 });
+  try {
+    assert.equal(create('c1').status, 0);
+    const own = join(cache.path, 'code@tsrun.cjs');
+    const first = statSync(own);
+    assert.equal(first.mode & 0o777, 0o600);
+    assert.ok(first.size > 1000, 'a V8 cache, not an empty file');
+    assert.equal(create('c2').status, 0);
+    assert.equal(r.state('c2')?.status, 'created');
+    // rewritten only when it was missing or V8 rejected it
+    assert.equal(statSync(own).mtimeMs, first.mtimeMs, 'the cache left by the first create was used');
+  } finally {
+    r.cleanup('c1', 'c2');
+    b.remove();
+    cache.remove();
   }
 });
 
