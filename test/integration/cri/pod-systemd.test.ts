@@ -103,6 +103,16 @@ describe('containerd CRI with SystemdCgroup = true: a tsrun pod and a runc pod, 
     return seen.tsrun;
   }
 
+  /** Each app container's scope and cgroup files carry these limits, the same under both handlers; the scope's view. */
+  function limitsAgree(when: string, memory: number, quota: string, cpuMax: string): Record<string, string> {
+    const view = same(`the container scope${when}`, (p) => scopeView(p, p.app));
+    assert.equal(view.MemoryMax, String(memory));
+    assert.equal(view.CPUQuotaPerSecUSec, quota);
+    const files = same(`the container cgroup files${when}`, (p) => ['memory.max', 'cpu.max'].map((f) => read(env.cgroupOf(p.cfg, p.app), f)));
+    assert.deepEqual(files, [String(memory), cpuMax]);
+    return view;
+  }
+
   test('RunPodSandbox: containerd asks each runtime for `<pod slice>:cri-containerd:<id>`; the pause process is in that scope, under its pod\'s slice', async () => {
     for (const h of HANDLERS) {
       const cfg = env.podConfig(`sd-${h}`);
@@ -137,13 +147,9 @@ describe('containerd CRI with SystemdCgroup = true: a tsrun pod and a runc pod, 
       await env.cri.startContainer(p.app);
       assert.equal(cgroupsPathOf(p.app), `${podSliceOf(p.cfg.metadata.uid)}:cri-containerd:${p.app}`, `${p.h}: the container's cgroupsPath`);
     }
-    const view = same('the container scope', (p) => scopeView(p, p.app));
+    const view = limitsAgree('', 64 * MIB, '500ms', '50000 100000');
     assert.equal(view.ActiveState, 'active');
     assert.equal(view.ControlGroup, `/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod<uid>.slice/cri-containerd-<id>.scope`);
-    assert.equal(view.MemoryMax, String(64 * MIB));
-    assert.equal(view.CPUQuotaPerSecUSec, '500ms');
-    const files = same('the container cgroup files', (p) => ['memory.max', 'cpu.max'].map((f) => read(env.cgroupOf(p.cfg, p.app), f)));
-    assert.deepEqual(files, [String(64 * MIB), '50000 100000']);
     weightsOf(CREATE_RESOURCES.cpuShares!);
     for (const p of pods) {
       const r = await env.cri.execSync(p.app, ['sh', '-c', 'cat /proc/self/cgroup /sys/fs/cgroup/memory.max /sys/fs/cgroup/cpu.max']);
@@ -153,11 +159,7 @@ describe('containerd CRI with SystemdCgroup = true: a tsrun pod and a runc pod, 
 
   test('UpdateContainerResources: the new limits as unit properties and in the files; ContainerStats reads the scope\'s cgroup', async () => {
     for (const p of pods) await env.cri.updateContainerResources(p.app, UPDATE_RESOURCES);
-    const view = same('the container scope after the update', (p) => scopeView(p, p.app));
-    assert.equal(view.MemoryMax, String(96 * MIB));
-    assert.equal(view.CPUQuotaPerSecUSec, '200ms');
-    const files = same('the files after the update', (p) => ['memory.max', 'cpu.max'].map((f) => read(env.cgroupOf(p.cfg, p.app), f)));
-    assert.deepEqual(files, [String(96 * MIB), '20000 100000']);
+    limitsAgree(' after the update', 96 * MIB, '200ms', '20000 100000');
     weightsOf(UPDATE_RESOURCES.cpuShares!);
     for (const p of pods) {
       const s = await env.cri.containerStats(p.app);
