@@ -6,11 +6,11 @@
 // engines suite's (private storage, run root, cgroupfs, --net none).
 // CR_RUNTIME=/usr/sbin/runc runs the same rows with runc, for comparison.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { tsrunBin } from '../../helpers/tsrun.js';
 import { findBinary, IMAGE_REF, makeEngineEnv, waitFor, type EngineEnv } from '../engines/engine-env.js';
+import { privatePodman } from '../engines/podman-env.js';
 import { consecutive, criuSkip } from './helpers.js';
 
 const podmanBin = findBinary('podman');
@@ -28,28 +28,7 @@ describe(`podman container checkpoint/restore with --runtime ${runtime.split('/'
 
   before(async () => {
     env = await makeEngineEnv('podman-cr');
-    const d = env.dir;
-    const conf = join(d, 'containers.conf');
-    writeFileSync(conf, [
-      '[engine]',
-      'runtime_supports_json = ["crun", "runc", "tsrun"]',
-      `tmp_dir = "${d}/podman-tmp"`,
-      'lock_type = "file"',
-      'events_logger = "file"',
-      `events_logfile_path = "${d}/events.log"`,
-      'cgroup_manager = "cgroupfs"',
-      '[network]',
-      `network_config_dir = "${d}/net"`,
-      `cni_plugin_dirs = ["${d}/no-cni-plugins"]`,
-      '',
-    ].join('\n'));
-    writeFileSync(join(d, 'storage.conf'), ['[storage]', 'driver = "vfs"', `graphroot = "${d}/storage"`, `runroot = "${d}/run"`, ''].join('\n'));
-    mkdirSync(join(d, 'no-cni-plugins'));
-    penv = { ...process.env, CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: join(d, 'storage.conf') };
-    global = [
-      '--root', join(d, 'storage'), '--runroot', join(d, 'run'), '--storage-driver', 'vfs',
-      '--tmpdir', join(d, 'podman-tmp'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', runtime,
-    ];
+    ({ env: penv, global } = privatePodman(env.dir, runtime));
     const load = podman(['load', '-i', env.imageTar]);
     assert.equal(load.code, 0, load.stderr);
   });

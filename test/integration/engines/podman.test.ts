@@ -7,7 +7,7 @@
 // missed by its `delete` with any runtime (runc as well). The containers' ids
 // (--cidfile) name what must be gone from there at the end.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isRoot, tsrunBin } from '../../helpers/tsrun.js';
@@ -15,6 +15,7 @@ import {
   cgroupsUnder, PRINT_LIMITS, findBinary, IMAGE_REF, makeEngineEnv, mountsUnder, processesMentioning, waitFor,
   type EngineEnv,
 } from './engine-env.js';
+import { privatePodman } from './podman-env.js';
 
 const podmanBin = findBinary('podman');
 const skip = !isRoot
@@ -42,37 +43,7 @@ describe('podman with tsrun as its OCI runtime', { skip }, () => {
 
   before(async () => {
     env = await makeEngineEnv('podman');
-    const d = env.dir;
-    const conf = join(d, 'containers.conf');
-    writeFileSync(
-      conf,
-      [
-        '[engine]',
-        // Without this podman would not ask for --log-format=json and would read errors as text.
-        'runtime_supports_json = ["crun", "runc", "kata", "runsc", "youki", "krun", "tsrun"]',
-        `tmp_dir = "${d}/podman-tmp"`,
-        'lock_type = "file"',
-        'events_logger = "file"',
-        `events_logfile_path = "${d}/events.log"`,
-        'cgroup_manager = "cgroupfs"',
-        '[network]',
-        `network_config_dir = "${d}/net"`,
-        // --net none only: no CNI plugin is needed (they come with recommends, which CI skips).
-        `cni_plugin_dirs = ["${d}/no-cni-plugins"]`,
-        '',
-      ].join('\n'),
-    );
-    writeFileSync(
-      join(d, 'storage.conf'),
-      ['[storage]', 'driver = "vfs"', `graphroot = "${d}/storage"`, `runroot = "${d}/run"`, ''].join('\n'),
-    );
-    mkdirSync(join(d, 'no-cni-plugins'));
-    penv = { ...process.env, CONTAINERS_CONF: conf, CONTAINERS_STORAGE_CONF: join(d, 'storage.conf') };
-    global = [
-      '--root', join(d, 'storage'), '--runroot', join(d, 'run'), '--storage-driver', 'vfs',
-      '--tmpdir', join(d, 'podman-tmp'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'file',
-      '--runtime', tsrunBin,
-    ];
+    ({ env: penv, global } = privatePodman(env.dir, tsrunBin));
     // Podman asks for RLIMIT_NOFILE 1048576 by default; where hard limits
     // cannot be raised (no CAP_SYS_RESOURCE, as on the CI machine) runc and
     // crun fail that exactly as tsrun does, so the tests ask for small ones.
