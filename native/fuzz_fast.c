@@ -14,16 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "fastpath.h"
+#include "fuzz_mutate.h"
 
 #ifdef FUZZ_STANDALONE
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint32_t next(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (uint32_t)rng;
-}
-
 static uint32_t sum_of(const uint8_t *p, size_t n) {
   uint32_t h = 0x811c9dc5u;
   for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x01000193u;
@@ -65,24 +58,7 @@ int main(int argc, char **argv) {
   uint8_t *work = malloc(n + 64);
   long acted = 0;
   for (long it = 0; it < iters; it++) {
-    size_t len = n;
-    memcpy(work, seed, n);
-    int muts = 1 + (int)(next() % 8);
-    for (int m = 0; m < muts && len > 0; m++) {
-      switch (next() % 5) {
-      case 0: work[next() % len] ^= (uint8_t)(1u << (next() % 8)); break;
-      case 1: work[next() % len] = (uint8_t)next(); break;
-      case 2: len = next() % (len + 1); break;
-      case 3:
-        if (len >= 4) {
-          uint32_t v = (next() & 1) ? 0xffffffffu : next() % 64;
-          memcpy(work + (next() % (len - 3)), &v, 4);
-        }
-        break;
-      case 4: if (len < n + 64) work[len++] = (uint8_t)next(); break;
-      }
-    }
-    if (next() % 4 && len >= 24) memcpy(work, seed, 12); /* past the header most of the time */
+    size_t len = mutate(work, seed, n);
     if (next() % 8 && len >= 24) { /* and past the checksum, into the reader */
       uint32_t sum = sum_of(work + 24, len - 24);
       memcpy(work + 20, &sum, 4);

@@ -38,13 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 }
 
 #ifdef FUZZ_STANDALONE
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint32_t next(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (uint32_t)rng;
-}
+#include "../fuzz_mutate.h"
 
 int main(int argc, char **argv) {
   if (argc < 3) {
@@ -60,26 +54,7 @@ int main(int argc, char **argv) {
   uint8_t *work = malloc(n + 64);
   long accepted = 0;
   for (long it = 0; it < iters; it++) {
-    size_t len = n;
-    memcpy(work, seed, n);
-    int muts = 1 + (int)(next() % 8);
-    for (int m = 0; m < muts && len > 0; m++) {
-      switch (next() % 5) {
-      case 0: work[next() % len] ^= (uint8_t)(1u << (next() % 8)); break;
-      case 1: work[next() % len] = (uint8_t)next(); break;
-      case 2: len = next() % (len + 1); break;
-      case 3: { /* a 32-bit length somewhere set to a hostile value */
-        if (len >= 4) {
-          uint32_t v = (next() & 1) ? 0xffffffffu : next() % 64;
-          memcpy(work + (next() % (len - 3)), &v, 4);
-        }
-        break;
-      }
-      case 4: if (len < n + 64) work[len++] = (uint8_t)next(); break;
-      }
-    }
-    /* keep the header valid most of the time, or nothing gets past it */
-    if (next() % 4 && len >= 24) memcpy(work, seed, 12);
+    size_t len = mutate(work, seed, n);
     struct plan p;
     char err[256];
     uint8_t *copy = malloc(len ? len : 1);
