@@ -201,13 +201,15 @@ export async function createContainer(o: CreateOptions): Promise<Created | { pla
     const seen = hookState({ ociVersion: config.ociVersion, id: o.id, pid, bundle, annotations: config.annotations ?? {} }, 'created');
     // (an init that failed to prepare its rootfs is gone: its error is the next frame)
     const go = () => executor!.send(MsgType.go, goBody(seen, config, pid, 'creating'));
-    // Without runtime-side hooks nothing has to happen between the pid and
-    // GO: the init finishes its setup while we record the state.
-    if (!hooksFirst) go();
     // the record and, beside it, the fast form of the later hot commands (bin/tsrun)
     const { record } = Container.started(o.root, {
       id: o.id, pid, bundle, rootfs, config, cgroupPaths: cg.paths(), cgroupUnit: cg.unit, systemdCgroup: o.systemdCgroup === true,
     });
+    // GO only once the record is there: past GO the init finishes its setup
+    // and then watches nothing but the exec fifo, so a create killed before
+    // its record would leave it waiting there with no container to start or
+    // delete (before GO it dies with our socket). bench/TRIED.md row 66.
+    if (!hooksFirst) go();
     if (hooksFirst) {
       // as under runc, they run once the init has made its mounts (it says so: wait_go's report)
       const prepared = await executor.next(onWarning);
